@@ -1,0 +1,34 @@
+# The two set-up commands (see README): `make run` and `make test`.
+BUILD ?= build
+GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+JOBS ?= $(shell nproc)
+
+.PHONY: deps test-deps build build-release run test asan fuzz clean
+
+deps:
+	@scripts/install-deps
+
+test-deps:
+	@scripts/install-deps --test
+
+$(BUILD)/build.ninja $(BUILD)/Makefile:
+	cmake -S . -B $(BUILD) $(GEN) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+
+build: deps
+	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) $(GEN) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Installs what is missing, builds a release binary and starts a single-node broker
+# on localhost:9092 with data under ./data.
+run: build
+	$(BUILD)/strata serve
+
+# Installs what is missing, builds with -Werror, and runs every test.
+test: test-deps
+	scripts/run-tests
+
+asan: test-deps
+	scripts/run-tests --asan-only
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz
