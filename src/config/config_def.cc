@@ -1,0 +1,229 @@
+#include "config/config_def.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+
+namespace strata::config {
+namespace {
+
+constexpr int64_t kI32Max = std::numeric_limits<int32_t>::max();
+constexpr int64_t kI64Max = std::numeric_limits<int64_t>::max();
+
+using vt = value_type;
+
+// Broker settings. Defaults follow Kafka's, except where noted "Deviation".
+const config_def kBroker[] = {
+    {"broker.id", vt::int32, "0", "The id of this broker.", -1, kI32Max},
+    {"listeners", vt::list, "PLAINTEXT://localhost:9092",
+     "Listeners to bind, as PLAINTEXT://host:port. Deviation: Kafka binds every interface by default; "
+     "Strata binds localhost unless told otherwise."},
+    {"advertised.listeners", vt::list, "", "Listeners published to clients in Metadata (default: listeners)."},
+    {"log.dirs", vt::list, "", "Directories holding partition logs (default: log.dir)."},
+    {"log.dir", vt::string, "./data", "Directory holding partition logs when log.dirs is unset."},
+    {"num.partitions", vt::int32, "1", "Partitions of an auto-created topic.", 1, kI32Max, {}, {}, true},
+    {"default.replication.factor", vt::int32, "1", "Replication factor of an auto-created topic.", 1, kI32Max},
+    {"auto.create.topics.enable", vt::boolean, "true", "Create a topic when a client asks for an unknown one."},
+    {"delete.topic.enable", vt::boolean, "true", "Allow DeleteTopics."},
+    {"message.max.bytes", vt::int32, "1048588", "Largest record batch the broker accepts.", 0, kI32Max, {}, {}, true},
+    {"socket.request.max.bytes", vt::int32, "104857600", "Largest request frame accepted.", 1, kI32Max},
+    {"socket.send.buffer.bytes", vt::int32, "102400", "SO_SNDBUF of client sockets (-1: OS default).", -1, kI32Max},
+    {"socket.receive.buffer.bytes", vt::int32, "102400", "SO_RCVBUF of client sockets (-1: OS default).", -1,
+     kI32Max},
+    {"connections.max.idle.ms", vt::int64, "600000", "Close connections idle this long.", 1, kI64Max},
+    {"queued.max.requests", vt::int32, "500",
+     "Requests a connection may have in flight before the broker stops reading from it.", 1, kI32Max},
+    {"num.network.threads", vt::int32, "0", "Reactor threads (0: one per core).", 0, 1024},
+    {"num.io.threads", vt::int32, "8", "Accepted for compatibility; Strata does I/O on its reactors.", 1, 1024},
+    {"log.segment.bytes", vt::int32, "1073741824", "Size at which a segment rolls.", 14, kI32Max, {}, {}, true},
+    {"log.roll.ms", vt::int64, "", "Age at which a segment rolls (overrides log.roll.hours).", 1, kI64Max, {}, {},
+     true},
+    {"log.roll.hours", vt::int32, "168", "Age in hours at which a segment rolls.", 1, kI32Max},
+    {"log.roll.jitter.ms", vt::int64, "0", "Accepted; no jitter is applied.", 0, kI64Max},
+    {"log.retention.ms", vt::int64, "", "Retention time (overrides minutes and hours; -1 keeps for ever).", -1,
+     kI64Max, {}, {}, true},
+    {"log.retention.minutes", vt::int32, "", "Retention time in minutes (overrides hours).", -1, kI32Max},
+    {"log.retention.hours", vt::int32, "168", "Retention time in hours.", -1, kI32Max},
+    {"log.retention.bytes", vt::int64, "-1", "Largest size of a partition before old segments go.", -1, kI64Max,
+     {}, {}, true},
+    {"log.retention.check.interval.ms", vt::int64, "300000", "How often retention runs.", 1, kI64Max},
+    {"log.index.interval.bytes", vt::int32, "4096", "Bytes between offset index entries.", 0, kI32Max, {}, {},
+     true},
+    {"log.index.size.max.bytes", vt::int32, "10485760", "Largest offset index of a segment.", 4, kI32Max, {}, {},
+     true},
+    {"log.flush.interval.messages", vt::int64, "9223372036854775807", "Messages between fsyncs of a partition.",
+     1, kI64Max, {}, {}, true},
+    {"log.flush.interval.ms", vt::int64, "", "Most time data stays unflushed (default: never).", 0, kI64Max, {},
+     {}, true},
+    {"log.flush.scheduler.interval.ms", vt::int64, "9223372036854775807",
+     "Accepted; time-based flush is checked each second when log.flush.interval.ms is set.", 0, kI64Max},
+    {"log.message.timestamp.type", vt::string, "CreateTime", "CreateTime or LogAppendTime.", 0, 0,
+     "CreateTime|LogAppendTime", {}, true},
+    {"log.cleanup.policy", vt::list, "delete", "delete or compact.", 0, 0, {}, {}, true},
+    {"log.cleaner.delete.retention.ms", vt::int64, "86400000", "How long tombstones are kept when compacting.",
+     0, kI64Max, {}, {}, true},
+    {"log.segment.delete.delay.ms", vt::int64, "60000", "Delay before a deleted segment's file is removed.", 0,
+     kI64Max, {}, {}, true},
+    {"compression.type", vt::string, "producer", "Codec batches are stored with (producer: as sent).", 0, 0,
+     "producer|uncompressed|gzip|snappy|lz4|zstd", {}, true},
+    {"min.insync.replicas", vt::int32, "1", "Replicas that must acknowledge an acks=all produce.", 1, kI32Max,
+     {}, {}, true},
+    {"unclean.leader.election.enable", vt::boolean, "false", "Allow a replica outside the ISR to lead.", 0, 0, {},
+     {}, true},
+    {"offsets.topic.num.partitions", vt::int32, "50", "Partitions of __consumer_offsets.", 1, kI32Max},
+    {"offsets.topic.replication.factor", vt::int32, "1",
+     "Replication factor of __consumer_offsets. Deviation: Kafka defaults to 3.", 1, 32767},
+    {"offsets.topic.segment.bytes", vt::int32, "104857600", "Segment size of __consumer_offsets.", 1, kI32Max},
+    {"offsets.retention.minutes", vt::int32, "10080", "How long offsets of an empty group are kept.", 1, kI32Max},
+    {"offsets.retention.check.interval.ms", vt::int64, "600000", "How often expired offsets are removed.", 1,
+     kI64Max},
+    {"group.initial.rebalance.delay.ms", vt::int32, "3000",
+     "Delay of the first rebalance of an empty group, to gather members.", 0, kI32Max},
+    {"group.min.session.timeout.ms", vt::int32, "6000", "Smallest session timeout a member may ask for.", 0,
+     kI32Max},
+    {"group.max.session.timeout.ms", vt::int32, "1800000", "Largest session timeout a member may ask for.", 0,
+     kI32Max},
+    {"group.max.size", vt::int32, "2147483647", "Most members in one group.", 1, kI32Max},
+    {"zookeeper.connect", vt::string, "", "ZooKeeper connection string (cluster mode)."},
+    {"zookeeper.session.timeout.ms", vt::int32, "18000", "ZooKeeper session timeout.", 1, kI32Max},
+    {"replica.lag.time.max.ms", vt::int64, "30000", "Followers behind this long leave the ISR.", 1, kI64Max},
+    {"strata.log.flush.on.ack", vt::boolean, "false",
+     "fsync (group commit) before acknowledging acks=1/all produces."},
+    {"strata.admin.listener", vt::string, "127.0.0.1:9644", "Admin HTTP listener host:port (empty: off)."},
+    {"strata.fetch.sendfile", vt::boolean, "true", "Serve plaintext fetches with sendfile."},
+};
+
+// Topic settings, each defaulting to a broker setting.
+const config_def kTopic[] = {
+    {"cleanup.policy", vt::list, "delete", "delete, compact, or both.", 0, 0, {}, "log.cleanup.policy"},
+    {"compression.type", vt::string, "producer", "Codec batches are stored with.", 0, 0,
+     "producer|uncompressed|gzip|snappy|lz4|zstd", "compression.type"},
+    {"delete.retention.ms", vt::int64, "86400000", "How long tombstones are kept.", 0, kI64Max, {},
+     "log.cleaner.delete.retention.ms"},
+    {"file.delete.delay.ms", vt::int64, "60000", "Delay before a deleted segment file is removed.", 0, kI64Max, {},
+     "log.segment.delete.delay.ms"},
+    {"flush.messages", vt::int64, "9223372036854775807", "Messages between fsyncs.", 1, kI64Max, {},
+     "log.flush.interval.messages"},
+    {"flush.ms", vt::int64, "9223372036854775807", "Most time data stays unflushed.", 0, kI64Max, {},
+     "log.flush.interval.ms"},
+    {"index.interval.bytes", vt::int32, "4096", "Bytes between offset index entries.", 0, kI32Max, {},
+     "log.index.interval.bytes"},
+    {"max.message.bytes", vt::int32, "1048588", "Largest record batch accepted.", 0, kI32Max, {},
+     "message.max.bytes"},
+    {"message.timestamp.type", vt::string, "CreateTime", "CreateTime or LogAppendTime.", 0, 0,
+     "CreateTime|LogAppendTime", "log.message.timestamp.type"},
+    {"min.insync.replicas", vt::int32, "1", "Replicas that must acknowledge acks=all.", 1, kI32Max, {},
+     "min.insync.replicas"},
+    {"retention.bytes", vt::int64, "-1", "Largest partition size before old segments go.", -1, kI64Max, {},
+     "log.retention.bytes"},
+    {"retention.ms", vt::int64, "604800000", "How long data is kept (-1: for ever).", -1, kI64Max, {},
+     "log.retention.ms"},
+    {"segment.bytes", vt::int32, "1073741824", "Size at which a segment rolls.", 14, kI32Max, {},
+     "log.segment.bytes"},
+    {"segment.index.bytes", vt::int32, "10485760", "Largest offset index of a segment.", 4, kI32Max, {},
+     "log.index.size.max.bytes"},
+    {"segment.ms", vt::int64, "604800000", "Age at which a segment rolls.", 1, kI64Max, {}, "log.roll.ms"},
+    {"segment.jitter.ms", vt::int64, "0", "Accepted; no jitter is applied.", 0, kI64Max, {}, "log.roll.jitter.ms"},
+    {"unclean.leader.election.enable", vt::boolean, "false", "Allow a replica outside the ISR to lead.", 0, 0, {},
+     "unclean.leader.election.enable"},
+    {"min.compaction.lag.ms", vt::int64, "0", "Accepted; used by compaction.", 0, kI64Max},
+    {"max.compaction.lag.ms", vt::int64, "9223372036854775807", "Accepted; used by compaction.", 1, kI64Max},
+    {"min.cleanable.dirty.ratio", vt::double_, "0.5", "Accepted; used by compaction."},
+    {"message.downconversion.enable", vt::boolean, "true", "Accepted; Strata never down-converts."},
+    {"preallocate", vt::boolean, "false", "Accepted; segments are not preallocated."},
+    {"message.timestamp.difference.max.ms", vt::int64, "9223372036854775807", "Accepted; not enforced.", 0,
+     kI64Max},
+};
+
+bool parse_i64(std::string_view s, int64_t& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+template <size_t N>
+const config_def* find_in(const config_def (&table)[N], std::string_view name) {
+  for (const auto& d : table)
+    if (d.name == name) return &d;
+  return nullptr;
+}
+
+}  // namespace
+
+std::span<const config_def> broker_config_defs() { return kBroker; }
+std::span<const config_def> topic_config_defs() { return kTopic; }
+const config_def* find_broker_def(std::string_view name) { return find_in(kBroker, name); }
+const config_def* find_topic_def(std::string_view name) { return find_in(kTopic, name); }
+
+std::string_view type_name(value_type t) {
+  switch (t) {
+    case value_type::boolean: return "BOOLEAN";
+    case value_type::int32: return "INT";
+    case value_type::int64: return "LONG";
+    case value_type::double_: return "DOUBLE";
+    case value_type::string: return "STRING";
+    case value_type::list: return "LIST";
+    case value_type::password: return "PASSWORD";
+  }
+  return "STRING";
+}
+
+std::optional<std::string> validate_value(const config_def& def, std::string_view value) {
+  switch (def.type) {
+    case value_type::boolean:
+      if (value != "true" && value != "false")
+        return fmt::format("invalid value '{}' for '{}': expected true or false", value, def.name);
+      return std::nullopt;
+    case value_type::int32:
+    case value_type::int64: {
+      int64_t v = 0;
+      if (!parse_i64(value, v))
+        return fmt::format("invalid value '{}' for '{}': expected an integer", value, def.name);
+      if (def.type == value_type::int32 && (v < std::numeric_limits<int32_t>::min() || v > kI32Max))
+        return fmt::format("invalid value '{}' for '{}': out of the 32-bit range", value, def.name);
+      if (v < def.min || v > def.max)
+        return fmt::format("invalid value '{}' for '{}': must be between {} and {}", value, def.name, def.min,
+                           def.max);
+      return std::nullopt;
+    }
+    case value_type::double_: {
+      try {
+        size_t used = 0;
+        (void)std::stod(std::string(value), &used);
+        if (used != value.size()) throw std::invalid_argument("trailing");
+      } catch (const std::exception&) {
+        return fmt::format("invalid value '{}' for '{}': expected a number", value, def.name);
+      }
+      return std::nullopt;
+    }
+    case value_type::string:
+    case value_type::list:
+    case value_type::password:
+      if (!def.one_of.empty()) {
+        std::string_view rest = def.one_of;
+        while (!rest.empty()) {
+          size_t bar = rest.find('|');
+          if (rest.substr(0, bar) == value) return std::nullopt;
+          if (bar == std::string_view::npos) break;
+          rest.remove_prefix(bar + 1);
+        }
+        return fmt::format("invalid value '{}' for '{}': expected one of {}", value, def.name, def.one_of);
+      }
+      if (def.name == "cleanup.policy" || def.name == "log.cleanup.policy") {
+        for (std::string_view rest = value; !rest.empty();) {
+          size_t c = rest.find(',');
+          std::string_view item = rest.substr(0, c);
+          while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+          while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+          if (item != "delete" && item != "compact")
+            return fmt::format("invalid value '{}' for '{}': expected delete and/or compact", value, def.name);
+          if (c == std::string_view::npos) break;
+          rest.remove_prefix(c + 1);
+        }
+      }
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+}  // namespace strata::config

@@ -1,0 +1,251 @@
+#include "net/connection.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+#include <sys/sendfile.h>
+
+#include <array>
+
+#include "net/reactor.h"
+
+namespace strata::net {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+connection::connection(asio::ip::tcp::socket socket, reactor& r, const server_options& opts,
+                       request_handler& handler, uint64_t id, std::string listener_name, connection_hooks hooks)
+    : socket_(std::move(socket)),
+      reactor_(r),
+      opts_(opts),
+      handler_(handler),
+      info_(std::make_shared<connection_info>()),
+      hooks_(std::move(hooks)),
+      reader_wakeup_(r.context()),
+      idle_timer_(r.context()) {
+  info_->id = id;
+  info_->listener = std::move(listener_name);
+  boost::system::error_code ec;
+  auto ep = socket_.remote_endpoint(ec);
+  info_->peer = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+void connection::start() {
+  boost::system::error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (opts_.send_buffer_bytes > 0) socket_.set_option(asio::socket_base::send_buffer_size(opts_.send_buffer_bytes), ec);
+  if (opts_.receive_buffer_bytes > 0)
+    socket_.set_option(asio::socket_base::receive_buffer_size(opts_.receive_buffer_bytes), ec);
+  last_activity_ = std::chrono::steady_clock::now();
+  auto self = shared_from_this();
+  asio::co_spawn(socket_.get_executor(), [self]() { return self->read_loop(); }, asio::detached);
+  asio::co_spawn(socket_.get_executor(), [self]() { return self->idle_watch(); }, asio::detached);
+}
+
+void connection::drain() {
+  draining_ = true;
+  boost::system::error_code ec;
+  // Stop the reader: a half-close of the receive side ends its pending read.
+  socket_.shutdown(asio::socket_base::shutdown_receive, ec);
+  reader_wakeup_.cancel();
+  if (slots_.empty()) close();
+}
+
+void connection::close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ec;
+  socket_.shutdown(asio::socket_base::shutdown_both, ec);
+  socket_.close(ec);
+  reader_wakeup_.cancel();
+  idle_timer_.cancel();
+  handler_.connection_closed(*info_);
+  if (hooks_.on_close) {
+    auto cb = std::move(hooks_.on_close);
+    cb();
+  }
+}
+
+awaitable<void> connection::read_loop() {
+  auto self = shared_from_this();
+  std::array<uint8_t, 4> size_buf{};
+  while (!closed_ && !draining_) {
+    // Back-pressure: wait for the writer to free a slot.
+    while (static_cast<int32_t>(slots_.size()) >= opts_.max_inflight_per_connection && !closed_) {
+      reader_blocked_ = true;
+      reader_wakeup_.expires_at(std::chrono::steady_clock::time_point::max());
+      co_await reader_wakeup_.async_wait(use_nothrow);
+      reader_blocked_ = false;
+    }
+    if (closed_ || draining_) break;
+    auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(size_buf), use_nothrow);
+    if (ec) break;
+    int32_t size = static_cast<int32_t>((uint32_t(size_buf[0]) << 24) | (uint32_t(size_buf[1]) << 16) |
+                                        (uint32_t(size_buf[2]) << 8) | size_buf[3]);
+    if (size < 8 || size > opts_.max_request_bytes) {
+      // Kafka closes the connection on an invalid size (InvalidReceiveException).
+      spdlog::warn("closing connection from {}: request size {} outside [8, {}] (socket.request.max.bytes)",
+                   info_->peer, size, opts_.max_request_bytes);
+      break;
+    }
+    auto frame = std::make_shared<protocol::bytes>(static_cast<size_t>(size));
+    auto [ec2, n2] = co_await asio::async_read(socket_, asio::buffer(*frame), use_nothrow);
+    if (ec2) break;
+    last_activity_ = std::chrono::steady_clock::now();
+
+    auto s = std::make_shared<slot>();
+    slots_.push_back(s);
+    request req;
+    req.frame = std::move(frame);
+    req.conn = info_;
+    req.reactor = &reactor_;
+    std::weak_ptr<connection> weak = self;
+    req.done = [weak, s, &r = reactor_](outcome o) mutable {
+      r.post([weak, s, o = std::move(o)]() mutable {
+        if (auto c = weak.lock()) c->complete(s, std::move(o));
+      });
+    };
+    handler_.handle(std::move(req));
+  }
+  // When draining with requests in flight, the writer closes after the last one.
+  if (!draining_ || slots_.empty()) close();
+}
+
+void connection::complete(const std::shared_ptr<slot>& s, outcome o) {
+  s->ready = true;
+  s->result = std::move(o);
+  kick_writer();
+}
+
+void connection::kick_writer() {
+  if (writer_active_ || closed_) return;
+  if (slots_.empty() || !slots_.front()->ready) return;
+  writer_active_ = true;
+  auto self = shared_from_this();
+  asio::co_spawn(socket_.get_executor(), [self]() { return self->write_loop(); }, asio::detached);
+}
+
+awaitable<void> connection::write_loop() {
+  auto self = shared_from_this();
+  while (!closed_ && !slots_.empty() && slots_.front()->ready) {
+    // Gather consecutive ready in-memory responses into one write.
+    std::vector<asio::const_buffer> batch;
+    std::vector<std::shared_ptr<slot>> taken;
+    bool close_after = false;
+    while (!slots_.empty() && slots_.front()->ready) {
+      auto& s = slots_.front();
+      if (s->result.what == outcome::kind::close) {
+        close_after = true;
+        slots_.pop_front();
+        break;
+      }
+      if (s->result.what == outcome::kind::no_response) {
+        slots_.pop_front();
+        continue;
+      }
+      if (!s->result.frame.slices.empty()) {
+        if (!batch.empty()) break;  // write what we have first, then this one alone
+        auto one = s;
+        slots_.pop_front();
+        if (reader_blocked_) reader_wakeup_.cancel();
+        bool ok = co_await write_frame(one->result.frame);
+        if (!ok) {
+          close();
+          co_return;
+        }
+        batch.clear();
+        continue;
+      }
+      batch.push_back(asio::buffer(s->result.frame.bytes));
+      taken.push_back(s);
+      slots_.pop_front();
+      if (batch.size() >= 64) break;
+    }
+    if (reader_blocked_) reader_wakeup_.cancel();
+    if (!batch.empty()) {
+      auto [ec, n] = co_await asio::async_write(socket_, batch, use_nothrow);
+      if (ec) {
+        close();
+        co_return;
+      }
+    }
+    last_activity_ = std::chrono::steady_clock::now();
+    if (close_after) {
+      close();
+      co_return;
+    }
+  }
+  writer_active_ = false;
+  if (draining_ && slots_.empty()) close();
+  // A completion may have arrived while we were writing the last batch.
+  kick_writer();
+}
+
+awaitable<bool> connection::write_frame(response_frame& f) {
+  const auto& buf = f.bytes;
+  size_t pos = 0;
+  for (const auto& ps : f.slices) {
+    if (ps.at > pos) {
+      auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(buf.data() + pos, ps.at - pos), use_nothrow);
+      if (ec) co_return false;
+      pos = ps.at;
+    }
+    off_t off = static_cast<off_t>(ps.slice.offset);
+    size_t left = ps.slice.length;
+    if (!opts_.use_sendfile) {
+      std::vector<uint8_t> tmp(left);
+      ssize_t r = ::pread(ps.slice.fd, tmp.data(), left, off);
+      if (r != static_cast<ssize_t>(left)) co_return false;
+      auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(tmp), use_nothrow);
+      if (ec) co_return false;
+      continue;
+    }
+    socket_.native_non_blocking(true);
+    while (left > 0) {
+      ssize_t r = ::sendfile(socket_.native_handle(), ps.slice.fd, &off, left);
+      if (r > 0) {
+        left -= static_cast<size_t>(r);
+      } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_write, use_nothrow);
+        if (ec) co_return false;
+      } else if (r < 0 && errno == EINTR) {
+        continue;
+      } else {
+        // r == 0: the file is shorter than promised (truncated underneath us).
+        // The frame's size prefix is already out, so the only safe move is to
+        // close the connection.
+        spdlog::warn("sendfile to {} failed: {}", info_->peer, r == 0 ? "file truncated" : std::strerror(errno));
+        co_return false;
+      }
+    }
+  }
+  if (pos < buf.size()) {
+    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(buf.data() + pos, buf.size() - pos), use_nothrow);
+    if (ec) co_return false;
+  }
+  co_return true;
+}
+
+awaitable<void> connection::idle_watch() {
+  auto self = shared_from_this();
+  const auto idle = std::chrono::milliseconds(opts_.idle_timeout_ms);
+  while (!closed_) {
+    idle_timer_.expires_after(std::min<std::chrono::milliseconds>(idle, std::chrono::milliseconds(60'000)));
+    co_await idle_timer_.async_wait(use_nothrow);
+    if (closed_) co_return;
+    if (slots_.empty() && std::chrono::steady_clock::now() - last_activity_ >= idle) {
+      spdlog::info("closing idle connection from {} (connections.max.idle.ms={})", info_->peer, opts_.idle_timeout_ms);
+      close();
+      co_return;
+    }
+  }
+}
+
+}  // namespace strata::net

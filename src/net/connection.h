@@ -1,0 +1,74 @@
+#pragma once
+// Private to net/: one client connection on one reactor.
+//
+// Lifecycle: created by the listener, started with start(); it reads
+// size-prefixed frames and hands each to the request_handler. Responses are
+// queued in request order and written by a single writer coroutine, so
+// pipelined requests are answered in order even when they complete out of
+// order. At most `max_inflight` requests may be waiting; past that the reader
+// stops reading (back-pressure), which bounds memory per connection together
+// with max_request_bytes.
+//
+// Concurrency: all state is touched on the reactor thread only; completions
+// from other threads are posted here.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <deque>
+#include <memory>
+
+#include "net/request.h"
+#include "net/server.h"
+
+namespace strata::net {
+
+class reactor;
+
+struct connection_hooks {
+  std::function<void()> on_close;  // runs once, on the reactor thread
+};
+
+class connection : public std::enable_shared_from_this<connection> {
+ public:
+  connection(boost::asio::ip::tcp::socket socket, reactor& r, const server_options& opts,
+             request_handler& handler, uint64_t id, std::string listener_name, connection_hooks hooks);
+
+  void start();
+  // Stop reading new requests; close once everything in flight is written.
+  void drain();
+  // Close at once.
+  void close();
+  size_t inflight() const { return slots_.size(); }
+
+ private:
+  struct slot {
+    bool ready = false;
+    outcome result;
+  };
+
+  boost::asio::awaitable<void> read_loop();
+  boost::asio::awaitable<void> write_loop();
+  boost::asio::awaitable<bool> write_frame(response_frame& f);
+  boost::asio::awaitable<void> idle_watch();
+  void complete(const std::shared_ptr<slot>& s, outcome o);
+  void kick_writer();
+
+  boost::asio::ip::tcp::socket socket_;
+  reactor& reactor_;
+  const server_options& opts_;
+  request_handler& handler_;
+  std::shared_ptr<connection_info> info_;
+  connection_hooks hooks_;
+
+  std::deque<std::shared_ptr<slot>> slots_;
+  boost::asio::steady_timer reader_wakeup_;
+  boost::asio::steady_timer idle_timer_;
+  bool writer_active_ = false;
+  bool reader_blocked_ = false;
+  bool draining_ = false;
+  bool closed_ = false;
+  std::chrono::steady_clock::time_point last_activity_;
+};
+
+}  // namespace strata::net

@@ -1,0 +1,77 @@
+#pragma once
+// The seam between the network layer and the broker. Nothing here includes
+// Asio: the broker's handlers see a request, a way to answer it (from any
+// thread, exactly once), and a reactor facade for timers and posting.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "protocol/wire.h"
+
+namespace strata::net {
+
+// A complete response frame: 4-byte size prefix included, with file slices
+// placed between its bytes (served by sendfile).
+struct response_frame {
+  protocol::bytes bytes;
+  std::vector<protocol::writer::placed_slice> slices;
+};
+
+class timer_handle {
+ public:
+  virtual ~timer_handle() = default;
+  // Cancels the timer; its callback will not run if it has not started.
+  virtual void cancel() = 0;
+};
+
+// One reactor thread, seen from outside net/. Safe to call from any thread.
+class reactor_ref {
+ public:
+  virtual ~reactor_ref() = default;
+  virtual void post(std::function<void()> fn) = 0;
+  // Runs `fn` on this reactor after `delay` unless cancelled first.
+  virtual std::shared_ptr<timer_handle> run_after(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
+  virtual unsigned index() const = 0;
+};
+
+struct connection_info {
+  uint64_t id = 0;
+  std::string peer;  // "ip:port"
+  std::string listener;
+};
+
+// How a request ended.
+struct outcome {
+  enum class kind { respond, no_response, close } what = kind::respond;
+  response_frame frame;
+
+  static outcome respond(response_frame f) { return {kind::respond, std::move(f)}; }
+  static outcome none() { return {kind::no_response, {}}; }
+  static outcome close_connection() { return {kind::close, {}}; }
+};
+
+using completion = std::function<void(outcome)>;
+
+struct request {
+  // The frame without its size prefix. Shared so that views into it (record
+  // batches) stay valid until the request completes; mutable because the log
+  // stamps offsets into batches in place.
+  std::shared_ptr<protocol::bytes> frame;
+  std::shared_ptr<const connection_info> conn;
+  reactor_ref* reactor = nullptr;  // the connection's reactor; outlives the request
+  // Call exactly once, from any thread. Responses leave in request order.
+  completion done;
+};
+
+class request_handler {
+ public:
+  virtual ~request_handler() = default;
+  virtual void handle(request req) = 0;
+  // The connection closed; any parked work for it may be dropped.
+  virtual void connection_closed(const connection_info&) {}
+};
+
+}  // namespace strata::net

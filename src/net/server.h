@@ -1,0 +1,60 @@
+#pragma once
+// The network server: N reactor threads (one io_context each), a listener
+// per reactor on each configured address (SO_REUSEPORT lets the kernel spread
+// connections), and the connections living on them. Asio is private to net/.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net/request.h"
+
+namespace strata::net {
+
+struct server_options {
+  struct endpoint {
+    std::string host;  // "" = any
+    uint16_t port = 9092;
+    std::string name = "PLAINTEXT";
+  };
+  std::vector<endpoint> endpoints;
+  unsigned reactors = 0;                    // 0 = hardware concurrency
+  int32_t max_request_bytes = 104'857'600;  // socket.request.max.bytes
+  int32_t max_inflight_per_connection = 500;
+  int64_t idle_timeout_ms = 600'000;        // connections.max.idle.ms
+  int send_buffer_bytes = 102'400;          // -1 = OS default
+  int receive_buffer_bytes = 102'400;
+  bool use_sendfile = true;
+};
+
+class server {
+ public:
+  // `handler` must outlive the server.
+  server(server_options opts, request_handler& handler);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // Binds every endpoint (throws std::system_error with the address on
+  // failure) and starts the reactor threads.
+  void start();
+  // Ports actually bound, in endpoint order (useful with port 0).
+  std::vector<uint16_t> bound_ports() const;
+
+  // Graceful stop: stops accepting, lets connections finish what is in
+  // flight (up to `drain_ms`), closes them and joins the threads.
+  void stop(int64_t drain_ms = 5000);
+
+  reactor_ref& reactor(unsigned i);
+  unsigned reactor_count() const;
+
+  uint64_t active_connections() const;
+  uint64_t total_accepted() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace strata::net
