@@ -1,0 +1,19 @@
+#pragma once
+// Subcommands of the `strata` binary. Each register_* adds a CLI11
+// subcommand whose callback runs the command and records its exit code.
+#include <string_view>
+
+namespace CLI {
+class App;
+}
+
+namespace strata::cli {
+
+std::string_view version_string();
+void register_serve(CLI::App& app);
+
+// Exit code of the command that ran (set by its callback).
+int exit_code();
+void set_exit_code(int code);
+
+}  // namespace strata::cli
