@@ -1,0 +1,88 @@
+#include "broker/broker.h"
+
+#include <spdlog/spdlog.h>
+
+#include "broker/api_table.h"
+#include "broker/handlers/handlers.h"
+#include "broker/producer_ids.h"
+#include "protocol/generated/messages.h"
+
+namespace strata::broker {
+
+broker::broker(config::broker_config& cfg, cluster::metadata_store& store, storage::log_manager& logs)
+    : cfg_(cfg),
+      store_(store),
+      logs_(logs),
+      topics_(cfg, store, logs),
+      pids_(std::make_unique<producer_ids>(cfg.log_dirs().front())),
+      advertised_port_(cfg.advertised_listeners().front().port),
+      flush_on_ack_(cfg.get_bool("strata.log.flush.on.ack")) {}
+
+broker::~broker() = default;
+
+void broker::begin_shutdown() {
+  shutting_down_ = true;
+  auto snap = topics_.snapshot();
+  for (const auto& [name, t] : *snap)
+    for (const auto& p : t->partitions) p->wake_all();
+}
+
+void broker::handle(net::request req) {
+  request_context ctx;
+  ctx.b = this;
+  const auto& frame = *req.frame;
+  protocol::reader peek(frame.data(), frame.size());
+  ctx.api_key = peek.read_int16();
+  ctx.api_version = peek.read_int16();
+  ctx.req = std::move(req);
+  if (!peek.ok()) {
+    ctx.close_connection();
+    return;
+  }
+  const api_entry* api = find_api(ctx.api_key);
+  const bool api_versions_req = ctx.api_key == static_cast<int16_t>(protocol::api_key::api_versions);
+  if (!api) {
+    // Kafka closes the connection on an API key it does not know.
+    spdlog::warn("closing connection from {}: unsupported API key {}", ctx.peer(), ctx.api_key);
+    ctx.close_connection();
+    return;
+  }
+  const bool version_ok = ctx.api_version >= api->min_version && ctx.api_version <= api->max_version;
+  // ApiVersions with a version we do not know still gets an answer (at v0),
+  // so its header is read as v1 whatever the version.
+  int16_t header_version = (api_versions_req && !version_ok)
+                               ? int16_t{1}
+                               : protocol::request_header_version(ctx.api_key, ctx.api_version);
+  protocol::reader r(frame.data(), frame.size());
+  protocol::request_header header;
+  header.decode(r, header_version);
+  if (!r.ok()) {
+    spdlog::warn("closing connection from {}: malformed request header", ctx.peer());
+    ctx.close_connection();
+    return;
+  }
+  ctx.correlation_id = header.correlation_id;
+  ctx.client_id = header.client_id;
+  ctx.body = r;
+  if (!version_ok) {
+    if (api_versions_req) {
+      handlers::api_versions_unsupported(std::move(ctx));
+      return;
+    }
+    spdlog::warn("closing connection from {}: {} v{} is not supported (supported {}-{})", ctx.peer(),
+                 protocol::api_name(ctx.api_key), ctx.api_version, api->min_version, api->max_version);
+    ctx.close_connection();
+    return;
+  }
+  try {
+    api->fn(std::move(ctx));
+  } catch (const std::exception& e) {
+    // A handler must not throw; if one does, the request is lost and the
+    // connection is the only safe thing to give up.
+    spdlog::error("{} v{} from {} failed: {}", protocol::api_name(ctx.api_key), ctx.api_version, ctx.peer(),
+                  e.what());
+    if (ctx.req.done) ctx.close_connection();
+  }
+}
+
+}  // namespace strata::broker

@@ -1,0 +1,56 @@
+#pragma once
+// The broker: turns request frames into handler calls. It decodes the request
+// header, checks the API key and version against api_table, and hands a
+// request_context to the handler. It owns no threads; net::server calls it on
+// the connection's reactor.
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "broker/topic_registry.h"
+#include "net/request.h"
+
+namespace strata::storage {
+class log_manager;
+}
+
+namespace strata::broker {
+
+class producer_ids;
+
+class broker final : public net::request_handler {
+ public:
+  broker(config::broker_config& cfg, cluster::metadata_store& store, storage::log_manager& logs);
+  ~broker() override;
+
+  void handle(net::request req) override;
+
+  topic_registry& topics() { return topics_; }
+  config::broker_config& cfg() { return cfg_; }
+  cluster::metadata_store& store() { return store_; }
+  storage::log_manager& logs() { return logs_; }
+  producer_ids& pids() { return *pids_; }
+  int32_t node_id() const { return cfg_.broker_id(); }
+  const std::string& advertised_host() const { return cfg_.advertised_listeners().front().host; }
+  int32_t advertised_port() const { return advertised_port_; }
+  // Set once the listener is bound (port 0 in tests resolves then).
+  void set_advertised_port(int32_t p) { advertised_port_ = p; }
+  std::string cluster_id() const { return store_.cluster_id(); }
+  bool flush_on_ack() const { return flush_on_ack_; }
+
+  // Shutdown: wake every parked fetch so connections can drain.
+  void begin_shutdown();
+  bool shutting_down() const { return shutting_down_.load(); }
+
+ private:
+  config::broker_config& cfg_;
+  cluster::metadata_store& store_;
+  storage::log_manager& logs_;
+  topic_registry topics_;
+  std::unique_ptr<producer_ids> pids_;
+  int32_t advertised_port_;
+  bool flush_on_ack_;
+  std::atomic<bool> shutting_down_{false};
+};
+
+}  // namespace strata::broker

@@ -1,0 +1,218 @@
+// DescribeConfigs (32), AlterConfigs (33), IncrementalAlterConfigs (44).
+// Topic configs are changed at runtime and take effect at once; broker
+// configs are readable (their values come from server.properties).
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "broker/broker.h"
+#include "broker/handlers/common.h"
+#include "broker/handlers/config_entries.h"
+#include "broker/handlers/handlers.h"
+#include "config/config_def.h"
+#include "protocol/generated/messages.h"
+
+namespace strata::broker::handlers {
+namespace {
+
+using describe_resp = protocol::describe_configs_response;
+
+bool wanted(const std::optional<std::vector<std::string>>& keys, const std::string& name) {
+  if (!keys || keys->empty()) return true;
+  for (const auto& k : *keys)
+    if (k == name) return true;
+  return false;
+}
+
+describe_resp::describe_configs_resource_result make_entry(const std::string& name, const std::string& value,
+                                                           int8_t source, const config::config_def* def,
+                                                           bool read_only, bool include_docs) {
+  describe_resp::describe_configs_resource_result c;
+  c.name = name;
+  c.value = value;
+  c.read_only = read_only;
+  c.is_default = source == default_config;
+  c.config_source = source;
+  c.is_sensitive = false;
+  if (def) {
+    c.config_type = config_type_id(def->type);
+    if (include_docs) c.documentation = std::string(def->doc);
+  }
+  return c;
+}
+
+describe_resp::describe_configs_result describe_topic(broker& b, const std::string& name,
+                                                      const std::optional<std::vector<std::string>>& keys,
+                                                      bool include_docs) {
+  describe_resp::describe_configs_result r;
+  r.resource_type = resource_topic;
+  r.resource_name = name;
+  auto t = b.topics().find(name);
+  if (!t) {
+    r.error_code = ec(protocol::error_code::unknown_topic_or_partition);
+    r.error_message = fmt::format("topic '{}' does not exist", name);
+    return r;
+  }
+  r.error_code = ec(protocol::error_code::none);
+  for (const auto& e : t->cfg.entries) {
+    if (!wanted(keys, e.name)) continue;
+    r.configs.push_back(make_entry(e.name, e.value, topic_config_source(e.src), config::find_topic_def(e.name),
+                                   false, include_docs));
+  }
+  return r;
+}
+
+describe_resp::describe_configs_result describe_broker(broker& b, const std::string& name,
+                                                       const std::optional<std::vector<std::string>>& keys,
+                                                       bool include_docs) {
+  describe_resp::describe_configs_result r;
+  r.resource_type = resource_broker;
+  r.resource_name = name;
+  if (!name.empty() && name != std::to_string(b.node_id())) {
+    r.error_code = ec(protocol::error_code::invalid_request);
+    r.error_message = fmt::format("broker id '{}' is not this broker ({})", name, b.node_id());
+    return r;
+  }
+  r.error_code = ec(protocol::error_code::none);
+  for (const auto& e : b.cfg().describe()) {
+    if (!wanted(keys, e.name)) continue;
+    r.configs.push_back(make_entry(e.name, e.value, e.is_default ? default_config : static_broker_config,
+                                   config::find_broker_def(e.name), true, include_docs));
+  }
+  return r;
+}
+
+// Applies `next` overrides to a topic or reports why not.
+std::pair<protocol::error_code, std::optional<std::string>> apply_topic(broker& b, const std::string& name,
+                                                                        const config::topic_overrides& next,
+                                                                        bool validate_only) {
+  auto err = b.topics().set_overrides(name, next, validate_only);
+  if (err) return {err.code, err.message};
+  if (!validate_only) spdlog::info("topic '{}' configuration changed", name);
+  return {protocol::error_code::none, std::nullopt};
+}
+
+std::pair<protocol::error_code, std::optional<std::string>> broker_read_only() {
+  return {protocol::error_code::invalid_request,
+          std::string("broker configurations are read-only at runtime; set them in server.properties")};
+}
+
+}  // namespace
+
+void describe_configs(request_context&& ctx) {
+  protocol::describe_configs_request req;
+  if (!ctx.decode(req)) return;
+  describe_resp resp;
+  for (const auto& res : req.resources) {
+    if (res.resource_type == resource_topic) {
+      resp.results.push_back(describe_topic(*ctx.b, res.resource_name, res.configuration_keys, req.include_documentation));
+    } else if (res.resource_type == resource_broker) {
+      resp.results.push_back(describe_broker(*ctx.b, res.resource_name, res.configuration_keys, req.include_documentation));
+    } else {
+      describe_resp::describe_configs_result r;
+      r.resource_type = res.resource_type;
+      r.resource_name = res.resource_name;
+      r.error_code = ec(protocol::error_code::invalid_request);
+      r.error_message = fmt::format("unsupported resource type {}", res.resource_type);
+      resp.results.push_back(std::move(r));
+    }
+  }
+  ctx.respond(resp);
+}
+
+void alter_configs(request_context&& ctx) {
+  protocol::alter_configs_request req;
+  if (!ctx.decode(req)) return;
+  protocol::alter_configs_response resp;
+  for (const auto& res : req.resources) {
+    protocol::alter_configs_response::alter_configs_resource_response r;
+    r.resource_type = res.resource_type;
+    r.resource_name = res.resource_name;
+    std::pair<protocol::error_code, std::optional<std::string>> result;
+    if (res.resource_type == resource_topic) {
+      // AlterConfigs replaces the whole set of overrides.
+      config::topic_overrides next;
+      for (const auto& c : res.configs)
+        if (c.value) next[c.name] = *c.value;
+      result = apply_topic(*ctx.b, res.resource_name, next, req.validate_only);
+    } else if (res.resource_type == resource_broker) {
+      result = broker_read_only();
+    } else {
+      result = {protocol::error_code::invalid_request, std::string("unsupported resource type")};
+    }
+    r.error_code = ec(result.first);
+    r.error_message = result.second;
+    resp.responses.push_back(std::move(r));
+  }
+  ctx.respond(resp);
+}
+
+void incremental_alter_configs(request_context&& ctx) {
+  protocol::incremental_alter_configs_request req;
+  if (!ctx.decode(req)) return;
+  protocol::incremental_alter_configs_response resp;
+  for (const auto& res : req.resources) {
+    protocol::incremental_alter_configs_response::alter_configs_resource_response r;
+    r.resource_type = res.resource_type;
+    r.resource_name = res.resource_name;
+    std::pair<protocol::error_code, std::optional<std::string>> result{protocol::error_code::none, std::nullopt};
+    if (res.resource_type == resource_topic) {
+      auto t = ctx.b->topics().find(res.resource_name);
+      if (!t) {
+        result = {protocol::error_code::unknown_topic_or_partition,
+                  fmt::format("topic '{}' does not exist", res.resource_name)};
+      } else {
+        config::topic_overrides next = t->overrides;
+        for (const auto& c : res.configs) {
+          // Operations: 0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT (lists only).
+          switch (c.config_operation) {
+            case 0:
+              if (c.value) next[c.name] = *c.value;
+              break;
+            case 1: next.erase(c.name); break;
+            case 2:
+            case 3: {
+              const auto* def = config::find_topic_def(c.name);
+              if (!def || def->type != config::value_type::list) {
+                result = {protocol::error_code::invalid_config,
+                          fmt::format("APPEND/SUBTRACT need a list configuration; '{}' is not one", c.name)};
+                break;
+              }
+              std::string cur = next.count(c.name) ? next[c.name] : std::string(def->default_value);
+              std::string v = c.value.value_or("");
+              if (c.config_operation == 2) {
+                if (cur.find(v) == std::string::npos) cur = cur.empty() ? v : cur + "," + v;
+              } else {
+                std::string out;
+                for (size_t s = 0; s <= cur.size();) {
+                  size_t e = cur.find(',', s);
+                  std::string item = cur.substr(s, e == std::string::npos ? std::string::npos : e - s);
+                  if (item != v && !item.empty()) out += (out.empty() ? "" : ",") + item;
+                  if (e == std::string::npos) break;
+                  s = e + 1;
+                }
+                cur = out;
+              }
+              next[c.name] = cur;
+              break;
+            }
+            default:
+              result = {protocol::error_code::invalid_request,
+                        fmt::format("unknown config operation {}", c.config_operation)};
+          }
+        }
+        if (result.first == protocol::error_code::none)
+          result = apply_topic(*ctx.b, res.resource_name, next, req.validate_only);
+      }
+    } else if (res.resource_type == resource_broker || res.resource_type == resource_broker_logger) {
+      result = broker_read_only();
+    } else {
+      result = {protocol::error_code::invalid_request, std::string("unsupported resource type")};
+    }
+    r.error_code = ec(result.first);
+    r.error_message = result.second;
+    resp.responses.push_back(std::move(r));
+  }
+  ctx.respond(resp);
+}
+
+}  // namespace strata::broker::handlers

@@ -1,0 +1,27 @@
+#pragma once
+// One function per API key; each lives in handlers/<api>.cc.
+#include "broker/request_context.h"
+
+namespace strata::broker::handlers {
+
+void api_versions(request_context&& ctx);
+void metadata(request_context&& ctx);
+void produce(request_context&& ctx);
+void fetch(request_context&& ctx);
+void list_offsets(request_context&& ctx);
+void create_topics(request_context&& ctx);
+void delete_topics(request_context&& ctx);
+void create_partitions(request_context&& ctx);
+void describe_configs(request_context&& ctx);
+void alter_configs(request_context&& ctx);
+void incremental_alter_configs(request_context&& ctx);
+void delete_records(request_context&& ctx);
+void describe_cluster(request_context&& ctx);
+void describe_log_dirs(request_context&& ctx);
+void init_producer_id(request_context&& ctx);
+
+// ApiVersions for a version we do not support: answered at v0 with
+// UNSUPPORTED_VERSION and our ranges, so the client can pick one.
+void api_versions_unsupported(request_context&& ctx);
+
+}  // namespace strata::broker::handlers

@@ -1,0 +1,71 @@
+// ListOffsets (key 2): earliest (-2), latest (-1), max timestamp (-3),
+// earliest local (-4, same as earliest without tiered storage), or the first
+// offset whose timestamp is at or after T.
+#include "broker/broker.h"
+#include "broker/handlers/common.h"
+#include "broker/handlers/handlers.h"
+#include "protocol/generated/messages.h"
+#include "storage/log.h"
+
+namespace strata::broker::handlers {
+
+void list_offsets(request_context&& ctx) {
+  protocol::list_offsets_request req;
+  if (!ctx.decode(req)) return;
+  broker& b = *ctx.b;
+  using resp_t = protocol::list_offsets_response;
+  resp_t resp;
+  for (const auto& rt : req.topics) {
+    resp_t::list_offsets_topic_response tr;
+    tr.name = rt.name;
+    auto t = b.topics().find(rt.name);
+    for (const auto& rp : rt.partitions) {
+      resp_t::list_offsets_topic_response::list_offsets_partition_response pr;
+      pr.partition_index = rp.partition_index;
+      pr.timestamp = -1;
+      pr.offset = -1;
+      if (!t || rp.partition_index < 0 || rp.partition_index >= static_cast<int32_t>(t->partitions.size())) {
+        pr.error_code = ec(protocol::error_code::unknown_topic_or_partition);
+        tr.partitions.push_back(std::move(pr));
+        continue;
+      }
+      auto& part = *t->partitions[static_cast<size_t>(rp.partition_index)];
+      if (rp.current_leader_epoch >= 0 && rp.current_leader_epoch != part.leader_epoch()) {
+        pr.error_code = ec(rp.current_leader_epoch < part.leader_epoch() ? protocol::error_code::fenced_leader_epoch
+                                                                         : protocol::error_code::unknown_leader_epoch);
+        tr.partitions.push_back(std::move(pr));
+        continue;
+      }
+      storage::log& log = part.log();
+      pr.error_code = ec(protocol::error_code::none);
+      pr.leader_epoch = part.leader_epoch();
+      switch (rp.timestamp) {
+        case -1: pr.offset = log.high_watermark(); break;
+        case -2:
+        case -4: pr.offset = log.log_start_offset(); break;
+        case -3: {
+          auto [ts, off] = log.max_timestamp_and_offset();
+          pr.timestamp = ts;
+          pr.offset = off;
+          break;
+        }
+        default: {
+          if (rp.timestamp < 0) {
+            pr.error_code = ec(protocol::error_code::invalid_request);
+            break;
+          }
+          auto found = log.offset_for_timestamp(rp.timestamp);
+          if (found) {
+            pr.timestamp = found->timestamp;
+            pr.offset = found->offset;
+          }
+        }
+      }
+      tr.partitions.push_back(std::move(pr));
+    }
+    resp.topics.push_back(std::move(tr));
+  }
+  ctx.respond(resp);
+}
+
+}  // namespace strata::broker::handlers

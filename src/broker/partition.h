@@ -1,0 +1,67 @@
+#pragma once
+// One partition as the broker sees it: its log and the fetches parked on it.
+//
+// Single node: this broker leads every partition, the ISR is [self], and the
+// high watermark follows the log end offset after each append
+// (DESIGN-NOTES §14: the same paths with a replica set of one).
+//
+// Parked fetches (long poll) register a waker; an append calls every waker
+// once and clears the list. Wakers must be cheap: they post to the fetch's
+// reactor.
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "storage/log.h"
+
+namespace strata::broker {
+
+class partition {
+ public:
+  partition(std::string topic, int32_t index, std::shared_ptr<storage::log> log)
+      : topic_(std::move(topic)), index_(index), log_(std::move(log)) {}
+
+  const std::string& topic() const { return topic_; }
+  int32_t index() const { return index_; }
+  storage::log& log() { return *log_; }
+  const std::shared_ptr<storage::log>& log_ptr() const { return log_; }
+  int32_t leader_epoch() const { return 0; }
+
+  // Registers a one-shot waker; returns an id for remove_waker.
+  uint64_t add_waker(std::function<void()> fn) {
+    std::lock_guard lk(mu_);
+    uint64_t id = ++next_id_;
+    wakers_.push_back({id, std::move(fn)});
+    return id;
+  }
+  void remove_waker(uint64_t id) {
+    std::lock_guard lk(mu_);
+    std::erase_if(wakers_, [id](const waker& w) { return w.id == id; });
+  }
+  // Called after an append (any thread).
+  void wake_all() {
+    std::vector<waker> fire;
+    {
+      std::lock_guard lk(mu_);
+      if (wakers_.empty()) return;
+      fire.swap(wakers_);
+    }
+    for (auto& w : fire) w.fn();
+  }
+
+ private:
+  struct waker {
+    uint64_t id;
+    std::function<void()> fn;
+  };
+  std::string topic_;
+  int32_t index_;
+  std::shared_ptr<storage::log> log_;
+  std::mutex mu_;
+  std::vector<waker> wakers_;
+  uint64_t next_id_ = 0;
+};
+
+}  // namespace strata::broker

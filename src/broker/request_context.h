@@ -1,0 +1,59 @@
+#pragma once
+// Everything a handler needs for one request: the decoded header, a reader
+// positioned at the body, the broker, and the way to answer.
+//
+// Handlers follow one shape (STYLE §2.8): decode -> validate -> call the
+// subsystem -> map errors -> respond. A body that does not decode closes the
+// connection (Kafka does the same); a request that decodes but is invalid
+// gets an error code.
+#include <optional>
+#include <string>
+
+#include "net/request.h"
+#include "protocol/generated/api_keys.h"
+#include "protocol/generated/error_code.h"
+#include "protocol/wire.h"
+
+namespace strata::broker {
+
+class broker;
+
+struct request_context {
+  net::request req;
+  int16_t api_key = 0;
+  int16_t api_version = 0;
+  int32_t correlation_id = 0;
+  std::optional<std::string> client_id;
+  protocol::reader body;
+  broker* b = nullptr;
+
+  // Decodes the body into `msg`; on failure logs and closes the connection
+  // and returns false.
+  template <class Msg>
+  bool decode(Msg& msg) {
+    msg.decode(body, api_version);
+    if (!body.ok()) {
+      decode_failed();
+      return false;
+    }
+    return true;
+  }
+
+  template <class Msg>
+  void respond(const Msg& msg) {
+    protocol::writer w;
+    begin_response(w);
+    msg.encode(w, api_version);
+    send(std::move(w));
+  }
+
+  void no_response() { req.done(net::outcome::none()); }
+  void close_connection() { req.done(net::outcome::close_connection()); }
+
+  void begin_response(protocol::writer& w) const;  // size placeholder + response header
+  void send(protocol::writer&& w);                 // patches the size and completes
+  void decode_failed();
+  const std::string& peer() const { return req.conn->peer; }
+};
+
+}  // namespace strata::broker

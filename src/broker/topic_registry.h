@@ -1,0 +1,85 @@
+#pragma once
+// The broker's view of its topics: metadata from the metadata store, the
+// effective topic configs, and the partitions with their logs.
+//
+// Readers (every Produce/Fetch/Metadata) take an immutable snapshot with one
+// atomic load; writers (create/delete/alter, rare) serialise on a mutex,
+// update the metadata store first (durable), then publish a new snapshot.
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/partition.h"
+#include "cluster/metadata_store.h"
+#include "config/broker_config.h"
+#include "config/topic_config.h"
+#include "protocol/generated/error_code.h"
+
+namespace strata::storage {
+class log_manager;
+}
+
+namespace strata::broker {
+
+struct topic_state {
+  std::string name;
+  protocol::uuid id;
+  int16_t replication_factor = 1;
+  bool internal = false;
+  config::topic_overrides overrides;
+  config::topic_config cfg;
+  std::vector<std::shared_ptr<partition>> partitions;
+};
+
+using topic_map = std::map<std::string, std::shared_ptr<const topic_state>, std::less<>>;
+
+struct topic_error {
+  protocol::error_code code = protocol::error_code::none;
+  std::string message;
+  explicit operator bool() const { return code != protocol::error_code::none; }
+};
+
+// Kafka's topic name rule: [a-zA-Z0-9._-], 1..249 chars, not "." or "..".
+std::optional<std::string> check_topic_name(std::string_view name);
+
+class topic_registry {
+ public:
+  topic_registry(config::broker_config& cfg, cluster::metadata_store& store, storage::log_manager& logs);
+
+  // Opens the logs of every topic in the store (startup).
+  void load();
+
+  std::shared_ptr<const topic_map> snapshot() const { return topics_.load(std::memory_order_acquire); }
+  std::shared_ptr<const topic_state> find(std::string_view name) const;
+  std::shared_ptr<const topic_state> find(const protocol::uuid& id) const;
+  std::shared_ptr<partition> find_partition(std::string_view topic, int32_t index) const;
+
+  topic_error create(const std::string& name, int32_t partitions, int16_t replication_factor,
+                     const config::topic_overrides& overrides, bool validate_only, bool internal = false);
+  topic_error remove(const std::string& name);
+  topic_error add_partitions(const std::string& name, int32_t new_total, bool validate_only);
+  // Replaces the topic's overrides (AlterConfigs) and applies them to its logs.
+  topic_error set_overrides(const std::string& name, const config::topic_overrides& overrides, bool validate_only);
+  // Re-resolves every topic's config after a broker default changed.
+  void refresh_configs();
+
+  const config::broker_config& broker_cfg() const { return cfg_; }
+
+ private:
+  std::shared_ptr<topic_state> build_state(const cluster::topic_metadata& md) const;
+  void publish(std::shared_ptr<const topic_map> m) { topics_.store(std::move(m), std::memory_order_release); }
+
+  config::broker_config& cfg_;
+  cluster::metadata_store& store_;
+  storage::log_manager& logs_;
+  std::mutex write_mu_;
+  std::atomic<std::shared_ptr<const topic_map>> topics_;
+};
+
+bool is_internal_topic(std::string_view name);
+
+}  // namespace strata::broker
