@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "broker/handlers/common.h"
+
 #include "broker/api_table.h"
 #include "broker/handlers/handlers.h"
 #include "broker/producer_ids.h"
@@ -70,7 +72,7 @@ void broker::handle(net::request req) {
       return;
     }
     spdlog::warn("closing connection from {}: {} v{} is not supported (supported {}-{})", ctx.peer(),
-                 protocol::api_name(ctx.api_key), ctx.api_version, api->min_version, api->max_version);
+                 api_name(ctx.api_key), ctx.api_version, api->min_version, api->max_version);
     ctx.close_connection();
     return;
   }
@@ -79,7 +81,7 @@ void broker::handle(net::request req) {
   } catch (const std::exception& e) {
     // A handler must not throw; if one does, the request is lost and the
     // connection is the only safe thing to give up.
-    spdlog::error("{} v{} from {} failed: {}", protocol::api_name(ctx.api_key), ctx.api_version, ctx.peer(),
+    spdlog::error("{} v{} from {} failed: {}", api_name(ctx.api_key), ctx.api_version, ctx.peer(),
                   e.what());
     if (ctx.req.done) ctx.close_connection();
   }

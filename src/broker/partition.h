@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "storage/log.h"
+namespace strata::storage {
+class log;
+}
 
 namespace strata::broker {
 

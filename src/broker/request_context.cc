@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "broker/handlers/common.h"
+
 namespace strata::broker {
 
 void request_context::begin_response(protocol::writer& w) const {
@@ -20,7 +22,7 @@ void request_context::send(protocol::writer&& w) {
 
 void request_context::decode_failed() {
   spdlog::warn("closing connection from {}: malformed {} v{} request body (correlation id {})", peer(),
-               protocol::api_name(api_key), api_version, correlation_id);
+               api_name(api_key), api_version, correlation_id);
   close_connection();
 }
 

@@ -23,10 +23,10 @@ bool wanted(const std::optional<std::vector<std::string>>& keys, const std::stri
   return false;
 }
 
-describe_resp::describe_configs_resource_result make_entry(const std::string& name, const std::string& value,
+describe_resp::describe_configs_result::describe_configs_resource_result make_entry(const std::string& name, const std::string& value,
                                                            int8_t source, const config::config_def* def,
                                                            bool read_only, bool include_docs) {
-  describe_resp::describe_configs_resource_result c;
+  describe_resp::describe_configs_result::describe_configs_resource_result c;
   c.name = name;
   c.value = value;
   c.read_only = read_only;

@@ -55,9 +55,9 @@ void create_topics(request_context&& ctx) {
     if (auto ts = b.topics().find(t.name)) r.topic_id = ts->id;
     if (ctx.api_version >= 5) {
       auto tc = config::resolve_topic_config(b.cfg(), overrides);
-      std::vector<protocol::create_topics_response::creatable_topic_configs> cfgs;
+      std::vector<protocol::create_topics_response::creatable_topic_result::creatable_topic_configs> cfgs;
       for (const auto& e : tc.entries) {
-        protocol::create_topics_response::creatable_topic_configs c;
+        protocol::create_topics_response::creatable_topic_result::creatable_topic_configs c;
         c.name = e.name;
         c.value = e.value;
         c.read_only = false;

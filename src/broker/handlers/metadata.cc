@@ -20,7 +20,7 @@ resp_t::metadata_response_topic describe_topic(const broker& b, const topic_stat
   out.topic_id = t.id;
   out.is_internal = t.internal;
   for (const auto& p : t.partitions) {
-    resp_t::metadata_response_partition mp;
+    resp_t::metadata_response_topic::metadata_response_partition mp;
     mp.error_code = ec(protocol::error_code::none);
     mp.partition_index = p->index();
     mp.leader_id = b.node_id();

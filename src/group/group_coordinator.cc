@@ -1,0 +1,937 @@
+#include "group/group_coordinator.h"
+
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+namespace strata::group {
+
+using protocol::error_code;
+
+namespace {
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+join_result join_error(error_code e, std::string member_id = {}) {
+  join_result r;
+  r.error = e;
+  r.member_id = std::move(member_id);
+  return r;
+}
+
+sync_result sync_error(error_code e) {
+  sync_result r;
+  r.error = e;
+  return r;
+}
+
+}  // namespace
+
+group_coordinator::group_coordinator(coordinator_config cfg, group_log& log) : cfg_(std::move(cfg)), log_(log) {}
+
+group_coordinator::~group_coordinator() { stop(); }
+
+void group_coordinator::run(actions& a) {
+  for (auto& f : a) f();
+  a.clear();
+}
+
+int32_t group_coordinator::partition_for(const std::string& group_id) const {
+  return strata::group::partition_for(group_id, cfg_.offsets_partitions);
+}
+
+std::string group_coordinator::new_member_id(const std::string& client_id) {
+  // Kafka: client id + "-" + a random UUID.
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[40];
+  uint64_t a = rng(), b = rng();
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
+                static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xffffffffffffULL));
+  return (client_id.empty() ? std::string("member") : client_id) + "-" + buf;
+}
+
+group* group_coordinator::find(const std::string& id) {
+  auto it = groups_.find(id);
+  return it == groups_.end() || it->second.state == group_state::dead ? nullptr : &it->second;
+}
+
+group& group_coordinator::get_or_create(const std::string& id) {
+  auto it = groups_.find(id);
+  if (it != groups_.end() && it->second.state == group_state::dead) groups_.erase(it);
+  auto [pos, inserted] = groups_.try_emplace(id);
+  if (inserted) {
+    pos->second.id = id;
+    pos->second.state_timestamp_ms = wall_ms();
+  }
+  return pos->second;
+}
+
+void group_coordinator::reset_session(member& m) {
+  m.session_deadline = clock::now() + std::chrono::milliseconds(m.session_timeout_ms);
+}
+
+// ---- loading ----
+
+void group_coordinator::load(const decoded_record& r) {
+  std::lock_guard lk(mu_);
+  if (auto* ok = std::get_if<offset_key>(&r.key)) {
+    if (r.value) {
+      group& g = get_or_create(ok->group);
+      g.offsets[{ok->topic, ok->partition}] = std::get<committed_offset>(*r.value);
+    } else if (auto* g = find(ok->group)) {
+      g->offsets.erase({ok->topic, ok->partition});
+    }
+    return;
+  }
+  const auto& gk = std::get<group_key>(r.key);
+  if (!r.value) {
+    // Tombstone: the group was deleted; offsets written before it are gone too.
+    groups_.erase(gk.group);
+    return;
+  }
+  const auto& rec = std::get<group_record>(*r.value);
+  group& g = get_or_create(gk.group);
+  g.protocol_type = rec.protocol_type;
+  g.generation = rec.generation;
+  g.protocol_name = rec.protocol;
+  g.leader_id = rec.leader;
+  g.state_timestamp_ms = rec.current_state_timestamp;
+  g.members.clear();
+  g.static_members.clear();
+  for (const auto& mr : rec.members) {
+    member m;
+    m.id = mr.member_id;
+    m.instance_id = mr.group_instance_id;
+    m.client_id = mr.client_id;
+    m.client_host = mr.client_host;
+    m.rebalance_timeout_ms = mr.rebalance_timeout_ms;
+    m.session_timeout_ms = mr.session_timeout_ms;
+    m.protocol_type = rec.protocol_type;
+    if (rec.protocol) m.protocols.push_back({*rec.protocol, mr.subscription});
+    m.assignment = mr.assignment;
+    if (m.instance_id) g.static_members[*m.instance_id] = m.id;
+    g.members.emplace(m.id, std::move(m));
+  }
+  // A group stored with members was stable when written; its members get a
+  // fresh session to come back and heartbeat (Kafka does the same on load).
+  g.state = g.members.empty() ? group_state::empty : group_state::stable;
+}
+
+void group_coordinator::start() {
+  {
+    std::lock_guard lk(mu_);
+    for (auto& [id, g] : groups_)
+      for (auto& [mid, m] : g.members) reset_session(m);
+    next_offsets_check_ = clock::now() + std::chrono::milliseconds(cfg_.offsets_retention_check_ms);
+    stopping_ = false;
+  }
+  thread_ = std::thread([this] { housekeeping(); });
+}
+
+void group_coordinator::stop() {
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+size_t group_coordinator::group_count() {
+  std::lock_guard lk(mu_);
+  return groups_.size();
+}
+
+// ---- rebalance machinery ----
+
+void group_coordinator::prepare_rebalance(group& g, actions& out, const char* reason) {
+  // Members waiting for their assignment must rejoin.
+  if (g.state == group_state::completing_rebalance) {
+    for (auto& [id, m] : g.members) {
+      if (m.awaiting_sync) {
+        auto cb = std::move(m.awaiting_sync);
+        m.awaiting_sync = nullptr;
+        out.push_back([cb] { cb(sync_error(error_code::rebalance_in_progress)); });
+      }
+      m.assignment.clear();
+    }
+  }
+  const auto now = clock::now();
+  if (g.state == group_state::empty) {
+    // Kafka's InitialDelayedJoin: wait group.initial.rebalance.delay.ms for
+    // more members, extended as they come, up to the rebalance timeout.
+    g.initial_delay_end = now + std::chrono::milliseconds(cfg_.initial_rebalance_delay_ms);
+    g.initial_delay_limit = now + std::chrono::milliseconds(std::max(g.max_rebalance_timeout_ms(), cfg_.initial_rebalance_delay_ms));
+    g.rebalance_deadline = g.initial_delay_limit;
+  } else {
+    g.initial_delay_end.reset();
+    g.rebalance_deadline = now + std::chrono::milliseconds(g.max_rebalance_timeout_ms());
+  }
+  spdlog::info("group '{}': preparing rebalance from generation {} ({})", g.id, g.generation, reason);
+  g.state = group_state::preparing_rebalance;
+  g.state_timestamp_ms = wall_ms();
+  cv_.notify_all();
+}
+
+void group_coordinator::maybe_complete_join(group& g, actions& out) {
+  if (g.state != group_state::preparing_rebalance) return;
+  if (g.initial_delay_end) return;  // the housekeeper ends the initial delay
+  if (g.all_members_joined()) complete_join(g, out);
+}
+
+void group_coordinator::complete_join(group& g, actions& out) {
+  // Members that did not rejoin in time leave the group.
+  for (auto it = g.members.begin(); it != g.members.end();) {
+    if (!it->second.awaiting_join) {
+      spdlog::info("group '{}': member {} did not rejoin in time", g.id, it->first);
+      if (it->second.instance_id) g.static_members.erase(*it->second.instance_id);
+      it = g.members.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  g.pending_members.clear();
+  g.rebalance_deadline.reset();
+  g.initial_delay_end.reset();
+  ++g.generation;
+  g.state_timestamp_ms = wall_ms();
+  if (g.members.empty()) {
+    g.state = group_state::empty;
+    g.protocol_name.reset();
+    g.leader_id.reset();
+    spdlog::info("group '{}': empty at generation {}", g.id, g.generation);
+    persist_group(g, out, nullptr);
+    return;
+  }
+  g.protocol_name = g.select_protocol();
+  if (!g.leader_id || !g.has_member(*g.leader_id)) g.leader_id = g.members.begin()->first;
+  g.state = group_state::completing_rebalance;
+  spdlog::info("group '{}': generation {} with {} member(s), protocol {}, leader {}", g.id, g.generation,
+               g.members.size(), g.protocol_name.value_or("?"), *g.leader_id);
+  for (auto& [id, m] : g.members) {
+    join_result r;
+    r.error = error_code::none;
+    r.generation = g.generation;
+    r.protocol_type = g.protocol_type;
+    r.protocol_name = g.protocol_name;
+    r.leader = *g.leader_id;
+    r.member_id = id;
+    if (id == *g.leader_id) {
+      for (const auto& [oid, om] : g.members) {
+        const protocol::bytes* meta = g.protocol_name ? om.metadata_for(*g.protocol_name) : nullptr;
+        r.members.push_back({oid, om.instance_id, meta ? *meta : protocol::bytes{}});
+      }
+    }
+    auto cb = std::move(m.awaiting_join);
+    m.awaiting_join = nullptr;
+    m.is_new = false;
+    reset_session(m);
+    out.push_back([cb, r = std::move(r)]() mutable { cb(std::move(r)); });
+  }
+  cv_.notify_all();
+}
+
+void group_coordinator::remove_member(group& g, const std::string& member_id, actions& out, const char* reason) {
+  auto it = g.members.find(member_id);
+  if (it == g.members.end()) return;
+  member& m = it->second;
+  if (m.awaiting_join) {
+    auto cb = std::move(m.awaiting_join);
+    out.push_back([cb] { cb(join_error(error_code::unknown_member_id)); });
+  }
+  if (m.awaiting_sync) {
+    auto cb = std::move(m.awaiting_sync);
+    out.push_back([cb] { cb(sync_error(error_code::unknown_member_id)); });
+  }
+  if (m.instance_id) g.static_members.erase(*m.instance_id);
+  spdlog::info("group '{}': member {} removed ({})", g.id, member_id, reason);
+  g.members.erase(it);
+  switch (g.state) {
+    case group_state::stable:
+    case group_state::completing_rebalance:
+      if (g.members.empty()) {
+        // Kafka goes through a rebalance that ends empty; do it at once.
+        g.state = group_state::preparing_rebalance;
+        complete_join(g, out);
+      } else {
+        prepare_rebalance(g, out, reason);
+      }
+      break;
+    case group_state::preparing_rebalance:
+      if (g.members.empty() && g.pending_members.empty())
+        complete_join(g, out);
+      else
+        maybe_complete_join(g, out);
+      break;
+    default: break;
+  }
+}
+
+void group_coordinator::persist_group(group& g, actions& out, std::function<void(std::error_code)> then) {
+  std::vector<log_record> recs;
+  recs.push_back({encode_group_key(g.id), encode_group_value(g.to_record())});
+  int32_t part = partition_for(g.id);
+  out.push_back([this, part, recs = std::move(recs), then = std::move(then)]() mutable {
+    log_.append(part, std::move(recs), [then](std::error_code e) {
+      if (e) spdlog::error("cannot store group metadata: {}", e.message());
+      if (then) then(e);
+    });
+  });
+}
+
+protocol::error_code group_coordinator::check_static(const group& g, const std::string& member_id,
+                                                     const std::optional<std::string>& instance_id) const {
+  if (!instance_id) return error_code::none;
+  auto it = g.static_members.find(*instance_id);
+  if (it == g.static_members.end()) return error_code::unknown_member_id;
+  if (it->second != member_id) return error_code::fenced_instance_id;
+  return error_code::none;
+}
+
+// ---- JoinGroup ----
+
+void group_coordinator::join(join_request req, join_callback cb) {
+  actions out;
+  {
+    std::lock_guard lk(mu_);
+    if (req.group_id.empty()) {
+      out.push_back([cb] { cb(join_error(error_code::invalid_group_id)); });
+    } else if (req.session_timeout_ms < cfg_.min_session_timeout_ms ||
+               req.session_timeout_ms > cfg_.max_session_timeout_ms) {
+      out.push_back([cb] { cb(join_error(error_code::invalid_session_timeout)); });
+    } else {
+      group* existing = find(req.group_id);
+      if (!existing && !req.member_id.empty() && !req.group_instance_id) {
+        out.push_back([cb, id = req.member_id] { cb(join_error(error_code::unknown_member_id, id)); });
+      } else {
+        group& g = existing ? *existing : get_or_create(req.group_id);
+        if (req.rebalance_timeout_ms < 0) req.rebalance_timeout_ms = req.session_timeout_ms;
+        if (!g.supports_protocols(req.protocol_type, req.protocols)) {
+          out.push_back([cb] { cb(join_error(error_code::inconsistent_group_protocol)); });
+        } else if (req.member_id.empty() && req.group_instance_id && g.static_members.count(*req.group_instance_id)) {
+          static_rejoin(g, std::move(req), std::move(cb), out);
+        } else if (req.member_id.empty()) {
+          if (static_cast<int32_t>(g.members.size() + g.pending_members.size()) >= cfg_.max_group_size) {
+            out.push_back([cb] { cb(join_error(error_code::group_max_size_reached)); });
+          } else {
+            std::string id = new_member_id(req.client_id);
+            if (req.require_known_member_id && !req.group_instance_id) {
+              // KIP-394: hand out the id and let the client come back with it.
+              g.pending_members[id] = clock::now() + std::chrono::milliseconds(req.session_timeout_ms);
+              cv_.notify_all();
+              out.push_back([cb, id] { cb(join_error(error_code::member_id_required, id)); });
+            } else {
+              req.member_id = id;
+              join_existing(g, std::move(req), std::move(cb), out);
+            }
+          }
+        } else if (!g.has_member(req.member_id) && !g.pending_members.count(req.member_id)) {
+          out.push_back([cb, id = req.member_id] { cb(join_error(error_code::unknown_member_id, id)); });
+        } else if (auto e = check_static(g, req.member_id, req.group_instance_id);
+                   req.group_instance_id && g.has_member(req.member_id) && e != error_code::none) {
+          out.push_back([cb, e, id = req.member_id] { cb(join_error(e, id)); });
+        } else {
+          join_existing(g, std::move(req), std::move(cb), out);
+        }
+      }
+    }
+  }
+  run(out);
+}
+
+// Adds or updates a member with a known id and parks its JoinGroup until the
+// rebalance completes (or answers at once when nothing changed).
+void group_coordinator::join_existing(group& g, join_request req, join_callback cb, actions& out) {
+  g.pending_members.erase(req.member_id);
+  auto it = g.members.find(req.member_id);
+  const bool is_new = it == g.members.end();
+  if (!is_new && g.state == group_state::completing_rebalance && it->second.protocols == req.protocols) {
+    // A retried JoinGroup after the join phase ended: answer with the current generation.
+    member& m = it->second;
+    join_result r;
+    r.generation = g.generation;
+    r.protocol_type = g.protocol_type;
+    r.protocol_name = g.protocol_name;
+    r.leader = g.leader_id.value_or("");
+    r.member_id = m.id;
+    if (m.id == r.leader)
+      for (const auto& [oid, om] : g.members) {
+        const protocol::bytes* meta = g.protocol_name ? om.metadata_for(*g.protocol_name) : nullptr;
+        r.members.push_back({oid, om.instance_id, meta ? *meta : protocol::bytes{}});
+      }
+    reset_session(m);
+    out.push_back([cb, r = std::move(r)]() mutable { cb(std::move(r)); });
+    return;
+  }
+  if (!is_new && g.state == group_state::stable && it->second.protocols == req.protocols &&
+      g.leader_id != req.member_id) {
+    // A follower rejoining a stable group with the same subscription: nothing
+    // changes (Kafka answers with the current generation as well).
+    member& m = it->second;
+    join_result r;
+    r.generation = g.generation;
+    r.protocol_type = g.protocol_type;
+    r.protocol_name = g.protocol_name;
+    r.leader = g.leader_id.value_or("");
+    r.member_id = m.id;
+    reset_session(m);
+    out.push_back([cb, r = std::move(r)]() mutable { cb(std::move(r)); });
+    return;
+  }
+  member& m = g.members[req.member_id];
+  if (m.awaiting_join) {
+    // A duplicate JoinGroup replaces the earlier one (Kafka answers the old with an error).
+    auto old = std::move(m.awaiting_join);
+    out.push_back([old] { old(join_error(error_code::rebalance_in_progress)); });
+  }
+  if (g.members.size() == 1 && is_new) g.protocol_type = req.protocol_type;
+  m.id = req.member_id;
+  m.instance_id = req.group_instance_id;
+  m.client_id = req.client_id;
+  m.client_host = req.client_host;
+  m.session_timeout_ms = req.session_timeout_ms;
+  m.rebalance_timeout_ms = req.rebalance_timeout_ms;
+  m.protocol_type = req.protocol_type;
+  m.protocols = std::move(req.protocols);
+  m.awaiting_join = std::move(cb);
+  m.is_new = is_new;
+  reset_session(m);
+  if (m.instance_id) g.static_members[*m.instance_id] = m.id;
+  if (g.protocol_type.empty()) g.protocol_type = m.protocol_type;
+
+  switch (g.state) {
+    case group_state::empty:
+    case group_state::stable:
+    case group_state::completing_rebalance:
+      prepare_rebalance(g, out, is_new ? "a member joined" : "a member rejoined");
+      break;
+    case group_state::preparing_rebalance:
+      if (g.initial_delay_end) {
+        // Each new member extends the initial delay, up to its limit.
+        auto next = clock::now() + std::chrono::milliseconds(cfg_.initial_rebalance_delay_ms);
+        g.initial_delay_end = std::min(next, g.initial_delay_limit);
+        cv_.notify_all();
+      }
+      break;
+    case group_state::dead: break;
+  }
+  maybe_complete_join(g, out);
+}
+
+// A static member (group.instance.id) rejoining with an empty member id: it
+// takes a new member id and keeps its assignment; a stable group does not
+// rebalance (KIP-345).
+void group_coordinator::static_rejoin(group& g, join_request req, join_callback cb, actions& out) {
+  const std::string old_id = g.static_members[*req.group_instance_id];
+  auto it = g.members.find(old_id);
+  if (it == g.members.end()) {
+    g.static_members.erase(*req.group_instance_id);
+    req.member_id = new_member_id(req.client_id);
+    join_existing(g, std::move(req), std::move(cb), out);
+    return;
+  }
+  member m = std::move(it->second);
+  g.members.erase(it);
+  if (m.awaiting_join) {
+    auto old = std::move(m.awaiting_join);
+    out.push_back([old] { old(join_error(error_code::fenced_instance_id)); });
+  }
+  if (m.awaiting_sync) {
+    auto old = std::move(m.awaiting_sync);
+    out.push_back([old] { old(sync_error(error_code::fenced_instance_id)); });
+  }
+  const std::string new_id = new_member_id(req.client_id);
+  const bool protocols_same = m.protocols == req.protocols;
+  m.id = new_id;
+  m.client_id = req.client_id;
+  m.client_host = req.client_host;
+  m.session_timeout_ms = req.session_timeout_ms;
+  m.rebalance_timeout_ms = req.rebalance_timeout_ms;
+  m.protocols = req.protocols;
+  reset_session(m);
+  g.static_members[*req.group_instance_id] = new_id;
+  if (g.leader_id == old_id) g.leader_id = new_id;
+  g.members.emplace(new_id, std::move(m));
+  spdlog::info("group '{}': static member {} rejoined as {}", g.id, *req.group_instance_id, new_id);
+
+  if (g.state == group_state::stable && protocols_same) {
+    join_result r;
+    r.generation = g.generation;
+    r.protocol_type = g.protocol_type;
+    r.protocol_name = g.protocol_name;
+    r.leader = g.leader_id.value_or("");
+    r.member_id = new_id;
+    if (r.leader == new_id) {
+      // The leader gets the members so it could assign, but the current
+      // assignment stands (v9: told to skip it).
+      r.skip_assignment = true;
+      for (const auto& [oid, om] : g.members) {
+        const protocol::bytes* meta = g.protocol_name ? om.metadata_for(*g.protocol_name) : nullptr;
+        r.members.push_back({oid, om.instance_id, meta ? *meta : protocol::bytes{}});
+      }
+    }
+    persist_group(g, out, nullptr);
+    out.push_back([cb, r = std::move(r)]() mutable { cb(std::move(r)); });
+    return;
+  }
+  req.member_id = new_id;
+  join_existing(g, std::move(req), std::move(cb), out);
+}
+
+// ---- SyncGroup ----
+
+void group_coordinator::sync(sync_request req, sync_callback cb) {
+  actions out;
+  {
+    std::lock_guard lk(mu_);
+    group* g = find(req.group_id);
+    auto fail = [&](error_code e) { out.push_back([cb, e] { cb(sync_error(e)); }); };
+    if (!g || !g->has_member(req.member_id)) {
+      fail(error_code::unknown_member_id);
+    } else if (auto e = check_static(*g, req.member_id, req.group_instance_id); e != error_code::none) {
+      fail(e);
+    } else if (req.generation != g->generation) {
+      fail(error_code::illegal_generation);
+    } else if ((req.protocol_type && *req.protocol_type != g->protocol_type) ||
+               (req.protocol_name && *req.protocol_name != g->protocol_name.value_or(""))) {
+      fail(error_code::inconsistent_group_protocol);
+    } else if (g->state == group_state::preparing_rebalance || g->state == group_state::empty) {
+      fail(error_code::rebalance_in_progress);
+    } else {
+      member& m = g->members[req.member_id];
+      reset_session(m);
+      if (g->state == group_state::stable) {
+        sync_result r;
+        r.protocol_type = g->protocol_type;
+        r.protocol_name = g->protocol_name;
+        r.assignment = m.assignment;
+        out.push_back([cb, r = std::move(r)]() mutable { cb(std::move(r)); });
+      } else {
+        m.awaiting_sync = std::move(cb);
+        if (req.member_id == g->leader_id) {
+          for (auto& [id, mm] : g->members) mm.assignment.clear();
+          for (auto& [id, a] : req.assignments) {
+            auto it = g->members.find(id);
+            if (it != g->members.end()) it->second.assignment = std::move(a);
+          }
+          finish_sync(*g, out);
+        }
+      }
+    }
+  }
+  run(out);
+}
+
+// The leader's assignment arrived: store the group, then answer everyone.
+void group_coordinator::finish_sync(group& g, actions& out) {
+  const int32_t generation = g.generation;
+  const std::string id = g.id;
+  persist_group(g, out, [this, id, generation](std::error_code e) {
+    actions after;
+    {
+      std::lock_guard lk(mu_);
+      group* gg = find(id);
+      if (!gg || gg->generation != generation || gg->state != group_state::completing_rebalance) return;
+      if (e) {
+        for (auto& [mid, m] : gg->members) {
+          if (!m.awaiting_sync) continue;
+          auto cb = std::move(m.awaiting_sync);
+          m.awaiting_sync = nullptr;
+          after.push_back([cb] { cb(sync_error(error_code::coordinator_not_available)); });
+        }
+        prepare_rebalance(*gg, after, "storing the group failed");
+      } else {
+        gg->state = group_state::stable;
+        gg->state_timestamp_ms = wall_ms();
+        for (auto& [mid, m] : gg->members) {
+          if (!m.awaiting_sync) continue;
+          sync_result r;
+          r.protocol_type = gg->protocol_type;
+          r.protocol_name = gg->protocol_name;
+          r.assignment = m.assignment;
+          auto cb = std::move(m.awaiting_sync);
+          m.awaiting_sync = nullptr;
+          after.push_back([cb, r = std::move(r)]() mutable { cb(std::move(r)); });
+        }
+      }
+    }
+    run(after);
+  });
+}
+
+// ---- Heartbeat / LeaveGroup ----
+
+protocol::error_code group_coordinator::heartbeat(const std::string& group_id, const std::string& member_id,
+                                                  const std::optional<std::string>& instance_id, int32_t generation) {
+  std::lock_guard lk(mu_);
+  group* g = find(group_id);
+  if (!g || !g->has_member(member_id)) return error_code::unknown_member_id;
+  if (auto e = check_static(*g, member_id, instance_id); e != error_code::none) return e;
+  if (generation != g->generation) return error_code::illegal_generation;
+  reset_session(g->members[member_id]);
+  switch (g->state) {
+    case group_state::preparing_rebalance: return error_code::rebalance_in_progress;
+    case group_state::completing_rebalance:
+    case group_state::stable: return error_code::none;
+    default: return error_code::unknown_member_id;
+  }
+}
+
+std::pair<protocol::error_code, std::vector<protocol::error_code>> group_coordinator::leave(
+    const std::string& group_id, const std::vector<member_identity>& members) {
+  actions out;
+  std::pair<error_code, std::vector<error_code>> result{error_code::none, {}};
+  {
+    std::lock_guard lk(mu_);
+    group* g = find(group_id);
+    if (!g) {
+      result.first = error_code::unknown_member_id;
+      result.second.assign(members.size(), error_code::unknown_member_id);
+    } else {
+      for (const auto& mi : members) {
+        std::string id = mi.member_id;
+        if (mi.group_instance_id) {
+          auto it = g->static_members.find(*mi.group_instance_id);
+          if (it == g->static_members.end()) {
+            result.second.push_back(error_code::unknown_member_id);
+            continue;
+          }
+          if (!id.empty() && id != it->second) {
+            result.second.push_back(error_code::fenced_instance_id);
+            continue;
+          }
+          id = it->second;
+        }
+        if (g->pending_members.erase(id)) {
+          result.second.push_back(error_code::none);
+          maybe_complete_join(*g, out);
+          continue;
+        }
+        if (!g->has_member(id)) {
+          result.second.push_back(error_code::unknown_member_id);
+          continue;
+        }
+        remove_member(*g, id, out, "left the group");
+        result.second.push_back(error_code::none);
+      }
+    }
+  }
+  run(out);
+  return result;
+}
+
+// ---- offsets ----
+
+void group_coordinator::commit(commit_request req, std::function<void(std::vector<protocol::error_code>)> done) {
+  actions out;
+  std::vector<error_code> errors(req.offsets.size(), error_code::none);
+  {
+    std::lock_guard lk(mu_);
+    group* g = find(req.group_id);
+    error_code top = error_code::none;
+    if (req.group_id.empty()) {
+      top = error_code::invalid_group_id;
+    } else if (!g) {
+      // Simple consumers (no membership) commit with generation -1.
+      if (req.generation < 0 && req.member_id.empty())
+        g = &get_or_create(req.group_id);
+      else
+        top = req.generation < 0 ? error_code::unknown_member_id : error_code::illegal_generation;
+    } else if (req.generation < 0 && g->state == group_state::empty) {
+      // allowed
+    } else if (g->state == group_state::completing_rebalance) {
+      top = error_code::rebalance_in_progress;
+    } else if (!g->has_member(req.member_id)) {
+      top = error_code::unknown_member_id;
+    } else if (auto e = check_static(*g, req.member_id, req.group_instance_id); e != error_code::none) {
+      top = e;
+    } else if (req.generation != g->generation) {
+      top = error_code::illegal_generation;
+    }
+    if (top != error_code::none) {
+      std::fill(errors.begin(), errors.end(), top);
+    } else {
+      if (g->has_member(req.member_id)) reset_session(g->members[req.member_id]);
+      std::vector<log_record> recs;
+      const int64_t now = wall_ms();
+      for (size_t i = 0; i < req.offsets.size(); ++i) {
+        auto& [tp, off] = req.offsets[i];
+        if (off.metadata.size() > cfg_.max_metadata_bytes) {
+          errors[i] = error_code::offset_metadata_too_large;
+          continue;
+        }
+        if (off.commit_timestamp < 0) off.commit_timestamp = now;
+        recs.push_back({encode_offset_key(req.group_id, tp.topic, tp.partition), encode_offset_value(off)});
+      }
+      if (!recs.empty()) {
+        int32_t part = partition_for(req.group_id);
+        std::string gid = req.group_id;
+        auto offsets = std::make_shared<std::vector<std::pair<topic_partition, committed_offset>>>(std::move(req.offsets));
+        auto errs = std::make_shared<std::vector<error_code>>(errors);
+        out.push_back([this, part, gid, recs = std::move(recs), offsets, errs, done]() mutable {
+          log_.append(part, std::move(recs), [this, gid, offsets, errs, done](std::error_code e) {
+            {
+              std::lock_guard lk2(mu_);
+              for (size_t i = 0; i < offsets->size(); ++i) {
+                if ((*errs)[i] != error_code::none) continue;
+                if (e) {
+                  (*errs)[i] = error_code::coordinator_not_available;
+                  continue;
+                }
+                // The group may have been deleted meanwhile; the commit recreates it, as in Kafka.
+                group& gg = get_or_create(gid);
+                gg.offsets[{(*offsets)[i].first.topic, (*offsets)[i].first.partition}] = (*offsets)[i].second;
+              }
+            }
+            done(*errs);
+          });
+        });
+      } else {
+        out.push_back([done, errors] { done(errors); });
+      }
+      run(out);
+      return;
+    }
+  }
+  done(errors);
+}
+
+std::vector<std::pair<topic_partition, std::optional<committed_offset>>> group_coordinator::fetch_offsets(
+    const std::string& group_id, const std::optional<std::vector<topic_partition>>& partitions) {
+  std::lock_guard lk(mu_);
+  std::vector<std::pair<topic_partition, std::optional<committed_offset>>> out;
+  group* g = find(group_id);
+  if (!partitions) {
+    if (g)
+      for (const auto& [k, v] : g->offsets) out.push_back({{k.first, k.second}, v});
+    return out;
+  }
+  for (const auto& tp : *partitions) {
+    std::optional<committed_offset> v;
+    if (g) {
+      auto it = g->offsets.find({tp.topic, tp.partition});
+      if (it != g->offsets.end()) v = it->second;
+    }
+    out.push_back({tp, v});
+  }
+  return out;
+}
+
+group_description group_coordinator::describe(const std::string& group_id) {
+  std::lock_guard lk(mu_);
+  group_description d;
+  d.group_id = group_id;
+  group* g = find(group_id);
+  if (!g) {
+    d.state = "Dead";
+    return d;
+  }
+  d.state = std::string(state_name(g->state));
+  d.protocol_type = g->protocol_type;
+  if (g->state == group_state::stable || g->state == group_state::completing_rebalance)
+    d.protocol_data = g->protocol_name.value_or("");
+  for (const auto& [id, m] : g->members) {
+    group_description::member_info mi;
+    mi.member_id = id;
+    mi.group_instance_id = m.instance_id;
+    mi.client_id = m.client_id;
+    mi.client_host = m.client_host;
+    if (g->state == group_state::stable) {
+      if (g->protocol_name)
+        if (const auto* meta = m.metadata_for(*g->protocol_name)) mi.metadata = *meta;
+      mi.assignment = m.assignment;
+    }
+    d.members.push_back(std::move(mi));
+  }
+  return d;
+}
+
+std::vector<listed_group> group_coordinator::list(const std::vector<std::string>& states_filter) {
+  std::lock_guard lk(mu_);
+  std::vector<listed_group> out;
+  for (const auto& [id, g] : groups_) {
+    if (g.state == group_state::dead) continue;
+    std::string state(state_name(g.state));
+    if (!states_filter.empty()) {
+      bool match = false;
+      for (const auto& s : states_filter) {
+        std::string a = s, b = state;
+        for (auto& c : a) c = static_cast<char>(std::tolower(c));
+        for (auto& c : b) c = static_cast<char>(std::tolower(c));
+        match = match || a == b;
+      }
+      if (!match) continue;
+    }
+    out.push_back({id, g.protocol_type, state});
+  }
+  return out;
+}
+
+void group_coordinator::delete_groups(std::vector<std::string> ids,
+                                      std::function<void(std::vector<protocol::error_code>)> done) {
+  actions out;
+  auto errors = std::make_shared<std::vector<error_code>>(ids.size(), error_code::none);
+  auto pending = std::make_shared<std::atomic<int>>(1);
+  auto finish = [errors, pending, done] {
+    if (--*pending == 0) done(*errors);
+  };
+  {
+    std::lock_guard lk(mu_);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      group* g = find(ids[i]);
+      if (ids[i].empty()) {
+        (*errors)[i] = error_code::invalid_group_id;
+      } else if (!g) {
+        (*errors)[i] = error_code::group_id_not_found;
+      } else if (!g->members.empty()) {
+        (*errors)[i] = error_code::non_empty_group;
+      } else {
+        // Tombstones for every offset and for the group itself.
+        std::vector<log_record> recs;
+        for (const auto& [k, v] : g->offsets) recs.push_back({encode_offset_key(g->id, k.first, k.second), std::nullopt});
+        recs.push_back({encode_group_key(g->id), std::nullopt});
+        int32_t part = partition_for(g->id);
+        g->state = group_state::dead;
+        spdlog::info("group '{}' deleted", g->id);
+        ++*pending;
+        out.push_back([this, part, recs = std::move(recs), errors, i, finish]() mutable {
+          log_.append(part, std::move(recs), [errors, i, finish](std::error_code e) {
+            if (e) (*errors)[i] = error_code::coordinator_not_available;
+            finish();
+          });
+        });
+      }
+    }
+    // Dead groups leave the map once their tombstones are queued.
+    std::erase_if(groups_, [](const auto& kv) { return kv.second.state == group_state::dead; });
+  }
+  run(out);
+  finish();
+}
+
+void group_coordinator::delete_offsets(const std::string& group_id, std::vector<topic_partition> partitions,
+                                       std::function<bool(const std::string&, const group&)> subscribed,
+                                       std::function<void(protocol::error_code, std::vector<protocol::error_code>)> done) {
+  actions out;
+  std::vector<error_code> errors(partitions.size(), error_code::none);
+  {
+    std::lock_guard lk(mu_);
+    group* g = find(group_id);
+    if (!g) {
+      out.push_back([done, errors] { done(error_code::group_id_not_found, errors); });
+    } else {
+      std::vector<log_record> recs;
+      for (size_t i = 0; i < partitions.size(); ++i) {
+        const auto& tp = partitions[i];
+        if (g->state != group_state::empty && subscribed && subscribed(tp.topic, *g)) {
+          errors[i] = error_code::group_subscribed_to_topic;
+          continue;
+        }
+        if (g->offsets.erase({tp.topic, tp.partition}))
+          recs.push_back({encode_offset_key(g->id, tp.topic, tp.partition), std::nullopt});
+      }
+      if (recs.empty()) {
+        out.push_back([done, errors] { done(error_code::none, errors); });
+      } else {
+        int32_t part = partition_for(g->id);
+        out.push_back([this, part, recs = std::move(recs), errors, done]() mutable {
+          log_.append(part, std::move(recs), [errors, done](std::error_code e) {
+            done(e ? error_code::coordinator_not_available : error_code::none, errors);
+          });
+        });
+      }
+    }
+  }
+  run(out);
+}
+
+// ---- housekeeping ----
+
+void group_coordinator::expire_offsets(actions& out) {
+  const int64_t cutoff = wall_ms() - cfg_.offsets_retention_ms;
+  for (auto& [id, g] : groups_) {
+    if (g.state != group_state::empty) continue;
+    std::vector<log_record> recs;
+    for (auto it = g.offsets.begin(); it != g.offsets.end();) {
+      // Kafka (KIP-211): offsets of an empty group expire retention after the
+      // group became empty or after the commit, whichever is later.
+      int64_t since = std::max(it->second.commit_timestamp, g.state_timestamp_ms);
+      if (since < cutoff) {
+        recs.push_back({encode_offset_key(id, it->first.first, it->first.second), std::nullopt});
+        it = g.offsets.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (recs.empty()) continue;
+    spdlog::info("group '{}': {} committed offset(s) expired", id, recs.size());
+    int32_t part = partition_for(id);
+    out.push_back([this, part, recs = std::move(recs)]() mutable {
+      log_.append(part, std::move(recs), [](std::error_code) {});
+    });
+  }
+}
+
+void group_coordinator::housekeeping() {
+  std::unique_lock lk(mu_);
+  while (!stopping_) {
+    const auto now = clock::now();
+    auto next = now + std::chrono::seconds(60);
+    actions out;
+    for (auto& [id, g] : groups_) {
+      if (g.state == group_state::dead) continue;
+      // Expired pending member ids (KIP-394).
+      for (auto it = g.pending_members.begin(); it != g.pending_members.end();) {
+        if (it->second <= now) {
+          it = g.pending_members.erase(it);
+        } else {
+          next = std::min(next, it->second);
+          ++it;
+        }
+      }
+      // Session expiry: members not waiting on a join or sync answer.
+      std::vector<std::string> expired;
+      for (auto& [mid, m] : g.members) {
+        if (m.awaiting_join || m.awaiting_sync) continue;
+        if (m.session_deadline <= now)
+          expired.push_back(mid);
+        else
+          next = std::min(next, m.session_deadline);
+      }
+      for (const auto& mid : expired) remove_member(g, mid, out, "session timed out");
+      if (g.state == group_state::preparing_rebalance) {
+        if (g.initial_delay_end && *g.initial_delay_end <= now) {
+          g.initial_delay_end.reset();
+          complete_join(g, out);
+        } else if (g.rebalance_deadline && *g.rebalance_deadline <= now) {
+          complete_join(g, out);
+        } else {
+          if (!g.initial_delay_end && g.all_members_joined()) complete_join(g, out);
+        }
+      }
+      if (g.state == group_state::preparing_rebalance) {
+        if (g.initial_delay_end) next = std::min(next, *g.initial_delay_end);
+        if (g.rebalance_deadline) next = std::min(next, *g.rebalance_deadline);
+      }
+    }
+    if (now >= next_offsets_check_) {
+      expire_offsets(out);
+      next_offsets_check_ = now + std::chrono::milliseconds(cfg_.offsets_retention_check_ms);
+    }
+    next = std::min(next, next_offsets_check_);
+    if (!out.empty()) {
+      lk.unlock();
+      run(out);
+      lk.lock();
+      continue;  // state may have moved; recompute deadlines
+    }
+    cv_.wait_until(lk, next);
+  }
+}
+
+}  // namespace strata::group
