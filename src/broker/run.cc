@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -17,25 +16,6 @@
 
 namespace strata::broker {
 namespace {
-
-// Holds an exclusive flock on <dir>/.lock so two brokers never share a
-// data directory (Kafka's LogManager does the same).
-class dir_lock {
- public:
-  explicit dir_lock(const std::string& dir) {
-    std::string path = dir + "/.lock";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw std::runtime_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0)
-      throw std::runtime_error(fmt::format("data directory {} is in use by another broker (lock {} is held)", dir, path));
-  }
-  ~dir_lock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-
- private:
-  int fd_ = -1;
-};
 
 net::server_options server_options_from(const config::broker_config& cfg) {
   net::server_options so;
@@ -73,10 +53,13 @@ int run(config::broker_config& cfg) {
   try {
     const std::string& dir = cfg.log_dirs().front();
     for (const auto& d : cfg.log_dirs()) std::filesystem::create_directories(d);
-    dir_lock lock(dir);
-    cluster::local_metadata_store store(dir);
+    // The log manager locks every log directory first (<dir>/.lock), so two
+    // brokers never share one; the metadata store lives in the first.
     storage::log_manager logs(storage_options_from(cfg));
     auto opened = logs.open_all();
+    if (opened.error) throw std::runtime_error("cannot open the logs: " + opened.error.message());
+    cluster::local_metadata_store store(dir);
+    logs.start();
     broker b(cfg, store, logs);
     b.topics().load();
 

@@ -23,6 +23,18 @@ storage::log_config to_log_config(const config::topic_config& tc) {
 
 topic_error err(protocol::error_code c, std::string msg) { return {c, std::move(msg)}; }
 
+// Every append to the log (produce, group commits) wakes the fetches parked
+// on the partition. The listener holds the partition weakly: the partition
+// owns the log.
+std::shared_ptr<partition> make_partition(const std::string& topic, int32_t index, std::shared_ptr<storage::log> log) {
+  auto p = std::make_shared<partition>(topic, index, log);
+  std::weak_ptr<partition> weak = p;
+  log->set_append_listener([weak] {
+    if (auto pp = weak.lock()) pp->wake_all();
+  });
+  return p;
+}
+
 }  // namespace
 
 bool is_internal_topic(std::string_view name) { return name == "__consumer_offsets" || name == "__transaction_state"; }
@@ -58,7 +70,7 @@ std::shared_ptr<topic_state> topic_registry::build_state(const cluster::topic_me
       throw std::runtime_error(
           fmt::format("cannot open log for {}-{}: {}", md.name, p, log.error().message()));
     }
-    t->partitions.push_back(std::make_shared<partition>(md.name, p, log.value()));
+    t->partitions.push_back(make_partition(md.name, p, log.value()));
   }
   return t;
 }
@@ -173,7 +185,7 @@ topic_error topic_registry::add_partitions(const std::string& name, int32_t new_
   for (int32_t p = have; p < new_total; ++p) {
     auto log = logs_.get_or_create(name, p, lc);
     if (!log) return err(protocol::error_code::kafka_storage_error, log.error().message());
-    state->partitions.push_back(std::make_shared<partition>(name, p, log.value()));
+    state->partitions.push_back(make_partition(name, p, log.value()));
   }
   auto next = std::make_shared<topic_map>(*snap);
   (*next)[name] = std::move(state);

@@ -134,7 +134,6 @@ void produce(request_context&& ctx) {
             pr.base_offset = res->base_offset;
             pr.log_append_time_ms = t->cfg.log_append_time ? now : -1;
             pr.log_start_offset = res->log_start_offset;
-            part.wake_all();
             if (b.flush_on_ack() && acks != 0)
               flushes.push_back({part.log_ptr(), res->last_offset, resp.responses.size(), tr.partition_responses.size()});
           }
