@@ -27,6 +27,16 @@ namespace strata::records {
 inline constexpr size_t kBatchHeaderSize = 61;
 inline constexpr size_t kLogOverhead = 12;  // base_offset + batch_length
 inline constexpr size_t kCrcStart = 21;
+// batch_length counts the bytes after itself; a batch with no records has this much.
+inline constexpr int32_t kMinBatchLength = int32_t(kBatchHeaderSize - kLogOverhead);  // 49
+inline constexpr int8_t kMagicV2 = 2;
+
+// Kafka's "absent" values (RecordBatch.NO_*).
+inline constexpr int64_t kNoTimestamp = -1;
+inline constexpr int64_t kNoProducerId = -1;
+inline constexpr int16_t kNoProducerEpoch = -1;
+inline constexpr int32_t kNoSequence = -1;
+inline constexpr int32_t kNoPartitionLeaderEpoch = -1;
 
 namespace off {
 inline constexpr size_t base_offset = 0;
@@ -91,7 +101,10 @@ class batch_header_view {
   bool is_log_append_time() const { return attributes() & kAttrLogAppendTime; }
   bool is_transactional() const { return attributes() & kAttrTransactional; }
   bool is_control() const { return attributes() & kAttrControl; }
-  int64_t last_offset() const { return base_offset() + last_offset_delta(); }
+  // Wraps like Java's long arithmetic instead of overflowing on hostile headers.
+  int64_t last_offset() const {
+    return int64_t(uint64_t(base_offset()) + uint64_t(int64_t(last_offset_delta())));
+  }
   // Bytes of the whole batch, header included.
   int64_t total_size() const { return int64_t(kLogOverhead) + batch_length(); }
   const uint8_t* data() const { return p_; }
