@@ -27,6 +27,17 @@ const api_entry kApis[] = {
     {k(api_key::create_partitions), 0, 3, h::create_partitions},
     {k(api_key::incremental_alter_configs), 0, 1, h::incremental_alter_configs},
     {k(api_key::describe_cluster), 0, 1, h::describe_cluster},
+    {k(api_key::offset_commit), 2, 8, h::offset_commit},
+    {k(api_key::offset_fetch), 1, 8, h::offset_fetch},
+    {k(api_key::find_coordinator), 0, 4, h::find_coordinator},
+    {k(api_key::join_group), 0, 9, h::join_group},
+    {k(api_key::heartbeat), 0, 4, h::heartbeat},
+    {k(api_key::leave_group), 0, 5, h::leave_group},
+    {k(api_key::sync_group), 0, 5, h::sync_group},
+    {k(api_key::describe_groups), 0, 5, h::describe_groups},
+    {k(api_key::list_groups), 0, 5, h::list_groups},
+    {k(api_key::delete_groups), 0, 2, h::delete_groups},
+    {k(api_key::offset_delete), 0, 0, h::offset_delete},
 };
 
 }  // namespace

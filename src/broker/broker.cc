@@ -6,7 +6,9 @@
 
 #include "broker/api_table.h"
 #include "broker/handlers/handlers.h"
+#include "broker/offsets_log.h"
 #include "broker/producer_ids.h"
+#include "group/group_coordinator.h"
 #include "protocol/generated/messages.h"
 
 namespace strata::broker {
@@ -18,12 +20,30 @@ broker::broker(config::broker_config& cfg, cluster::metadata_store& store, stora
       topics_(cfg, store, logs),
       pids_(std::make_unique<producer_ids>(cfg.log_dirs().front())),
       advertised_port_(cfg.advertised_listeners().front().port),
-      flush_on_ack_(cfg.get_bool("strata.log.flush.on.ack")) {}
+      flush_on_ack_(cfg.get_bool("strata.log.flush.on.ack")) {
+  group::coordinator_config gc;
+  gc.offsets_partitions = static_cast<int32_t>(cfg.get_int("offsets.topic.num.partitions"));
+  gc.min_session_timeout_ms = static_cast<int32_t>(cfg.get_int("group.min.session.timeout.ms"));
+  gc.max_session_timeout_ms = static_cast<int32_t>(cfg.get_int("group.max.session.timeout.ms"));
+  gc.initial_rebalance_delay_ms = static_cast<int32_t>(cfg.get_int("group.initial.rebalance.delay.ms"));
+  gc.offsets_retention_ms = cfg.get_int("offsets.retention.minutes") * 60'000;
+  gc.offsets_retention_check_ms = cfg.get_int("offsets.retention.check.interval.ms");
+  gc.max_group_size = static_cast<int32_t>(cfg.get_int("group.max.size"));
+  offsets_ = std::make_unique<offsets_log>(*this);
+  groups_ = std::make_unique<group::group_coordinator>(gc, *offsets_);
+}
 
-broker::~broker() = default;
+broker::~broker() { groups_->stop(); }
+
+void broker::start_groups() {
+  size_t n = offsets_->replay(*groups_);
+  if (n > 0) spdlog::info("loaded {} record(s) of {}: {} group(s)", n, kOffsetsTopic, groups_->group_count());
+  groups_->start();
+}
 
 void broker::begin_shutdown() {
   shutting_down_ = true;
+  groups_->stop();
   auto snap = topics_.snapshot();
   for (const auto& [name, t] : *snap)
     for (const auto& p : t->partitions) p->wake_all();

@@ -13,10 +13,14 @@
 namespace strata::storage {
 class log_manager;
 }
+namespace strata::group {
+class group_coordinator;
+}
 
 namespace strata::broker {
 
 class producer_ids;
+class offsets_log;
 
 class broker final : public net::request_handler {
  public:
@@ -30,6 +34,11 @@ class broker final : public net::request_handler {
   cluster::metadata_store& store() { return store_; }
   storage::log_manager& logs() { return logs_; }
   producer_ids& pids() { return *pids_; }
+  group::group_coordinator& groups() { return *groups_; }
+  offsets_log& offsets() { return *offsets_; }
+  // Loads committed offsets and groups from __consumer_offsets and starts the
+  // coordinator's housekeeping (startup, after topics().load()).
+  void start_groups();
   int32_t node_id() const { return cfg_.broker_id(); }
   const std::string& advertised_host() const { return cfg_.advertised_listeners().front().host; }
   int32_t advertised_port() const { return advertised_port_; }
@@ -48,6 +57,8 @@ class broker final : public net::request_handler {
   storage::log_manager& logs_;
   topic_registry topics_;
   std::unique_ptr<producer_ids> pids_;
+  std::unique_ptr<offsets_log> offsets_;
+  std::unique_ptr<group::group_coordinator> groups_;
   int32_t advertised_port_;
   bool flush_on_ack_;
   std::atomic<bool> shutting_down_{false};

@@ -62,6 +62,7 @@ int run(config::broker_config& cfg) {
     logs.start();
     broker b(cfg, store, logs);
     b.topics().load();
+    b.start_groups();
 
     net::server srv(server_options_from(cfg), b);
     srv.start();

@@ -133,13 +133,31 @@ void group_coordinator::start() {
 }
 
 void group_coordinator::stop() {
+  actions out;
   {
     std::lock_guard lk(mu_);
     if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
+    // Parked JoinGroup/SyncGroup requests are answered so connections can
+    // drain; clients look for the coordinator again.
+    for (auto& [id, g] : groups_) {
+      for (auto& [mid, m] : g.members) {
+        if (m.awaiting_join) {
+          auto cb = std::move(m.awaiting_join);
+          m.awaiting_join = nullptr;
+          out.push_back([cb] { cb(join_error(error_code::not_coordinator)); });
+        }
+        if (m.awaiting_sync) {
+          auto cb = std::move(m.awaiting_sync);
+          m.awaiting_sync = nullptr;
+          out.push_back([cb] { cb(sync_error(error_code::not_coordinator)); });
+        }
+      }
+    }
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  run(out);
 }
 
 size_t group_coordinator::group_count() {
@@ -590,7 +608,7 @@ std::pair<protocol::error_code, std::vector<protocol::error_code>> group_coordin
     std::lock_guard lk(mu_);
     group* g = find(group_id);
     if (!g) {
-      result.first = error_code::unknown_member_id;
+      // Kafka: no top-level error, each member is unknown.
       result.second.assign(members.size(), error_code::unknown_member_id);
     } else {
       for (const auto& mi : members) {
@@ -643,7 +661,7 @@ void group_coordinator::commit(commit_request req, std::function<void(std::vecto
       else
         top = req.generation < 0 ? error_code::unknown_member_id : error_code::illegal_generation;
     } else if (req.generation < 0 && g->state == group_state::empty) {
-      // allowed
+      // A simple consumer's commit to a group with no members: allowed.
     } else if (g->state == group_state::completing_rebalance) {
       top = error_code::rebalance_in_progress;
     } else if (!g->has_member(req.member_id)) {
@@ -653,11 +671,11 @@ void group_coordinator::commit(commit_request req, std::function<void(std::vecto
     } else if (req.generation != g->generation) {
       top = error_code::illegal_generation;
     }
+    std::vector<log_record> recs;
     if (top != error_code::none) {
       std::fill(errors.begin(), errors.end(), top);
     } else {
       if (g->has_member(req.member_id)) reset_session(g->members[req.member_id]);
-      std::vector<log_record> recs;
       const int64_t now = wall_ms();
       for (size_t i = 0; i < req.offsets.size(); ++i) {
         auto& [tp, off] = req.offsets[i];
@@ -668,37 +686,35 @@ void group_coordinator::commit(commit_request req, std::function<void(std::vecto
         if (off.commit_timestamp < 0) off.commit_timestamp = now;
         recs.push_back({encode_offset_key(req.group_id, tp.topic, tp.partition), encode_offset_value(off)});
       }
-      if (!recs.empty()) {
-        int32_t part = partition_for(req.group_id);
-        std::string gid = req.group_id;
-        auto offsets = std::make_shared<std::vector<std::pair<topic_partition, committed_offset>>>(std::move(req.offsets));
-        auto errs = std::make_shared<std::vector<error_code>>(errors);
-        out.push_back([this, part, gid, recs = std::move(recs), offsets, errs, done]() mutable {
-          log_.append(part, std::move(recs), [this, gid, offsets, errs, done](std::error_code e) {
-            {
-              std::lock_guard lk2(mu_);
-              for (size_t i = 0; i < offsets->size(); ++i) {
-                if ((*errs)[i] != error_code::none) continue;
-                if (e) {
-                  (*errs)[i] = error_code::coordinator_not_available;
-                  continue;
-                }
-                // The group may have been deleted meanwhile; the commit recreates it, as in Kafka.
-                group& gg = get_or_create(gid);
-                gg.offsets[{(*offsets)[i].first.topic, (*offsets)[i].first.partition}] = (*offsets)[i].second;
+    }
+    if (recs.empty()) {
+      out.push_back([done, errors] { done(errors); });
+    } else {
+      // Offsets become visible once stored, as Kafka's do.
+      int32_t part = partition_for(req.group_id);
+      auto offsets = std::make_shared<std::vector<std::pair<topic_partition, committed_offset>>>(std::move(req.offsets));
+      auto errs = std::make_shared<std::vector<error_code>>(errors);
+      out.push_back([this, part, gid = req.group_id, recs = std::move(recs), offsets, errs, done]() mutable {
+        log_.append(part, std::move(recs), [this, gid, offsets, errs, done](std::error_code e) {
+          {
+            std::lock_guard lk2(mu_);
+            for (size_t i = 0; i < offsets->size(); ++i) {
+              if ((*errs)[i] != error_code::none) continue;
+              if (e) {
+                (*errs)[i] = error_code::coordinator_not_available;
+                continue;
               }
+              // The group may have been deleted meanwhile; the commit recreates it, as in Kafka.
+              group& gg = get_or_create(gid);
+              gg.offsets[{(*offsets)[i].first.topic, (*offsets)[i].first.partition}] = (*offsets)[i].second;
             }
-            done(*errs);
-          });
+          }
+          done(*errs);
         });
-      } else {
-        out.push_back([done, errors] { done(errors); });
-      }
-      run(out);
-      return;
+      });
     }
   }
-  done(errors);
+  run(out);
 }
 
 std::vector<std::pair<topic_partition, std::optional<committed_offset>>> group_coordinator::fetch_offsets(

@@ -19,6 +19,17 @@ void delete_records(request_context&& ctx);
 void describe_cluster(request_context&& ctx);
 void describe_log_dirs(request_context&& ctx);
 void init_producer_id(request_context&& ctx);
+void find_coordinator(request_context&& ctx);
+void join_group(request_context&& ctx);
+void sync_group(request_context&& ctx);
+void heartbeat(request_context&& ctx);
+void leave_group(request_context&& ctx);
+void offset_commit(request_context&& ctx);
+void offset_fetch(request_context&& ctx);
+void describe_groups(request_context&& ctx);
+void list_groups(request_context&& ctx);
+void delete_groups(request_context&& ctx);
+void offset_delete(request_context&& ctx);
 
 // ApiVersions for a version we do not support: answered at v0 with
 // UNSUPPORTED_VERSION and our ranges, so the client can pick one.

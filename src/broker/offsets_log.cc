@@ -1,0 +1,115 @@
+#include "broker/offsets_log.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "broker/broker.h"
+#include "broker/handlers/common.h"
+#include "protocol/records/batch_builder.h"
+#include "protocol/records/record_iterator.h"
+#include "storage/log.h"
+#include "storage/log_manager.h"
+
+namespace strata::broker {
+
+bool offsets_log::ensure_topic() {
+  if (b_.topics().find(kOffsetsTopic)) return true;
+  const auto& cfg = b_.cfg();
+  config::topic_overrides overrides{{"cleanup.policy", "compact"},
+                                    {"segment.bytes", cfg.get("offsets.topic.segment.bytes")}};
+  auto err = b_.topics().create(kOffsetsTopic, static_cast<int32_t>(cfg.get_int("offsets.topic.num.partitions")),
+                                1, overrides, false, /*internal=*/true);
+  if (err && err.code != protocol::error_code::topic_already_exists) {
+    spdlog::error("cannot create {}: {}", kOffsetsTopic, err.message);
+    return false;
+  }
+  if (!err) spdlog::info("created internal topic {}", kOffsetsTopic);
+  return true;
+}
+
+void offsets_log::append(int32_t partition, std::vector<group::log_record> records,
+                         std::function<void(std::error_code)> done) {
+  if (!ensure_topic()) {
+    done(std::make_error_code(std::errc::io_error));
+    return;
+  }
+  auto part = b_.topics().find_partition(kOffsetsTopic, partition);
+  if (!part) {
+    done(std::make_error_code(std::errc::invalid_argument));
+    return;
+  }
+  const int64_t now = now_ms();
+  records::batch_builder builder;
+  for (const auto& r : records) {
+    records::nullable_bytes value;
+    if (r.value) value = records::bytes_view(*r.value);
+    builder.add(now, records::bytes_view(r.key), value);
+  }
+  std::vector<uint8_t> batch;
+  if (auto e = builder.finish(batch); e != records::errc::ok) {
+    done(records::make_error_code(e));
+    return;
+  }
+  auto res = part->log().append(batch, part->leader_epoch(), now);
+  if (!res) {
+    done(res.error());
+    return;
+  }
+  if (b_.flush_on_ack()) {
+    b_.logs().flush_then(part->log_ptr(), res->last_offset, std::move(done));
+    return;
+  }
+  done({});
+}
+
+size_t offsets_log::replay(group::group_coordinator& coordinator) {
+  auto t = b_.topics().find(kOffsetsTopic);
+  if (!t) return 0;
+  size_t count = 0;
+  std::vector<uint8_t> buf, scratch;
+  for (const auto& part : t->partitions) {
+    storage::log& log = part->log();
+    int64_t offset = log.log_start_offset();
+    const int64_t end = log.log_end_offset();
+    while (offset < end) {
+      auto rd = log.read(offset, 1 << 20, end, true);
+      if (!rd || rd->ranges.empty()) break;
+      buf.clear();
+      for (const auto& fr : rd->ranges) {
+        size_t at = buf.size();
+        buf.resize(at + fr.size);
+        ssize_t n = ::pread(fr.fd, buf.data() + at, fr.size, static_cast<off_t>(fr.position));
+        if (n != static_cast<ssize_t>(fr.size)) {
+          buf.resize(at);
+          break;
+        }
+      }
+      int64_t next = offset;
+      records::validate_options vo;
+      vo.mode = records::validate_mode::log;
+      vo.allow_partial_tail = true;
+      records::validate_batches(buf, vo, [&](const records::batch_info& bi) {
+        next = bi.last_offset() + 1;
+        records::record_iterator it(std::span<const uint8_t>(buf).subspan(bi.position, bi.size), scratch);
+        records::record rec;
+        while (it.next(rec)) {
+          if (it.offset_of(rec) < offset || !rec.key) continue;
+          std::optional<protocol::bytes_view> value;
+          if (rec.value) value = *rec.value;
+          if (auto d = group::decode_record(*rec.key, value)) {
+            coordinator.load(*d);
+            ++count;
+          }
+        }
+      });
+      if (next <= offset) {
+        spdlog::error("{}-{}: cannot read past offset {} while loading groups", kOffsetsTopic, part->index(), offset);
+        break;
+      }
+      offset = next;
+    }
+  }
+  return count;
+}
+
+}  // namespace strata::broker
