@@ -304,10 +304,11 @@ void group_coordinator::persist_group(group& g, actions& out, std::function<void
 
 protocol::error_code group_coordinator::check_static(const group& g, const std::string& member_id,
                                                      const std::optional<std::string>& instance_id) const {
+  // Kafka's GroupMetadata.isStaticMemberFenced: the instance id now belongs
+  // to another member id. Checked before membership, as Kafka does.
   if (!instance_id) return error_code::none;
   auto it = g.static_members.find(*instance_id);
-  if (it == g.static_members.end()) return error_code::unknown_member_id;
-  if (it->second != member_id) return error_code::fenced_instance_id;
+  if (it != g.static_members.end() && it->second != member_id) return error_code::fenced_instance_id;
   return error_code::none;
 }
 
@@ -509,10 +510,12 @@ void group_coordinator::sync(sync_request req, sync_callback cb) {
     std::lock_guard lk(mu_);
     group* g = find(req.group_id);
     auto fail = [&](error_code e) { out.push_back([cb, e] { cb(sync_error(e)); }); };
-    if (!g || !g->has_member(req.member_id)) {
+    if (!g) {
       fail(error_code::unknown_member_id);
     } else if (auto e = check_static(*g, req.member_id, req.group_instance_id); e != error_code::none) {
       fail(e);
+    } else if (!g->has_member(req.member_id)) {
+      fail(error_code::unknown_member_id);
     } else if (req.generation != g->generation) {
       fail(error_code::illegal_generation);
     } else if ((req.protocol_type && *req.protocol_type != g->protocol_type) ||
@@ -588,8 +591,9 @@ protocol::error_code group_coordinator::heartbeat(const std::string& group_id, c
                                                   const std::optional<std::string>& instance_id, int32_t generation) {
   std::lock_guard lk(mu_);
   group* g = find(group_id);
-  if (!g || !g->has_member(member_id)) return error_code::unknown_member_id;
+  if (!g) return error_code::unknown_member_id;
   if (auto e = check_static(*g, member_id, instance_id); e != error_code::none) return e;
+  if (!g->has_member(member_id)) return error_code::unknown_member_id;
   if (generation != g->generation) return error_code::illegal_generation;
   reset_session(g->members[member_id]);
   switch (g->state) {
@@ -662,12 +666,12 @@ void group_coordinator::commit(commit_request req, std::function<void(std::vecto
         top = req.generation < 0 ? error_code::unknown_member_id : error_code::illegal_generation;
     } else if (req.generation < 0 && g->state == group_state::empty) {
       // A simple consumer's commit to a group with no members: allowed.
+    } else if (auto e = check_static(*g, req.member_id, req.group_instance_id); e != error_code::none) {
+      top = e;
     } else if (g->state == group_state::completing_rebalance) {
       top = error_code::rebalance_in_progress;
     } else if (!g->has_member(req.member_id)) {
       top = error_code::unknown_member_id;
-    } else if (auto e = check_static(*g, req.member_id, req.group_instance_id); e != error_code::none) {
-      top = e;
     } else if (req.generation != g->generation) {
       top = error_code::illegal_generation;
     }

@@ -100,7 +100,7 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
       }
       resp.responses.push_back(std::move(tr));
     }
-    const bool enough = total >= req_.min_bytes || total > 0 && total >= max_bytes;
+    const bool enough = total >= req_.min_bytes || (total > 0 && total >= max_bytes);
     if (final || enough || errors || req_.max_wait_ms <= 0 || b.shutting_down()) {
       finish(std::move(resp));
       return;

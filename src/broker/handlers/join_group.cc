@@ -16,7 +16,11 @@ void join_group(request_context&& ctx) {
   jr.member_id = req.member_id;
   jr.group_instance_id = req.group_instance_id;
   jr.client_id = ctx.client_id.value_or("");
-  jr.client_host = "/" + ctx.peer().substr(0, ctx.peer().rfind(':'));
+  // Kafka reports the client host as "/<ip>". (Appending avoids GCC 12's
+  // false -Wrestrict warning on `"/" + std::string`.)
+  jr.client_host.reserve(ctx.peer().size() + 1);
+  jr.client_host.push_back('/');
+  jr.client_host.append(ctx.peer(), 0, ctx.peer().rfind(':'));
   jr.session_timeout_ms = req.session_timeout_ms;
   jr.rebalance_timeout_ms = ctx.api_version >= 1 ? req.rebalance_timeout_ms : req.session_timeout_ms;
   jr.protocol_type = req.protocol_type;
