@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "broker/fetch_session.h"
 #include "broker/topic_registry.h"
 #include "net/request.h"
 
@@ -36,6 +37,7 @@ class broker final : public net::request_handler {
   producer_ids& pids() { return *pids_; }
   group::group_coordinator& groups() { return *groups_; }
   offsets_log& offsets() { return *offsets_; }
+  fetch_session_cache& fetch_sessions() { return fetch_sessions_; }
   // Loads committed offsets and groups from __consumer_offsets and starts the
   // coordinator's housekeeping (startup, after topics().load()).
   void start_groups();
@@ -59,6 +61,7 @@ class broker final : public net::request_handler {
   std::unique_ptr<producer_ids> pids_;
   std::unique_ptr<offsets_log> offsets_;
   std::unique_ptr<group::group_coordinator> groups_;
+  fetch_session_cache fetch_sessions_;
   int32_t advertised_port_;
   bool flush_on_ack_;
   std::atomic<bool> shutting_down_{false};

@@ -27,45 +27,53 @@ struct server::impl {
   server_options opts;
   request_handler& handler;
   std::vector<std::unique_ptr<net::reactor>> reactors;
-  // acceptors[endpoint][reactor]
-  std::vector<std::vector<std::unique_ptr<tcp::acceptor>>> acceptors;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;  // one per endpoint, on reactor 0
   std::vector<uint16_t> ports;
   std::atomic<uint64_t> next_id{1};
   std::atomic<uint64_t> active{0};
   std::atomic<uint64_t> accepted{0};
   std::atomic<bool> stopping{false};
+  bool started = false;  // reactor threads running
 
   // Per reactor: its live connections (touched on that reactor only).
   std::vector<std::set<std::shared_ptr<connection>>> live;
 
   impl(server_options o, request_handler& h) : opts(std::move(o)), handler(h) {}
 
-  asio::awaitable<void> accept_loop(tcp::acceptor& acc, unsigned ri, std::string name) {
-    net::reactor& r = *reactors[ri];
+  // One acceptor per listener (on reactor 0); each connection goes to the
+  // next reactor in turn. (SO_REUSEPORT acceptors per reactor would also let
+  // a second process bind the same port silently.)
+  asio::awaitable<void> accept_loop(tcp::acceptor& acc, std::string name) {
+    unsigned next = 0;
     for (;;) {
+      const unsigned ri = next++ % static_cast<unsigned>(reactors.size());
+      net::reactor& r = *reactors[ri];
       auto [ec, sock] = co_await acc.async_accept(r.context(), asio::as_tuple(asio::use_awaitable));
       if (stopping) co_return;
       if (ec) {
         if (ec == asio::error::operation_aborted) co_return;
         // EMFILE and friends: log, back off briefly, keep serving.
         spdlog::warn("accept failed on {}: {}", name, ec.message());
-        asio::steady_timer t(r.context(), std::chrono::milliseconds(50));
+        asio::steady_timer t(acc.get_executor(), std::chrono::milliseconds(50));
         co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
         continue;
       }
       ++accepted;
       ++active;
-      uint64_t id = next_id++;
-      connection_hooks hooks;
-      auto conn_holder = std::make_shared<std::shared_ptr<connection>>();
-      hooks.on_close = [this, ri, conn_holder] {
-        --active;
-        live[ri].erase(*conn_holder);
-      };
-      auto c = std::make_shared<connection>(std::move(sock), r, opts, handler, id, name, std::move(hooks));
-      *conn_holder = c;
-      live[ri].insert(c);
-      c->start();
+      // The connection lives on reactor ri from here on.
+      asio::post(r.context(), [this, ri, sock = std::move(sock), name]() mutable {
+        uint64_t id = next_id++;
+        connection_hooks hooks;
+        auto holder = std::make_shared<std::shared_ptr<connection>>();
+        hooks.on_close = [this, ri, holder] {
+          --active;
+          live[ri].erase(*holder);
+        };
+        auto c = std::make_shared<connection>(std::move(sock), *reactors[ri], opts, handler, id, name, std::move(hooks));
+        *holder = c;
+        live[ri].insert(c);
+        c->start();
+      });
     }
   }
 };
@@ -81,43 +89,29 @@ server::~server() { stop(0); }
 
 void server::start() {
   auto& im = *impl_;
+  net::reactor& r0 = *im.reactors.front();
   for (const auto& ep : im.opts.endpoints) {
-    std::vector<std::unique_ptr<tcp::acceptor>> per_reactor;
-    uint16_t port = ep.port;
-    for (auto& r : im.reactors) {
-      boost::system::error_code ec;
-      tcp::resolver resolver(r->context());
-      std::string host = ep.host.empty() ? "0.0.0.0" : ep.host;
-      auto results = resolver.resolve(host, std::to_string(port), ec);
-      if (ec || results.empty())
-        throw std::system_error(ec, fmt::format("cannot resolve listener host '{}'", host));
-      tcp::endpoint endpoint = results.begin()->endpoint();
-      auto acc = std::make_unique<tcp::acceptor>(r->context());
-      acc->open(endpoint.protocol(), ec);
-      if (!ec) acc->set_option(tcp::acceptor::reuse_address(true), ec);
-      if (!ec) {
-        int one = 1;
-        if (::setsockopt(acc->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
-          ec = boost::system::error_code(errno, boost::system::system_category());
-      }
-      if (!ec) acc->bind(endpoint, ec);
-      if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
-      if (ec)
-        throw std::system_error(ec, fmt::format("cannot listen on {}://{}:{}", ep.name, host, port));
-      port = acc->local_endpoint().port();  // port 0: every reactor shares the first one's port
-      per_reactor.push_back(std::move(acc));
-    }
-    im.ports.push_back(port);
-    im.acceptors.push_back(std::move(per_reactor));
+    boost::system::error_code ec;
+    tcp::resolver resolver(r0.context());
+    std::string host = ep.host.empty() ? "0.0.0.0" : ep.host;
+    auto results = resolver.resolve(host, std::to_string(ep.port), ec);
+    if (ec || results.empty()) throw std::system_error(ec, fmt::format("cannot resolve listener host '{}'", host));
+    tcp::endpoint endpoint = results.begin()->endpoint();
+    auto acc = std::make_unique<tcp::acceptor>(r0.context());
+    acc->open(endpoint.protocol(), ec);
+    if (!ec) acc->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acc->bind(endpoint, ec);
+    if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) throw std::system_error(ec, fmt::format("cannot listen on {}://{}:{}", ep.name, host, ep.port));
+    im.ports.push_back(acc->local_endpoint().port());
+    im.acceptors.push_back(std::move(acc));
   }
   for (size_t e = 0; e < im.acceptors.size(); ++e) {
-    for (unsigned ri = 0; ri < im.reactors.size(); ++ri) {
-      auto& acc = *im.acceptors[e][ri];
-      std::string name = fmt::format("{}://{}:{}", im.opts.endpoints[e].name, im.opts.endpoints[e].host, im.ports[e]);
-      asio::co_spawn(im.reactors[ri]->context(), im.accept_loop(acc, ri, name), asio::detached);
-    }
+    std::string name = fmt::format("{}://{}:{}", im.opts.endpoints[e].name, im.opts.endpoints[e].host, im.ports[e]);
+    asio::co_spawn(r0.context(), im.accept_loop(*im.acceptors[e], name), asio::detached);
   }
   for (auto& r : im.reactors) r->start();
+  im.started = true;
 }
 
 std::vector<uint16_t> server::bound_ports() const { return impl_->ports; }
@@ -125,16 +119,21 @@ std::vector<uint16_t> server::bound_ports() const { return impl_->ports; }
 void server::stop(int64_t drain_ms) {
   auto& im = *impl_;
   if (im.stopping.exchange(true)) return;
+  if (!im.started) {
+    for (auto& r : im.reactors) r->stop_and_join();
+    return;
+  }
   // 1. Stop accepting.
   for (unsigned ri = 0; ri < im.reactors.size(); ++ri) {
     std::mutex m;
     std::condition_variable cv;
     bool done = false;
     im.reactors[ri]->post([&, ri] {
-      for (auto& per : im.acceptors) {
-        boost::system::error_code ec;
-        per[ri]->close(ec);
-      }
+      if (ri == 0)
+        for (auto& acc : im.acceptors) {
+          boost::system::error_code ec;
+          acc->close(ec);
+        }
       // 2. Let connections answer what is in flight, then close.
       auto conns = im.live[ri];
       for (auto& c : conns) c->drain();

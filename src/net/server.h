@@ -1,7 +1,7 @@
 #pragma once
-// The network server: N reactor threads (one io_context each), a listener
-// per reactor on each configured address (SO_REUSEPORT lets the kernel spread
-// connections), and the connections living on them. Asio is private to net/.
+// The network server: N reactor threads (one io_context each), one acceptor
+// per configured listener that deals connections to the reactors in turn, and
+// the connections living on them. Asio is private to net/.
 #include <atomic>
 #include <cstdint>
 #include <memory>

@@ -1,14 +1,11 @@
 // Fetch (key 1): serve stored batches verbatim, as file slices the connection
 // sends with sendfile. Long poll: when less than min_bytes is available the
 // request parks on its partitions and is woken by an append or by max_wait_ms.
-//
-// Fetch sessions (KIP-227): every response carries session_id 0, which tells
-// the client "no session, send full requests" — valid for every client
-// (the Java consumer keeps sending full fetches, librdkafka and kafkajs never
-// open sessions).
+// Incremental fetch sessions (KIP-227, v7+) are kept in fetch_session_cache.
 #include <spdlog/spdlog.h>
 
 #include "broker/broker.h"
+#include "broker/fetch_session.h"
 #include "broker/handlers/common.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/generated/messages.h"
@@ -22,87 +19,123 @@ using resp_t = protocol::fetch_response;
 using topic_resp = resp_t::fetchable_topic_response;
 using part_resp = topic_resp::partition_data;
 
+// One partition to read: from the request (sessionless) or the session.
+struct work_item {
+  session_partition* sp = nullptr;  // points into `own` or into the session
+  std::shared_ptr<const topic_state> topic;
+  std::shared_ptr<partition> part;  // null: unknown topic or partition
+};
+
 class fetch_op : public std::enable_shared_from_this<fetch_op> {
  public:
   fetch_op(request_context&& ctx, protocol::fetch_request&& req) : ctx_(std::move(ctx)), req_(std::move(req)) {}
 
   void start() {
     broker& b = *ctx_.b;
+    const bool by_id = ctx_.api_version >= 13;
+    if (ctx_.api_version >= 7) {
+      auto lk = b.fetch_sessions().begin(req_.session_id, req_.session_epoch);
+      if (lk.error != error_code::none) {
+        resp_t resp;
+        resp.error_code = ec(lk.error);
+        resp.session_id = 0;
+        done_ = true;
+        ctx_.respond(resp);
+        return;
+      }
+      session_ = lk.session;
+      incremental_ = lk.incremental;
+    }
+    auto& parts = session_ ? session_->partitions : own_;
+    // Apply the request's partitions (all of them for a full fetch).
+    for (const auto& ft : req_.topics) {
+      for (const auto& fp : ft.partitions) {
+        auto key = std::make_tuple(by_id ? std::string() : ft.topic, by_id ? ft.topic_id : protocol::uuid{}, fp.partition);
+        auto& sp = parts[key];
+        sp.topic = ft.topic;
+        sp.topic_id = ft.topic_id;
+        sp.partition = fp.partition;
+        sp.fetch_offset = fp.fetch_offset;
+        sp.max_bytes = fp.partition_max_bytes;
+        sp.current_leader_epoch = fp.current_leader_epoch;
+      }
+    }
+    if (incremental_) {
+      for (const auto& ft : req_.forgotten_topics_data)
+        for (int32_t p : ft.partitions)
+          parts.erase(std::make_tuple(by_id ? std::string() : ft.topic, by_id ? ft.topic_id : protocol::uuid{}, p));
+    }
     // Resolve topics once; a topic deleted while we wait keeps its partition
     // objects alive through these pointers and simply stops growing.
-    for (const auto& ft : req_.topics) {
-      std::shared_ptr<const topic_state> t = ctx_.api_version >= 13 ? b.topics().find(ft.topic_id) : b.topics().find(ft.topic);
-      topics_.push_back(t);
+    for (auto& [key, sp] : parts) {
+      work_item w;
+      w.sp = &sp;
+      w.topic = by_id ? b.topics().find(sp.topic_id) : b.topics().find(sp.topic);
+      if (w.topic && sp.partition >= 0 && sp.partition < static_cast<int32_t>(w.topic->partitions.size()))
+        w.part = w.topic->partitions[static_cast<size_t>(sp.partition)];
+      work_.push_back(std::move(w));
     }
     run(false);
   }
 
  private:
+  part_resp read_partition(const work_item& w, int64_t& total, int64_t max_bytes, bool& errors) {
+    part_resp pr;
+    pr.partition_index = w.sp->partition;
+    pr.high_watermark = -1;
+    pr.last_stable_offset = -1;
+    pr.log_start_offset = -1;
+    if (!w.part) {
+      pr.error_code = ec(ctx_.api_version >= 13 && !w.topic ? error_code::unknown_topic_id
+                                                            : error_code::unknown_topic_or_partition);
+      errors = true;
+      return pr;
+    }
+    partition& part = *w.part;
+    const int32_t epoch = w.sp->current_leader_epoch;
+    if (epoch >= 0 && epoch != part.leader_epoch()) {
+      pr.error_code = ec(epoch < part.leader_epoch() ? error_code::fenced_leader_epoch : error_code::unknown_leader_epoch);
+      errors = true;
+      return pr;
+    }
+    storage::log& log = part.log();
+    const int64_t hw = log.high_watermark();
+    hw_sum_ += hw;
+    pr.high_watermark = hw;
+    pr.last_stable_offset = hw;  // no transactions: LSO = HW
+    pr.log_start_offset = log.log_start_offset();
+    pr.error_code = ec(error_code::none);
+    int64_t budget = std::min<int64_t>(w.sp->max_bytes, max_bytes - total);
+    if (budget <= 0 && total > 0) return pr;
+    // Kafka: the first partition with data may exceed the limits by one batch,
+    // so a consumer never stalls on a batch larger than its max bytes.
+    auto rd = log.read(w.sp->fetch_offset, static_cast<int32_t>(std::max<int64_t>(budget, 0)), hw, total == 0);
+    if (!rd) {
+      pr.error_code = ec(rd.error() == storage::errc::offset_out_of_range ? error_code::offset_out_of_range
+                                                                           : error_code::kafka_storage_error);
+      errors = true;
+      return pr;
+    }
+    for (auto& fr : rd->ranges) {
+      pr.records.slices.push_back({fr.fd, fr.position, fr.size, fr.keepalive});
+      total += fr.size;
+    }
+    return pr;
+  }
+
   void run(bool final) {
     if (done_) return;
     broker& b = *ctx_.b;
-    resp_t resp;
     hw_sum_ = 0;
     int64_t total = 0;
     bool errors = false;
     const int64_t max_bytes = req_.max_bytes > 0 ? req_.max_bytes : INT32_MAX;
-    for (size_t ti = 0; ti < req_.topics.size(); ++ti) {
-      const auto& ft = req_.topics[ti];
-      const auto& t = topics_[ti];
-      topic_resp tr;
-      tr.topic = t ? t->name : ft.topic;
-      tr.topic_id = t ? t->id : ft.topic_id;
-      for (const auto& fp : ft.partitions) {
-        part_resp pr;
-        pr.partition_index = fp.partition;
-        pr.high_watermark = -1;
-        pr.last_stable_offset = -1;
-        pr.log_start_offset = -1;
-        if (!t || fp.partition < 0 || fp.partition >= static_cast<int32_t>(t->partitions.size())) {
-          pr.error_code = ec(ctx_.api_version >= 13 && !t ? error_code::unknown_topic_id
-                                                          : error_code::unknown_topic_or_partition);
-          errors = true;
-          tr.partitions.push_back(std::move(pr));
-          continue;
-        }
-        auto& part = *t->partitions[static_cast<size_t>(fp.partition)];
-        if (fp.current_leader_epoch >= 0 && fp.current_leader_epoch != part.leader_epoch()) {
-          pr.error_code = ec(fp.current_leader_epoch < part.leader_epoch() ? error_code::fenced_leader_epoch
-                                                                           : error_code::unknown_leader_epoch);
-          errors = true;
-          tr.partitions.push_back(std::move(pr));
-          continue;
-        }
-        storage::log& log = part.log();
-        const int64_t hw = log.high_watermark();
-        hw_sum_ += hw;
-        pr.high_watermark = hw;
-        pr.last_stable_offset = hw;  // no transactions: LSO = HW
-        pr.log_start_offset = log.log_start_offset();
-        int64_t budget = std::min<int64_t>(fp.partition_max_bytes, max_bytes - total);
-        if (budget <= 0 && total > 0) {
-          tr.partitions.push_back(std::move(pr));
-          continue;
-        }
-        auto rd = log.read(fp.fetch_offset, static_cast<int32_t>(std::max<int64_t>(budget, 0)), hw, total == 0);
-        if (!rd) {
-          pr.error_code = ec(rd.error() == storage::errc::offset_out_of_range ? error_code::offset_out_of_range
-                                                                               : error_code::kafka_storage_error);
-          errors = true;
-        } else {
-          pr.error_code = ec(error_code::none);
-          for (auto& fr : rd->ranges) {
-            pr.records.slices.push_back({fr.fd, fr.position, fr.size, fr.keepalive});
-            total += fr.size;
-          }
-        }
-        tr.partitions.push_back(std::move(pr));
-      }
-      resp.responses.push_back(std::move(tr));
-    }
+    std::vector<part_resp> results;
+    results.reserve(work_.size());
+    for (const auto& w : work_) results.push_back(read_partition(w, total, max_bytes, errors));
     const bool enough = total >= req_.min_bytes || (total > 0 && total >= max_bytes);
     if (final || enough || errors || req_.max_wait_ms <= 0 || b.shutting_down()) {
-      finish(std::move(resp));
+      finish(std::move(results));
       return;
     }
     park();
@@ -117,17 +150,10 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
         if (auto op = weak.lock()) op->on_wake();
       });
     };
-    for (size_t ti = 0; ti < req_.topics.size(); ++ti) {
-      if (!topics_[ti]) continue;
-      for (const auto& fp : req_.topics[ti].partitions) {
-        if (fp.partition < 0 || fp.partition >= static_cast<int32_t>(topics_[ti]->partitions.size())) continue;
-        auto& p = topics_[ti]->partitions[static_cast<size_t>(fp.partition)];
-        wakers_.push_back({p, p->add_waker(wake)});
-      }
-    }
-    if (!timer_) {
+    for (const auto& w : work_)
+      if (w.part) wakers_.push_back({w.part, w.part->add_waker(wake)});
+    if (!timer_)
       timer_ = reactor->run_after(std::chrono::milliseconds(req_.max_wait_ms), [self] { self->run(true); });
-    }
     // An append between our read and the registration above would have found
     // no waker; look again so it is not missed.
     if (current_hw_sum() != hw_sum_) reactor->post([self] { self->on_wake(); });
@@ -135,13 +161,8 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
 
   int64_t current_hw_sum() const {
     int64_t sum = 0;
-    for (size_t ti = 0; ti < req_.topics.size(); ++ti) {
-      if (!topics_[ti]) continue;
-      for (const auto& fp : req_.topics[ti].partitions) {
-        if (fp.partition < 0 || fp.partition >= static_cast<int32_t>(topics_[ti]->partitions.size())) continue;
-        sum += topics_[ti]->partitions[static_cast<size_t>(fp.partition)]->log().high_watermark();
-      }
-    }
+    for (const auto& w : work_)
+      if (w.part) sum += w.part->log().high_watermark();
     return sum;
   }
 
@@ -155,18 +176,46 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
     wakers_.clear();
   }
 
-  void finish(resp_t&& resp) {
+  void finish(std::vector<part_resp>&& results) {
     done_ = true;
     clear_wakers();
     if (timer_) timer_->cancel();
+    resp_t resp;
     resp.error_code = ec(error_code::none);
-    resp.session_id = 0;
+    resp.session_id = session_ ? session_->id : 0;
+    const bool by_id = ctx_.api_version >= 13;
+    for (size_t i = 0; i < work_.size(); ++i) {
+      auto& w = work_[i];
+      auto& pr = results[i];
+      if (incremental_) {
+        // Only partitions with news go into an incremental response.
+        bool news = pr.records.size() > 0 || pr.error_code != 0 || pr.high_watermark != w.sp->sent_hw ||
+                    pr.last_stable_offset != w.sp->sent_lso || pr.log_start_offset != w.sp->sent_log_start;
+        if (!news) continue;
+      }
+      w.sp->sent_hw = pr.high_watermark;
+      w.sp->sent_lso = pr.last_stable_offset;
+      w.sp->sent_log_start = pr.log_start_offset;
+      const std::string& name = w.topic ? w.topic->name : w.sp->topic;
+      const protocol::uuid id = w.topic ? w.topic->id : w.sp->topic_id;
+      if (resp.responses.empty() || (by_id ? resp.responses.back().topic_id != id : resp.responses.back().topic != name)) {
+        topic_resp tr;
+        tr.topic = name;
+        tr.topic_id = id;
+        resp.responses.push_back(std::move(tr));
+      }
+      resp.responses.back().partitions.push_back(std::move(pr));
+    }
+    if (session_) ctx_.b->fetch_sessions().release(session_);
     ctx_.respond(resp);
   }
 
   request_context ctx_;
   protocol::fetch_request req_;
-  std::vector<std::shared_ptr<const topic_state>> topics_;
+  std::shared_ptr<fetch_session> session_;
+  bool incremental_ = false;
+  std::map<std::tuple<std::string, protocol::uuid, int32_t>, session_partition> own_;  // sessionless
+  std::vector<work_item> work_;
   std::vector<std::pair<std::shared_ptr<partition>, uint64_t>> wakers_;
   std::shared_ptr<net::timer_handle> timer_;
   bool done_ = false;
