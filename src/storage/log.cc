@@ -1,0 +1,350 @@
+// log: append, roll, truncation, flush and bookkeeping. Reads are in log_read.cc,
+// retention in log_retention.cc, loading and recovery in log_loader.cc.
+#include "storage/log.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "protocol/records/batch_header.h"
+#include "storage/file_names.h"
+#include "storage/segment.h"
+
+namespace strata::storage {
+namespace {
+
+int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// What a walk over the append buffer learns before anything is written.
+struct buffer_summary {
+  int32_t batches = 0;
+  int64_t offset_count = 0;                // records' offsets the buffer spans
+  int64_t max_timestamp = -1;
+  int64_t offset_delta_of_max_timestamp = 0;  // relative to the first batch
+  int64_t first_batch_max_timestamp = -1;
+};
+
+// Checks the framing the log relies on (whole batches, magic 2, sane lengths). Content
+// (CRC, records) was validated by the broker before the call.
+bool summarize(std::span<const uint8_t> buf, buffer_summary* s) {
+  size_t pos = 0;
+  while (pos < buf.size()) {
+    if (buf.size() - pos < records::kBatchHeaderSize) return false;
+    records::batch_header_view h(buf.data() + pos);
+    if (h.magic() != 2 || h.batch_length() < int32_t(records::kBatchHeaderSize - records::kLogOverhead) ||
+        uint64_t(h.total_size()) > buf.size() - pos || h.last_offset_delta() < 0) {
+      return false;
+    }
+    int64_t ts = h.max_timestamp();
+    if (s->batches == 0) s->first_batch_max_timestamp = ts;
+    if (ts > s->max_timestamp) {
+      s->max_timestamp = ts;
+      s->offset_delta_of_max_timestamp = s->offset_count + h.last_offset_delta();
+    }
+    s->offset_count += int64_t(h.last_offset_delta()) + 1;
+    s->batches++;
+    pos += size_t(h.total_size());
+  }
+  return s->batches > 0;
+}
+
+}  // namespace
+
+log::log(const log_open_options& opts)
+    : fs_(*opts.fs),
+      dir_(opts.dir),
+      topic_(opts.topic),
+      partition_(opts.partition),
+      config_(opts.config),
+      epochs_(*opts.fs, opts.dir + "/" + std::string(kLeaderEpochCheckpoint)) {}
+
+log::~log() = default;
+
+std::shared_ptr<const log::segment_list> log::snapshot() const {
+  std::lock_guard lk(snap_mu_);
+  return snapshot_;
+}
+
+void log::publish_locked() {
+  auto s = std::make_shared<const segment_list>(segments_);
+  std::lock_guard lk(snap_mu_);
+  snapshot_ = std::move(s);
+}
+
+result<append_result> log::append(std::span<uint8_t> batches, int32_t leader_epoch,
+                                  int64_t append_time_ms) {
+  append_result out;
+  buffer_summary sum;
+  if (!summarize(batches, &sum)) return errc::invalid_batch;
+  bool rolled = false;
+  bool want_flush = false;
+  bool epoch_changed = false;
+  std::shared_ptr<const std::function<void()>> listener;
+  {
+    std::lock_guard lk(mu_);
+    if (closed_) return errc::log_closed;
+    if (offline_.load()) return errc::log_offline;
+    if (int64_t(batches.size()) > config_.segment_bytes) return errc::batch_too_large;
+    const int64_t base = leo_.load(std::memory_order_relaxed);
+    const int64_t last = base + sum.offset_count - 1;
+    if (active_->should_roll(batches.size(), sum.max_timestamp, last, append_time_ms, config_)) {
+      if (active_->size() > 0 || active_->base_offset() != base) {
+        if (auto ec = roll_locked(append_time_ms)) return ec;
+        rolled = true;
+      }
+    }
+    // Stamp offsets and the leader epoch in place: both are outside the CRC.
+    int64_t next = base;
+    for (size_t pos = 0; pos < batches.size();) {
+      records::batch_header_mut h(batches.data() + pos);
+      h.set_base_offset(next);
+      if (leader_epoch >= 0) h.set_partition_leader_epoch(leader_epoch);
+      next += int64_t(h.view().last_offset_delta()) + 1;
+      pos += size_t(h.view().total_size());
+    }
+    segment_append a{last, sum.max_timestamp, base + sum.offset_delta_of_max_timestamp,
+                     sum.first_batch_max_timestamp};
+    bool unrecoverable = false;
+    if (auto ec = active_->append(batches, a, config_.index_interval_bytes, &unrecoverable)) {
+      if (unrecoverable) {
+        offline_.store(true);
+        spdlog::error("storage: {}-{}: append failed ({}) and the segment could not be cut "
+                      "back; log is offline", topic_, partition_, ec.message());
+      } else {
+        spdlog::warn("storage: {}-{}: append of {} bytes failed: {}", topic_, partition_,
+                     batches.size(), ec.message());
+      }
+      return ec;
+    }
+    if (leader_epoch >= 0) epoch_changed = epochs_.assign(leader_epoch, base);
+    leo_.store(next, std::memory_order_release);
+    if (hw_follows_leo_.load(std::memory_order_relaxed)) hw_.store(next, std::memory_order_release);
+    want_flush = next - recovery_point_.load(std::memory_order_relaxed) >=
+                 config_.flush_interval_messages;
+    listener = listener_;
+    out.base_offset = base;
+    out.last_offset = last;
+    out.log_append_time_ms = append_time_ms;
+    out.log_start_offset = log_start_.load(std::memory_order_relaxed);
+    out.batches = sum.batches;
+  }
+  if (epoch_changed) {
+    if (auto ec = epochs_.flush()) {
+      spdlog::warn("storage: {}-{}: writing leader-epoch-checkpoint failed: {}", topic_,
+                   partition_, ec.message());
+    }
+  }
+  if (rolled || want_flush) request_flush();
+  if (listener && *listener) (*listener)();
+  return out;
+}
+
+std::error_code log::roll_locked(int64_t now_ms) {
+  int64_t base = leo_.load(std::memory_order_relaxed);
+  auto seg = segment::create(fs_, dir_, base, config_, now_ms);
+  if (!seg) {
+    spdlog::warn("storage: {}-{}: rolling a new segment at {} failed: {}", topic_, partition_,
+                 base, seg.error().message());
+    // Do not leave a half-created segment behind for the loader to find.
+    fs_.remove(dir_ + "/" + segment_file_name(base, kLogSuffix));
+    fs_.remove(dir_ + "/" + segment_file_name(base, kIndexSuffix));
+    fs_.remove(dir_ + "/" + segment_file_name(base, kTimeIndexSuffix));
+    return seg.error();
+  }
+  active_->on_become_inactive();
+  active_ = std::move(seg).value();
+  segments_.push_back(active_);
+  publish_locked();
+  dir_dirty_.store(true);
+  return {};
+}
+
+void log::request_flush() {
+  std::shared_ptr<const std::function<void()>> sched;
+  {
+    std::lock_guard lk(mu_);
+    sched = flush_scheduler_;
+  }
+  if (sched && *sched) {
+    (*sched)();
+  } else if (auto ec = flush()) {
+    spdlog::warn("storage: {}-{}: flush failed: {}", topic_, partition_, ec.message());
+  }
+}
+
+void log::set_high_watermark(int64_t hw) {
+  std::lock_guard lk(mu_);
+  hw = std::clamp(hw, log_start_.load(), leo_.load());
+  hw_.store(hw, std::memory_order_release);
+}
+
+std::error_code log::flush() {
+  std::lock_guard f(flush_mu_);
+  int64_t target;
+  std::vector<std::pair<std::shared_ptr<segment>, bool>> todo;  // segment, finished
+  {
+    std::lock_guard lk(mu_);
+    if (offline_.load()) return make_error_code(errc::log_offline);
+    target = leo_.load(std::memory_order_relaxed);
+    int64_t rp = recovery_point_.load(std::memory_order_relaxed);
+    for (size_t i = 0; i < segments_.size(); ++i) {
+      bool last = i + 1 == segments_.size();
+      int64_t end = last ? target : segments_[i + 1]->base_offset();
+      if (end > rp || last) todo.emplace_back(segments_[i], !last);
+    }
+  }
+  bool dir_dirty = dir_dirty_.exchange(false);
+  for (auto& [seg, finished] : todo) {
+    if (auto ec = seg->flush(finished)) {
+      offline_.store(true);
+      spdlog::error("storage: {}-{}: fsync failed ({}); log is offline", topic_, partition_,
+                    ec.message());
+      return ec;
+    }
+  }
+  if (dir_dirty) {
+    if (auto ec = fs_.sync_dir(dir_)) {
+      dir_dirty_.store(true);
+      offline_.store(true);
+      spdlog::error("storage: {}-{}: directory fsync failed ({}); log is offline", topic_,
+                    partition_, ec.message());
+      return ec;
+    }
+  }
+  int64_t cur = recovery_point_.load();
+  while (cur < target && !recovery_point_.compare_exchange_weak(cur, target)) {
+  }
+  last_flush_ms_.store(wall_clock_ms());
+  return {};
+}
+
+std::error_code log::flush_if_due(int64_t now_ms) {
+  int64_t interval;
+  {
+    std::lock_guard lk(mu_);
+    interval = config_.flush_interval_ms;
+  }
+  if (!has_unflushed_data() || now_ms - last_flush_ms_.load() < interval) return {};
+  return flush();
+}
+
+std::error_code log::truncate_to(int64_t offset) {
+  if (offset < 0) return make_error_code(errc::invalid_offset);
+  {
+    std::lock_guard lk(mu_);
+    if (closed_) return make_error_code(errc::log_closed);
+    if (offline_.load()) return make_error_code(errc::log_offline);
+    if (offset >= leo_.load()) return {};
+    if (offset < log_start_.load() || offset <= segments_.front()->base_offset()) {
+      // Kafka's truncateFullyAndStartAt: nothing below the target survives. The old files
+      // go first, since a segment at the target offset would have the new one's name.
+      for (auto& s : segments_) s->remove_files();
+      auto seg = segment::create(fs_, dir_, offset, config_, wall_clock_ms());
+      if (!seg) {
+        // The old segments stay listed (their descriptors still serve reads) but the
+        // directory no longer matches them: refuse writes until a restart.
+        offline_.store(true);
+        return seg.error();
+      }
+      segments_.clear();
+      segments_.push_back(std::move(seg).value());
+      log_start_.store(offset);
+      epochs_.clear();  // Kafka's truncateFullyAndStartAt clears the cache
+    } else {
+      // Removed under the lock: a roll right after it could reuse a removed base offset.
+      while (segments_.back()->base_offset() > offset) {
+        segments_.back()->remove_files();
+        segments_.pop_back();
+      }
+      auto cut = segments_.back()->truncate_to(offset);
+      if (!cut) {
+        offline_.store(true);
+        return cut.error();
+      }
+    }
+    active_ = segments_.back();
+    publish_locked();
+    int64_t leo = active_->next_offset();
+    leo_.store(leo, std::memory_order_release);
+    if (hw_.load() > leo) hw_.store(leo);
+    if (recovery_point_.load() > leo) recovery_point_.store(leo);
+    epochs_.truncate_from_end(leo);
+  }
+  dir_dirty_.store(true);
+  flush_epochs_after_truncation();
+  return {};
+}
+
+std::error_code log::assign_leader_epoch(int32_t epoch) {
+  bool changed;
+  {
+    std::lock_guard lk(mu_);
+    changed = epochs_.assign(epoch, leo_.load());
+  }
+  return changed ? epochs_.flush() : std::error_code{};
+}
+
+int32_t log::epoch_for_offset(int64_t offset) const {
+  return epochs_.epoch_for_offset(offset).value_or(-1);
+}
+
+std::pair<int32_t, int64_t> log::end_offset_for_epoch(int32_t epoch) const {
+  return epochs_.end_offset_for(epoch, log_end_offset());
+}
+
+uint64_t log::size_bytes() const {
+  uint64_t total = 0;
+  for (const auto& s : *snapshot()) total += s->size();
+  return total;
+}
+
+size_t log::segments_count() const { return snapshot()->size(); }
+
+log_config log::config() const {
+  std::lock_guard lk(mu_);
+  return config_;
+}
+
+void log::set_config(const log_config& cfg) {
+  std::lock_guard lk(mu_);
+  config_ = cfg;
+  for (auto& s : segments_) s->set_index_interval(cfg.index_interval_bytes);
+}
+
+void log::set_append_listener(std::function<void()> fn) {
+  auto p = std::make_shared<const std::function<void()>>(std::move(fn));
+  std::lock_guard lk(mu_);
+  listener_ = std::move(p);
+}
+
+void log::set_flush_scheduler(std::function<void()> fn) {
+  auto p = std::make_shared<const std::function<void()>>(std::move(fn));
+  std::lock_guard lk(mu_);
+  flush_scheduler_ = std::move(p);
+}
+
+std::error_code log::close() {
+  // An offline log may hold torn data: report it, so no clean-shutdown marker vouches
+  // for it and the next start recovers it.
+  std::error_code first_error =
+      offline_.load() ? make_error_code(errc::log_offline) : flush();
+  std::lock_guard lk(mu_);
+  if (closed_) return first_error;
+  closed_ = true;
+  for (auto& s : segments_) {
+    if (auto ec = s->close(); ec && !first_error) first_error = ec;
+  }
+  return first_error;
+}
+
+void log::mark_deleted() {
+  std::lock_guard lk(mu_);
+  closed_ = true;
+}
+
+}  // namespace strata::storage

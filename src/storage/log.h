@@ -1,0 +1,207 @@
+#pragma once
+// One partition's log: the directory `<log.dir>/<topic>-<partition>/`, an ordered set of
+// segments (segment.h) of which the last is active, the partition's offsets, and its
+// leader-epoch cache (leader_epoch_cache.h).
+//
+// Offsets (DESIGN-NOTES §4), log_start <= high_watermark <= log_end, recovery_point <=
+// log_end:
+//   log_start_offset  first readable offset; moved up by retention and DeleteRecords
+//   log_end_offset    next offset to assign (LEO)
+//   high_watermark    readers (consumers) see offsets below it. By default it follows the
+//                     LEO after every append (single node, ISR = [self]); replication
+//                     turns that off and calls set_high_watermark itself
+//   recovery_point    everything below it is known to be fsynced
+//
+// Lifecycle: open() loads (and, after a crash, recovers) the directory; appends and reads
+// follow; close() flushes and trims at shutdown; mark_deleted() retires it when its
+// partition is deleted. Usually owned by log_manager.
+//
+// Concurrency: appends, truncation, roll, retention and config changes take a short
+// per-partition mutex that is held only around the in-memory bookkeeping and the one
+// pwrite into the page cache (plus, on a roll, creating the new segment's files), never
+// around fsync or the removal of retained segments. Readers take no
+// lock: they use an immutable snapshot of the segment list plus atomics for the offsets.
+// Every method is thread-safe.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "storage/errc.h"
+#include "storage/fs/file.h"
+#include "storage/leader_epoch_cache.h"
+#include "storage/log_config.h"
+#include "storage/read_result.h"
+
+namespace strata::storage {
+
+class segment;
+
+struct log_open_options {
+  fs::file_system* fs = &fs::posix_file_system();
+  std::string dir;  // the partition directory
+  std::string topic;
+  int32_t partition = 0;
+  log_config config;
+  // The log directory had the clean-shutdown marker: open without scanning.
+  bool clean_shutdown = false;
+  // From recovery-point-offset-checkpoint (0 when absent: recover everything).
+  int64_t recovery_point = 0;
+  // From log-start-offset-checkpoint; -1 when absent.
+  int64_t log_start_offset = -1;
+  int64_t now_ms = 0;
+};
+
+class log : public std::enable_shared_from_this<log> {
+ public:
+  // Opens the partition directory, creating it if needed. Recovery follows Kafka's
+  // LogLoader (DESIGN-NOTES §5); see log_loader.cc for the passes.
+  static result<std::shared_ptr<log>> open(const log_open_options& opts);
+  ~log();
+  log(const log&) = delete;
+  log& operator=(const log&) = delete;
+
+  // Appends one or more whole, already validated v2 batches. Rewrites each batch's
+  // base_offset (next offsets in order) and, when leader_epoch >= 0, its
+  // partition_leader_epoch, in place: both fields are outside the CRC. Then writes the
+  // whole buffer with one pwrite into the active segment, so the caller's buffer (the
+  // request frame) is the only copy. Rolls the segment first when Kafka would.
+  // Errors: errc::invalid_batch, batch_too_large, no_space, io_error, log_offline,
+  // log_closed. On any error nothing was appended: a partial write is cut off again.
+  result<append_result> append(std::span<uint8_t> batches, int32_t leader_epoch, int64_t append_time_ms);
+
+  // File ranges holding whole batches, starting at the batch that contains `offset`,
+  // with offsets below max_offset (exclusive; pass the high watermark for consumers, the
+  // LEO for followers), at most max_bytes in total, except that with min_one_batch the
+  // first batch is returned even when it is larger (Kafka's "at least one batch").
+  // Reads only the index and 61-byte batch headers. errc::offset_out_of_range if offset
+  // < log start or > LEO; offset == LEO gives an empty result. errc::io_error /
+  // errc::corrupt_segment when the segment cannot be read consistently.
+  result<read_result> read(int64_t offset, int32_t max_bytes, int64_t max_offset,
+                           bool min_one_batch) const;
+
+  // ListOffsets by timestamp: the first batch (below max_offset) whose max timestamp is
+  // >= ts, through the time index and a header scan. Deviation: batch granularity; the
+  // offset is the batch's base offset (clamped to the log start), Kafka refines to the
+  // record. nullopt if there is none.
+  std::optional<timestamp_lookup> offset_for_timestamp(
+      int64_t ts, int64_t max_offset = std::numeric_limits<int64_t>::max()) const;
+  // ListOffsets -3 (MAX_TIMESTAMP): the largest batch max timestamp and the last offset
+  // of that batch (Kafka's shallow offset); {-1, -1} when no batch has a timestamp.
+  timestamp_and_offset max_timestamp_and_offset() const;
+  // The leader epoch that wrote `offset` (from the leader-epoch cache), -1 if unknown.
+  int32_t epoch_for_offset(int64_t offset) const;
+
+  int64_t log_start_offset() const { return log_start_.load(std::memory_order_acquire); }
+  int64_t log_end_offset() const { return leo_.load(std::memory_order_acquire); }
+  int64_t high_watermark() const { return hw_.load(std::memory_order_acquire); }
+  int64_t recovery_point() const { return recovery_point_.load(std::memory_order_acquire); }
+  // Clamped to [log start, LEO].
+  void set_high_watermark(int64_t hw);
+  // Default true: every append moves the HW to the LEO (single node).
+  void set_high_watermark_follows_log_end(bool on) { hw_follows_leo_.store(on); }
+
+  // DeleteRecords: moves the log start up to `offset` (which must be <= HW, else
+  // errc::offset_out_of_range) and deletes the segments wholly below it. Blocks on file
+  // removal: call it off the network threads.
+  std::error_code delete_records_before(int64_t offset);
+  // Removes every batch whose last offset >= offset (replication). The LEO becomes the
+  // end of the last kept batch (== offset when offset is a batch boundary). An offset
+  // below the log start empties the log and restarts it at `offset`.
+  std::error_code truncate_to(int64_t offset);
+  // Retention (retention.ms, retention.bytes) and log-start cleanup: deletes whole
+  // segments below the HW. Returns how many were deleted. Background thread.
+  result<size_t> delete_old_segments(int64_t now_ms);
+
+  // fsyncs everything up to the current LEO and moves the recovery point there. Not on
+  // a network thread. A failed fsync takes the log offline (the page cache may have
+  // dropped the data: never carry on).
+  std::error_code flush();
+  // flush() if flush.ms has passed since the last flush and there is unflushed data.
+  std::error_code flush_if_due(int64_t now_ms);
+  bool has_unflushed_data() const { return recovery_point() < log_end_offset(); }
+
+  // Leader epochs (OffsetsForLeaderEpoch, becoming leader).
+  // Records (epoch, LEO) when epoch is newer than the latest: call on becoming leader.
+  std::error_code assign_leader_epoch(int32_t epoch);
+  std::pair<int32_t, int64_t> end_offset_for_epoch(int32_t epoch) const;
+  std::optional<int32_t> latest_epoch() const { return epochs_.latest_epoch(); }
+  std::vector<epoch_entry> leader_epochs() const { return epochs_.entries(); }
+
+  uint64_t size_bytes() const;
+  size_t segments_count() const;
+  const std::string& topic() const { return topic_; }
+  int32_t partition() const { return partition_; }
+  const std::string& dir() const { return dir_; }
+  log_config config() const;
+  // Topic config change; takes effect on the next append / retention run.
+  void set_config(const log_config& cfg);
+  bool offline() const { return offline_.load(); }
+  // Whether open() had to scan and repair segments (after a crash or damage).
+  bool was_recovered() const { return recovered_; }
+
+  // Called after every successful append, outside the lock, on the appending thread
+  // (the broker wakes parked long-poll fetches from it). Keep it cheap.
+  void set_append_listener(std::function<void()> fn);
+  // Called (outside the lock) when the log wants a background flush: after a roll
+  // (Kafka flushes a rolled segment asynchronously) and when flush.messages is reached.
+  // Without a scheduler the log flushes inline.
+  void set_flush_scheduler(std::function<void()> fn);
+
+  // Shutdown: flush, write the final time-index entries, trim the indexes. Appends fail
+  // with errc::log_closed afterwards.
+  std::error_code close();
+  // The partition is being deleted: refuse appends; the files are removed by the caller.
+  void mark_deleted();
+
+ private:
+  friend struct log_loader;
+  using segment_list = std::vector<std::shared_ptr<segment>>;
+  explicit log(const log_open_options& opts);
+
+  std::shared_ptr<const segment_list> snapshot() const;
+  void publish_locked();
+  std::error_code roll_locked(int64_t now_ms);
+  result<read_result> read_once(int64_t offset, int32_t max_bytes, int64_t max_offset, bool min_one_batch) const;
+  std::vector<std::shared_ptr<segment>> take_deletable_locked(int64_t now_ms, bool retention);
+  result<size_t> delete_segments(int64_t now_ms, bool retention);
+  void request_flush();
+  void flush_epochs_after_truncation();
+
+  fs::file_system& fs_;
+  const std::string dir_;
+  const std::string topic_;
+  const int32_t partition_;
+
+  mutable std::mutex mu_;  // the append lock
+  log_config config_;
+  segment_list segments_;
+  std::shared_ptr<segment> active_;
+  std::shared_ptr<const std::function<void()>> listener_;
+  std::shared_ptr<const std::function<void()>> flush_scheduler_;
+  bool closed_ = false;
+  bool recovered_ = false;
+
+  mutable std::mutex snap_mu_;  // guards only the pointer copy
+  std::shared_ptr<const segment_list> snapshot_;
+
+  std::atomic<int64_t> log_start_{0};
+  std::atomic<int64_t> leo_{0};
+  std::atomic<int64_t> hw_{0};
+  std::atomic<int64_t> recovery_point_{0};
+  std::atomic<bool> hw_follows_leo_{true};
+  std::atomic<bool> offline_{false};
+  std::atomic<bool> dir_dirty_{false};
+  std::atomic<int64_t> last_flush_ms_{0};
+
+  std::mutex flush_mu_;  // one flush at a time
+  mutable leader_epoch_cache epochs_;
+};
+
+}  // namespace strata::storage

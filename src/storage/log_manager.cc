@@ -1,0 +1,401 @@
+#include "storage/log_manager.h"
+
+#include <sys/file.h>
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <random>
+
+#include "storage/checkpoint_file.h"
+#include "storage/file_names.h"
+
+namespace strata::storage {
+namespace {
+
+std::string random_id() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char* hex = "0123456789abcdef";
+  std::string out(32, '0');
+  for (auto& c : out) c = hex[rng() % 16];
+  return out;
+}
+
+}  // namespace
+
+log_manager::log_manager(log_manager_options cfg) : cfg_(std::move(cfg)), fs_(*cfg_.fs) {
+  for (const auto& d : cfg_.log_dirs) dirs_.push_back({d, nullptr});
+}
+
+log_manager::~log_manager() {
+  {
+    std::lock_guard lk(sched_mu_);
+    sched_stop_ = true;
+  }
+  sched_cv_.notify_all();
+  if (scheduler_.joinable()) scheduler_.join();
+  flusher_.stop();
+  // Logs may outlive the manager (the broker holds them): stop them calling back into it.
+  for (auto& lg : all_logs()) lg->set_flush_scheduler({});
+}
+
+int64_t log_manager::now_ms() const {
+  if (cfg_.clock_ms) return cfg_.clock_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::error_code log_manager::lock_dir(dir_state& d) {
+  auto f = fs_.open(d.path + "/" + std::string(kLockFile), fs::open_mode::read_write_create);
+  if (!f) return f.error();
+  if (::flock(f.value()->fd(), LOCK_EX | LOCK_NB) != 0) {
+    spdlog::error("storage: log directory {} is locked by another process", d.path);
+    return make_error_code(errc::io_error);
+  }
+  d.lock = std::move(f).value();
+  return {};
+}
+
+void log_manager::wire(const std::shared_ptr<log>& lg) {
+  std::weak_ptr<log> weak = lg;
+  lg->set_flush_scheduler([this, weak] {
+    if (auto l = weak.lock()) {
+      int64_t leo = l->log_end_offset();
+      flusher_.flush_then(std::move(l), leo, {});
+    }
+  });
+}
+
+open_all_result log_manager::open_all(
+    std::function<log_config(const std::string& topic)> config_for) {
+  open_all_result out;
+  auto fail = [&out](std::error_code ec) {
+    out.error = ec;
+    return out;
+  };
+  struct job {
+    size_t dir;
+    std::string topic;
+    int32_t partition;
+    log_open_options opts;
+    std::shared_ptr<log> result;
+    std::error_code error;
+  };
+  std::vector<job> jobs;
+  const int64_t now = now_ms();
+  for (size_t di = 0; di < dirs_.size(); ++di) {
+    auto& d = dirs_[di];
+    if (auto ec = fs_.create_dirs(d.path)) return fail(ec);
+    if (!d.lock) {
+      if (auto ec = lock_dir(d)) return fail(ec);
+    }
+    const std::string marker = d.path + "/" + std::string(kCleanShutdownMarker);
+    const bool clean = fs_.exists(marker);
+    auto rps = read_offset_checkpoint(fs_, d.path + "/" + std::string(kRecoveryPointCheckpoint));
+    auto starts = read_offset_checkpoint(fs_, d.path + "/" + std::string(kLogStartOffsetCheckpoint));
+    if (!rps) spdlog::warn("storage: {}: unreadable recovery-point checkpoint, recovering all", d.path);
+    if (!starts) spdlog::warn("storage: {}: unreadable log-start-offset checkpoint", d.path);
+    // Delete the marker before touching any log: a crash from here on must be seen as
+    // one by the next start (DESIGN-NOTES §5.1).
+    if (clean) {
+      if (auto ec = fs_.remove(marker)) return fail(ec);
+      if (auto ec = fs_.sync_dir(d.path)) return fail(ec);
+    }
+    auto listing = fs_.list_dir(d.path);
+    if (!listing) return fail(listing.error());
+    for (const auto& e : listing.value()) {
+      if (!e.is_dir) continue;
+      if (ends_with(e.name, kDeleteDirSuffix)) {
+        std::lock_guard lk(mu_);
+        pending_deletes_.push_back(d.path + "/" + e.name);
+        continue;
+      }
+      auto tp = parse_partition_dir_name(e.name);
+      if (!tp) continue;
+      job j;
+      j.dir = di;
+      j.topic = tp->first;
+      j.partition = tp->second;
+      j.opts.fs = &fs_;
+      j.opts.dir = d.path + "/" + e.name;
+      j.opts.topic = tp->first;
+      j.opts.partition = tp->second;
+      j.opts.config = config_for ? config_for(tp->first) : cfg_.default_config;
+      j.opts.clean_shutdown = clean && rps.has_value();
+      j.opts.now_ms = now;
+      if (rps) {
+        auto it = rps.value().find(*tp);
+        j.opts.recovery_point = it == rps.value().end() ? 0 : it->second;
+        if (it == rps.value().end()) j.opts.clean_shutdown = false;
+      }
+      if (starts) {
+        auto it = starts.value().find(*tp);
+        if (it != starts.value().end()) j.opts.log_start_offset = it->second;
+      }
+      jobs.push_back(std::move(j));
+    }
+  }
+
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < jobs.size();) {
+      auto r = log::open(jobs[i].opts);
+      if (r) jobs[i].result = std::move(r).value(); else jobs[i].error = r.error();
+    }
+  };
+  std::vector<std::thread> pool;
+  int threads = std::max(1, std::min<int>(cfg_.recovery_threads, int(jobs.size())));
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+
+  std::lock_guard lk(mu_);
+  for (auto& j : jobs) {
+    if (j.error) {
+      spdlog::error("storage: cannot open {}: {}", j.opts.dir, j.error.message());
+      return fail(j.error);
+    }
+    out.logs++;
+    if (j.result->was_recovered()) out.recovered++;
+    wire(j.result);
+    logs_[{j.topic, j.partition}] = {std::move(j.result), j.dir};
+  }
+  spdlog::info("storage: opened {} partition logs in {} directories ({} recovered)", out.logs,
+               dirs_.size(), out.recovered);
+  return out;
+}
+
+void log_manager::start() {
+  flusher_.start();
+  std::lock_guard lk(sched_mu_);
+  if (scheduler_.joinable()) return;
+  sched_stop_ = false;
+  scheduler_ = std::thread([this] { scheduler_loop(); });
+}
+
+void log_manager::scheduler_loop() {
+  using clock = std::chrono::steady_clock;
+  auto ms = [](int64_t v) { return std::chrono::milliseconds(std::max<int64_t>(v, 1)); };
+  auto next_retention = clock::now() + ms(cfg_.retention_check_interval_ms);
+  auto next_flush = clock::now() + ms(cfg_.flush_check_interval_ms);
+  auto next_rp = clock::now() + ms(cfg_.recovery_point_checkpoint_interval_ms);
+  auto next_ls = clock::now() + ms(cfg_.log_start_offset_checkpoint_interval_ms);
+  std::unique_lock lk(sched_mu_);
+  while (!sched_stop_) {
+    auto wake = std::min({next_retention, next_flush, next_rp, next_ls});
+    sched_cv_.wait_until(lk, wake, [&] {
+      std::lock_guard g(mu_);
+      return sched_stop_ || !pending_deletes_.empty();
+    });
+    if (sched_stop_) break;
+    lk.unlock();
+    delete_pending_dirs();
+    auto now = clock::now();
+    if (now >= next_retention) {
+      run_retention();
+      next_retention = now + ms(cfg_.retention_check_interval_ms);
+    }
+    if (now >= next_flush) {
+      flush_due_logs();
+      next_flush = now + ms(cfg_.flush_check_interval_ms);
+    }
+    if (now >= next_rp) {
+      if (auto ec = checkpoint_recovery_points()) {
+        spdlog::warn("storage: recovery-point checkpoint failed: {}", ec.message());
+      }
+      next_rp = now + ms(cfg_.recovery_point_checkpoint_interval_ms);
+    }
+    if (now >= next_ls) {
+      if (auto ec = checkpoint_log_start_offsets()) {
+        spdlog::warn("storage: log-start-offset checkpoint failed: {}", ec.message());
+      }
+      next_ls = now + ms(cfg_.log_start_offset_checkpoint_interval_ms);
+    }
+    lk.lock();
+  }
+}
+
+std::shared_ptr<log> log_manager::get(const std::string& topic, int32_t partition) const {
+  std::lock_guard lk(mu_);
+  auto it = logs_.find({topic, partition});
+  return it == logs_.end() ? nullptr : it->second.lg;
+}
+
+result<std::shared_ptr<log>> log_manager::get_or_create(const std::string& topic,
+                                                        int32_t partition,
+                                                        const log_config& cfg) {
+  std::lock_guard lk(mu_);
+  if (auto it = logs_.find({topic, partition}); it != logs_.end()) return it->second.lg;
+  if (dirs_.empty()) return make_error_code(errc::not_found);
+  std::vector<size_t> counts(dirs_.size(), 0);
+  for (const auto& [_, e] : logs_) counts[e.dir]++;
+  size_t dir = size_t(std::min_element(counts.begin(), counts.end()) - counts.begin());
+  log_open_options o;
+  o.fs = &fs_;
+  o.dir = dirs_[dir].path + "/" + partition_dir_name(topic, partition);
+  o.topic = topic;
+  o.partition = partition;
+  o.config = cfg;
+  o.now_ms = now_ms();
+  auto lg = log::open(o);
+  if (!lg) return lg.error();
+  if (auto ec = fs_.sync_dir(dirs_[dir].path)) return ec;
+  wire(lg.value());
+  logs_[{topic, partition}] = {lg.value(), dir};
+  return lg;
+}
+
+std::error_code log_manager::delete_partition(const std::string& topic, int32_t partition) {
+  std::shared_ptr<log> lg;
+  size_t dir;
+  {
+    std::lock_guard lk(mu_);
+    auto it = logs_.find({topic, partition});
+    if (it == logs_.end()) return make_error_code(errc::not_found);
+    lg = it->second.lg;
+    dir = it->second.dir;
+    logs_.erase(it);
+  }
+  lg->mark_deleted();
+  std::string target = dirs_[dir].path + "/" + partition_dir_name(topic, partition) + "." +
+                       random_id() + std::string(kDeleteDirSuffix);
+  if (auto ec = fs_.rename(lg->dir(), target)) return ec;
+  if (auto ec = fs_.sync_dir(dirs_[dir].path)) return ec;
+  {
+    std::lock_guard lk(mu_);
+    pending_deletes_.push_back(target);
+  }
+  { std::lock_guard g(sched_mu_); }  // no lost wake-up between the predicate and the wait
+  sched_cv_.notify_all();
+  return {};
+}
+
+void log_manager::delete_pending_dirs() {
+  std::vector<std::string> todo;
+  {
+    std::lock_guard lk(mu_);
+    todo.swap(pending_deletes_);
+  }
+  for (const auto& d : todo) {
+    if (auto ec = fs_.remove_all(d)) {
+      spdlog::warn("storage: removing {} failed: {}", d, ec.message());
+    }
+  }
+}
+
+void log_manager::update_config(const std::string& topic, const log_config& cfg) {
+  std::vector<std::shared_ptr<log>> targets;
+  {
+    std::lock_guard lk(mu_);
+    for (const auto& [k, e] : logs_) {
+      if (k.first == topic) targets.push_back(e.lg);
+    }
+  }
+  for (auto& lg : targets) lg->set_config(cfg);
+}
+
+std::vector<std::shared_ptr<log>> log_manager::all_logs() const {
+  std::lock_guard lk(mu_);
+  std::vector<std::shared_ptr<log>> out;
+  out.reserve(logs_.size());
+  for (const auto& [_, e] : logs_) out.push_back(e.lg);
+  return out;
+}
+
+void log_manager::flush_then(std::shared_ptr<log> lg, int64_t last_offset,
+                             std::function<void(std::error_code)> done) {
+  flusher_.flush_then(std::move(lg), last_offset + 1, std::move(done));
+}
+
+size_t log_manager::run_retention() {
+  size_t total = 0;
+  const int64_t now = now_ms();
+  for (auto& lg : all_logs()) {
+    auto r = lg->delete_old_segments(now);
+    if (r) {
+      total += r.value();
+    } else {
+      spdlog::warn("storage: retention on {}-{} failed: {}", lg->topic(), lg->partition(),
+                   r.error().message());
+    }
+  }
+  return total;
+}
+
+void log_manager::flush_due_logs() {
+  const int64_t now = now_ms();
+  for (auto& lg : all_logs()) {
+    if (auto ec = lg->flush_if_due(now)) {
+      spdlog::warn("storage: flush of {}-{} failed: {}", lg->topic(), lg->partition(), ec.message());
+    }
+  }
+}
+
+std::error_code log_manager::write_offsets(std::string_view file, bool recovery_points) {
+  std::vector<offset_map> per_dir(dirs_.size());
+  {
+    std::lock_guard lk(mu_);
+    for (const auto& [k, e] : logs_) {
+      per_dir[e.dir][k] = recovery_points ? e.lg->recovery_point() : e.lg->log_start_offset();
+    }
+  }
+  std::error_code first;
+  for (size_t i = 0; i < dirs_.size(); ++i) {
+    auto ec = write_offset_checkpoint(fs_, dirs_[i].path + "/" + std::string(file), per_dir[i]);
+    if (ec && !first) first = ec;
+  }
+  return first;
+}
+
+std::error_code log_manager::checkpoint_recovery_points() {
+  return write_offsets(kRecoveryPointCheckpoint, true);
+}
+
+std::error_code log_manager::checkpoint_log_start_offsets() {
+  return write_offsets(kLogStartOffsetCheckpoint, false);
+}
+
+std::error_code log_manager::shutdown() {
+  if (shut_down_) return {};
+  shut_down_ = true;
+  {
+    std::lock_guard lk(sched_mu_);
+    sched_stop_ = true;
+  }
+  sched_cv_.notify_all();
+  if (scheduler_.joinable()) scheduler_.join();
+  flusher_.stop();
+  delete_pending_dirs();
+
+  std::error_code first;
+  for (auto& lg : all_logs()) {
+    if (auto ec = lg->close()) {
+      spdlog::error("storage: closing {}-{} failed: {}", lg->topic(), lg->partition(), ec.message());
+      if (!first) first = ec;
+    }
+  }
+  if (auto ec = checkpoint_recovery_points(); ec && !first) first = ec;
+  if (auto ec = checkpoint_log_start_offsets(); ec && !first) first = ec;
+  for (auto& d : dirs_) {
+    if (!first) {
+      // The marker goes last: it vouches for everything written before it.
+      auto f = fs_.open(d.path + "/" + std::string(kCleanShutdownMarker),
+                        fs::open_mode::read_write_create);
+      if (!f) {
+        first = f.error();
+      } else if (auto ec = f.value()->datasync()) {
+        first = ec;
+      } else if (auto ec2 = fs_.sync_dir(d.path)) {
+        first = ec2;
+      }
+    }
+    d.lock.reset();
+  }
+  spdlog::info("storage: shut down {} partition logs{}", all_logs().size(),
+               first ? " (unclean: " + first.message() + ")" : "");
+  return first;
+}
+
+}  // namespace strata::storage

@@ -1,0 +1,140 @@
+#pragma once
+// log_manager: every partition log under one or more log directories (log.dirs), and
+// the background work on them. Matches Kafka's LogManager in what it keeps on disk:
+//
+//   <log.dir>/recovery-point-offset-checkpoint   per-partition recovery points
+//   <log.dir>/log-start-offset-checkpoint        per-partition log start offsets
+//   <log.dir>/.kafka_cleanshutdown               written last by shutdown(), deleted on
+//                                                open: its presence means "no scan needed"
+//   <log.dir>/.lock                              flock'ed while a manager owns the dir
+//   <log.dir>/<topic>-<partition>/               one log each (log.h)
+//   <log.dir>/<topic>-<partition>.<id>-delete/   a deleted partition, removed in the
+//                                                background (and on the next start)
+//
+// Lifecycle: construct, open_all() (load every partition; only partitions that need it
+// are recovered, so thousands of partitions open quickly after a clean shutdown),
+// start() (background threads), then get/get_or_create/delete_partition/update_config
+// and flush_then from any thread; shutdown() flushes everything, writes the checkpoints
+// and the clean-shutdown marker. Destroying a manager without shutdown() stops its
+// threads and leaves the directories as a crash would (tests rely on that).
+//
+// Background threads:
+//   scheduler  retention every retention_check_interval_ms, flush.ms checks,
+//              recovery-point and log-start checkpoints every minute, deletion of
+//              removed partitions' directories.
+//   flusher    group commit and every other background fsync (group_commit_flusher.h).
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/errc.h"
+#include "storage/fs/file.h"
+#include "storage/group_commit_flusher.h"
+#include "storage/log.h"
+#include "storage/log_config.h"
+
+namespace strata::storage {
+
+struct log_manager_options {
+  std::vector<std::string> log_dirs;   // log.dirs
+  log_config default_config;           // the broker's log.* settings
+  int64_t retention_check_interval_ms = 300000;          // log.retention.check.interval.ms
+  int64_t flush_check_interval_ms = 1000;                // how often flush.ms is checked
+  int64_t recovery_point_checkpoint_interval_ms = 60000;   // log.flush.offset.checkpoint.interval.ms
+  int64_t log_start_offset_checkpoint_interval_ms = 60000; // log.flush.start.offset.checkpoint.interval.ms
+  int recovery_threads = 2;            // threads opening/recovering logs in open_all
+  fs::file_system* fs = &fs::posix_file_system();
+  std::function<int64_t()> clock_ms;   // wall clock in ms; the system clock when empty
+};
+
+// What open_all found.
+struct open_all_result {
+  std::error_code error;
+  size_t logs = 0;
+  size_t recovered = 0;  // logs that had to be scanned and repaired
+};
+
+class log_manager {
+ public:
+  explicit log_manager(log_manager_options cfg);
+  ~log_manager();
+  log_manager(const log_manager&) = delete;
+  log_manager& operator=(const log_manager&) = delete;
+
+  // Locks the directories and opens every partition in them. `config_for` gives a
+  // topic's config (the default config when empty). Fails if a directory is locked by
+  // another manager or a log cannot be opened.
+  open_all_result open_all(std::function<log_config(const std::string& topic)> config_for = {});
+  void start();
+  // Flushes and closes every log, writes the checkpoints and (if all went well) the
+  // clean-shutdown markers, and releases the directories.
+  std::error_code shutdown();
+
+  std::shared_ptr<log> get(const std::string& topic, int32_t partition) const;
+  // The existing log, or a new one in the log directory with the fewest partitions.
+  result<std::shared_ptr<log>> get_or_create(const std::string& topic, int32_t partition,
+                                             const log_config& cfg);
+  // Retires the log (appends fail with errc::log_closed, open reads keep working),
+  // renames its directory to `<topic>-<partition>.<id>-delete` and removes it in the
+  // background.
+  std::error_code delete_partition(const std::string& topic, int32_t partition);
+  // A topic config change; applies at once to the topic's open logs (new logs take the
+  // config passed to get_or_create).
+  void update_config(const std::string& topic, const log_config& cfg);
+  std::vector<std::shared_ptr<log>> all_logs() const;
+
+  // Group commit (strata.log.flush.on.ack): calls done(ec) on the flusher thread once
+  // every offset up to and including `last_offset` (append_result.last_offset) is
+  // fsynced, or the fsync failed. Immediately, on this thread, if it already is.
+  void flush_then(std::shared_ptr<log> lg, int64_t last_offset,
+                  std::function<void(std::error_code)> done);
+
+  // The background tasks, also callable directly (tests, tools).
+  size_t run_retention();
+  void flush_due_logs();
+  std::error_code checkpoint_recovery_points();
+  std::error_code checkpoint_log_start_offsets();
+  void delete_pending_dirs();
+
+  const group_commit_flusher& flusher() const { return flusher_; }
+
+ private:
+  struct dir_state {
+    std::string path;
+    std::unique_ptr<fs::file> lock;
+  };
+  struct entry {
+    std::shared_ptr<log> lg;
+    size_t dir;
+  };
+  using key = std::pair<std::string, int32_t>;
+
+  int64_t now_ms() const;
+  std::error_code lock_dir(dir_state& d);
+  void wire(const std::shared_ptr<log>& lg);
+  std::error_code write_offsets(std::string_view file, bool recovery_points);
+  void scheduler_loop();
+
+  log_manager_options cfg_;
+  fs::file_system& fs_;
+  std::vector<dir_state> dirs_;
+
+  mutable std::mutex mu_;
+  std::map<key, entry> logs_;
+  std::vector<std::string> pending_deletes_;
+
+  std::mutex sched_mu_;
+  std::condition_variable sched_cv_;
+  bool sched_stop_ = false;
+  std::thread scheduler_;
+  group_commit_flusher flusher_;
+  bool shut_down_ = false;
+};
+
+}  // namespace strata::storage
