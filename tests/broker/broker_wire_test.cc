@@ -1,0 +1,332 @@
+// The real `strata` binary driven over the Kafka wire protocol with the
+// project's generated codec as the client: exact error codes, long poll,
+// fetch sessions, bad frames, restart.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "broker_process.h"
+#include "protocol/generated/messages.h"
+#include "protocol/records/batch_builder.h"
+#include "protocol/records/record_iterator.h"
+
+using namespace strata;
+using namespace strata::test;
+using protocol::error_code;
+
+namespace {
+
+std::vector<uint8_t> make_batch(const std::vector<std::string>& values) {
+  records::batch_builder b;
+  for (const auto& v : values) b.add(1'700'000'000'000, records::as_bytes("k"), records::as_bytes(v));
+  std::vector<uint8_t> out;
+  EXPECT_EQ(b.finish(out), records::errc::ok);
+  return out;
+}
+
+int16_t ec(error_code e) { return static_cast<int16_t>(e); }
+
+protocol::create_topics_response create_topic(wire_client& c, const std::string& name, int32_t partitions) {
+  protocol::create_topics_request req;
+  protocol::create_topics_request::creatable_topic t;
+  t.name = name;
+  t.num_partitions = partitions;
+  t.replication_factor = 1;
+  req.topics.push_back(t);
+  return c.call<protocol::create_topics_response>(req, 5);
+}
+
+protocol::produce_response produce(wire_client& c, const std::string& topic, int32_t partition,
+                                   const std::vector<uint8_t>& batch, int16_t version = 7, int16_t acks = -1) {
+  protocol::produce_request req;
+  req.acks = acks;
+  req.timeout_ms = 5000;
+  protocol::produce_request::topic_produce_data td;
+  td.name = topic;
+  protocol::produce_request::topic_produce_data::partition_produce_data pd;
+  pd.index = partition;
+  pd.records = protocol::records::copy_of(batch);
+  td.partition_data.push_back(std::move(pd));
+  req.topic_data.push_back(std::move(td));
+  return c.call<protocol::produce_response>(req, version);
+}
+
+protocol::fetch_request fetch_req(const std::string& topic, int32_t partition, int64_t offset, int32_t max_wait = 0,
+                                  int32_t min_bytes = 1) {
+  protocol::fetch_request req;
+  req.max_wait_ms = max_wait;
+  req.min_bytes = min_bytes;
+  req.max_bytes = 1 << 20;
+  req.session_epoch = -1;
+  protocol::fetch_request::fetch_topic ft;
+  ft.topic = topic;
+  protocol::fetch_request::fetch_topic::fetch_partition fp;
+  fp.partition = partition;
+  fp.fetch_offset = offset;
+  fp.partition_max_bytes = 1 << 20;
+  ft.partitions.push_back(fp);
+  req.topics.push_back(ft);
+  return req;
+}
+
+// Values of every record in a fetched records blob.
+std::vector<std::string> values_of(const protocol::records& r) {
+  std::vector<std::string> out;
+  std::vector<uint8_t> scratch;
+  records::validate_options vo;
+  vo.mode = records::validate_mode::log;
+  vo.allow_partial_tail = true;
+  records::validate_batches(r.memory, vo, [&](const records::batch_info& bi) {
+    records::record_iterator it(r.memory.subspan(bi.position, bi.size), scratch);
+    records::record rec;
+    while (it.next(rec)) out.emplace_back(records::as_string_view(*rec.value));
+  });
+  return out;
+}
+
+}  // namespace
+
+TEST(broker_wire, api_versions_and_unsupported_versions) {
+  broker_process b;
+  wire_client c(b.port());
+  auto r = c.call<protocol::api_versions_response>(protocol::api_versions_request{}, 3);
+  EXPECT_EQ(r.error_code, 0);
+  bool has_fetch = false;
+  for (const auto& k : r.api_keys)
+    if (k.api_key == 1) has_fetch = k.min_version <= 4 && k.max_version >= 11;
+  EXPECT_TRUE(has_fetch);
+  // ApiVersions at a version we do not know: answered at v0 with error 35.
+  protocol::writer w;
+  w.write_int32(0);
+  w.write_int16(18);
+  w.write_int16(99);
+  w.write_int32(7);
+  w.write_nullable_string(std::string("x"), false);
+  w.write_uvarint(0);
+  w.write_raw("garbage-body", 12);
+  w.patch_int32(0, static_cast<int32_t>(w.size() - 4));
+  c.send_raw(w.buffer().data(), w.size());
+  int32_t cid = 0;
+  auto v0 = c.receive<protocol::api_versions_response>(18, 0, &cid);
+  EXPECT_EQ(cid, 7);
+  EXPECT_EQ(v0.error_code, ec(error_code::unsupported_version));
+  EXPECT_FALSE(v0.api_keys.empty());
+  // Metadata at an unsupported version: the connection is closed.
+  wire_client c2(b.port());
+  c2.send(protocol::metadata_request{}, 99, 1);
+  EXPECT_TRUE(c2.closed_by_peer());
+}
+
+TEST(broker_wire, produce_fetch_round_trip_at_classic_and_flexible_versions) {
+  broker_process b;
+  wire_client c(b.port());
+  ASSERT_EQ(create_topic(c, "t", 2).topics.at(0).error_code, 0);
+  for (int16_t pv : {3, 7, 9}) {
+    auto pr = produce(c, "t", 1, make_batch({"a" + std::to_string(pv), "b"}), pv);
+    ASSERT_EQ(pr.responses.at(0).partition_responses.at(0).error_code, 0) << "produce v" << pv;
+  }
+  for (int16_t fv : {4, 11, 12}) {
+    auto fr = c.call<protocol::fetch_response>(fetch_req("t", 1, 0), fv);
+    const auto& p = fr.responses.at(0).partitions.at(0);
+    EXPECT_EQ(p.error_code, 0);
+    EXPECT_EQ(p.high_watermark, 6);
+    EXPECT_EQ(values_of(p.records), (std::vector<std::string>{"a3", "b", "a7", "b", "a9", "b"})) << "fetch v" << fv;
+  }
+  // From the middle: the batch holding offset 3 onwards.
+  auto fr = c.call<protocol::fetch_response>(fetch_req("t", 1, 3), 11);
+  EXPECT_EQ(values_of(fr.responses.at(0).partitions.at(0).records), (std::vector<std::string>{"a7", "b", "a9", "b"}));
+  // Past the end: OFFSET_OUT_OF_RANGE.
+  auto oor = c.call<protocol::fetch_response>(fetch_req("t", 1, 99), 11);
+  EXPECT_EQ(oor.responses.at(0).partitions.at(0).error_code, ec(error_code::offset_out_of_range));
+}
+
+TEST(broker_wire, produce_errors_carry_kafka_codes) {
+  broker_process b({"auto.create.topics.enable=false", "message.max.bytes=2000"});
+  wire_client c(b.port());
+  ASSERT_EQ(create_topic(c, "t", 1).topics.at(0).error_code, 0);
+  auto batch = make_batch({"x"});
+  batch[batch.size() - 1] ^= 0x5a;  // payload byte under the CRC
+  EXPECT_EQ(produce(c, "t", 0, batch).responses[0].partition_responses[0].error_code, ec(error_code::corrupt_message));
+  EXPECT_EQ(produce(c, "t", 0, make_batch({"x"}), 7, 5).responses[0].partition_responses[0].error_code,
+            ec(error_code::invalid_required_acks));
+  EXPECT_EQ(produce(c, "nope", 0, make_batch({"x"})).responses[0].partition_responses[0].error_code,
+            ec(error_code::unknown_topic_or_partition));
+  EXPECT_EQ(produce(c, "t", 3, make_batch({"x"})).responses[0].partition_responses[0].error_code,
+            ec(error_code::unknown_topic_or_partition));
+  EXPECT_EQ(produce(c, "t", 0, make_batch({std::string(3000, 'z')})).responses[0].partition_responses[0].error_code,
+            ec(error_code::message_too_large));
+  // Nothing of the above reached the log.
+  auto lo = c.call<protocol::fetch_response>(fetch_req("t", 0, 0), 11);
+  EXPECT_EQ(lo.responses[0].partitions[0].high_watermark, 0);
+}
+
+TEST(broker_wire, acks_zero_gets_no_response) {
+  broker_process b;
+  wire_client c(b.port());
+  ASSERT_EQ(create_topic(c, "t", 1).topics.at(0).error_code, 0);
+  protocol::produce_request req;
+  req.acks = 0;
+  req.timeout_ms = 1000;
+  protocol::produce_request::topic_produce_data td;
+  td.name = "t";
+  protocol::produce_request::topic_produce_data::partition_produce_data pd;
+  pd.index = 0;
+  auto batch = make_batch({"fire-and-forget"});
+  pd.records = protocol::records::copy_of(batch);
+  td.partition_data.push_back(std::move(pd));
+  req.topic_data.push_back(std::move(td));
+  c.send(req, 7, 100);
+  c.send(protocol::metadata_request{}, 4, 101);
+  int32_t cid = 0;
+  c.receive<protocol::metadata_response>(3, 4, &cid);
+  EXPECT_EQ(cid, 101);  // the first answer is the Metadata one
+  auto fr = c.call<protocol::fetch_response>(fetch_req("t", 0, 0), 11);
+  EXPECT_EQ(values_of(fr.responses[0].partitions[0].records), (std::vector<std::string>{"fire-and-forget"}));
+}
+
+TEST(broker_wire, long_poll_is_woken_by_an_append) {
+  broker_process b;
+  wire_client consumer(b.port()), producer(b.port());
+  ASSERT_EQ(create_topic(producer, "t", 1).topics.at(0).error_code, 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  consumer.send(fetch_req("t", 0, 0, /*max_wait=*/30'000), 11, 1);
+  // The fetch is parked: nothing arrives until we produce.
+  ASSERT_EQ(produce(producer, "t", 0, make_batch({"wake"})).responses[0].partition_responses[0].error_code, 0);
+  auto fr = consumer.receive<protocol::fetch_response>(1, 11);
+  auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(values_of(fr.responses[0].partitions[0].records), (std::vector<std::string>{"wake"}));
+  // Woken by the append, not by the 30 s timeout.
+  EXPECT_LT(waited, std::chrono::seconds(20));
+}
+
+TEST(broker_wire, fetch_sessions_are_incremental) {
+  broker_process b;
+  wire_client c(b.port()), p(b.port());
+  ASSERT_EQ(create_topic(c, "t", 2).topics.at(0).error_code, 0);
+  ASSERT_EQ(produce(p, "t", 0, make_batch({"p0"})).responses[0].partition_responses[0].error_code, 0);
+  // Open a session with both partitions.
+  auto req = fetch_req("t", 0, 0);
+  auto p1 = req.topics[0].partitions[0];
+  p1.partition = 1;
+  req.topics[0].partitions.push_back(p1);
+  req.session_id = 0;
+  req.session_epoch = 0;
+  auto full = c.call<protocol::fetch_response>(req, 12);
+  ASSERT_EQ(full.error_code, 0);
+  ASSERT_NE(full.session_id, 0);
+  ASSERT_EQ(full.responses.size(), 1u);
+  EXPECT_EQ(full.responses[0].partitions.size(), 2u);  // a full response lists both
+  const int32_t sid = full.session_id;
+  // Incremental: the client consumed p0's record, so it sends p0's new fetch
+  // offset (a changed partition) and nothing else; no news, no partitions.
+  protocol::fetch_request inc = fetch_req("t", 0, 1);
+  inc.session_id = sid;
+  inc.session_epoch = 1;
+  auto quiet = c.call<protocol::fetch_response>(inc, 12);
+  EXPECT_EQ(quiet.error_code, 0);
+  EXPECT_EQ(quiet.session_id, sid);
+  EXPECT_TRUE(quiet.responses.empty());
+  // New data on partition 1 shows up without naming the partition.
+  ASSERT_EQ(produce(p, "t", 1, make_batch({"p1"})).responses[0].partition_responses[0].error_code, 0);
+  inc.topics.clear();  // nothing changed on the client's side
+  inc.session_epoch = 2;
+  auto news = c.call<protocol::fetch_response>(inc, 12);
+  ASSERT_EQ(news.responses.size(), 1u);
+  ASSERT_EQ(news.responses[0].partitions.size(), 1u);
+  EXPECT_EQ(news.responses[0].partitions[0].partition_index, 1);
+  EXPECT_EQ(values_of(news.responses[0].partitions[0].records), (std::vector<std::string>{"p1"}));
+  // Wrong epoch, unknown session.
+  inc.session_epoch = 9;
+  EXPECT_EQ(c.call<protocol::fetch_response>(inc, 12).error_code, ec(error_code::invalid_fetch_session_epoch));
+  inc.session_id = sid + 1000;
+  inc.session_epoch = 1;
+  EXPECT_EQ(c.call<protocol::fetch_response>(inc, 12).error_code, ec(error_code::fetch_session_id_not_found));
+  // Sessionless fetches still answer with session 0.
+  EXPECT_EQ(c.call<protocol::fetch_response>(fetch_req("t", 0, 0), 12).session_id, 0);
+}
+
+TEST(broker_wire, list_offsets_earliest_latest_and_by_time) {
+  broker_process b;
+  wire_client c(b.port());
+  ASSERT_EQ(create_topic(c, "t", 1).topics.at(0).error_code, 0);
+  for (int i = 0; i < 3; ++i) {
+    records::batch_builder bb;
+    bb.add(1000 * (i + 1), std::nullopt, records::as_bytes("v"));
+    std::vector<uint8_t> batch;
+    ASSERT_EQ(bb.finish(batch), records::errc::ok);
+    ASSERT_EQ(produce(c, "t", 0, batch).responses[0].partition_responses[0].error_code, 0);
+  }
+  auto ask = [&](int64_t ts) {
+    protocol::list_offsets_request req;
+    req.replica_id = -1;
+    protocol::list_offsets_request::list_offsets_topic t;
+    t.name = "t";
+    protocol::list_offsets_request::list_offsets_topic::list_offsets_partition p;
+    p.partition_index = 0;
+    p.timestamp = ts;
+    t.partitions.push_back(p);
+    req.topics.push_back(t);
+    auto r = c.call<protocol::list_offsets_response>(req, 7);
+    return r.topics.at(0).partitions.at(0);
+  };
+  EXPECT_EQ(ask(-2).offset, 0);
+  EXPECT_EQ(ask(-1).offset, 3);
+  EXPECT_EQ(ask(2000).offset, 1);
+  EXPECT_EQ(ask(2500).offset, 2);
+  EXPECT_EQ(ask(9999).offset, -1);
+  auto mx = ask(-3);
+  EXPECT_EQ(mx.timestamp, 3000);
+  EXPECT_EQ(mx.offset, 2);
+}
+
+TEST(broker_wire, bad_frames_close_only_their_connection) {
+  broker_process b({"socket.request.max.bytes=1048576"});
+  wire_client good(b.port());
+  ASSERT_EQ(create_topic(good, "t", 1).topics.at(0).error_code, 0);
+  auto still_served = [&] {
+    auto r = good.call<protocol::api_versions_response>(protocol::api_versions_request{}, 3);
+    EXPECT_EQ(r.error_code, 0);
+  };
+  const std::vector<std::vector<uint8_t>> frames = {
+      {0xff, 0xff, 0xff, 0xff},                    // size -1
+      {0x7f, 0xff, 0xff, 0xff},                    // 2 GiB
+      {0x00, 0x20, 0x00, 0x00},                    // 2 MiB > socket.request.max.bytes
+      {0x00, 0x00, 0x00, 0x02, 0x00, 0x01},        // too small for a header
+      {0x00, 0x00, 0x00, 0x0a, 0x03, 0xe7, 0, 0, 0, 0, 0, 1, 0, 0},  // API key 999
+  };
+  for (const auto& f : frames) {
+    wire_client bad(b.port());
+    bad.send_raw(f.data(), f.size());
+    EXPECT_TRUE(bad.closed_by_peer());
+    still_served();
+  }
+  {
+    // A Metadata request whose body is cut short.
+    wire_client bad(b.port());
+    const uint8_t f[] = {0, 0, 0, 12, 0, 3, 0, 4, 0, 0, 0, 1, 0xff, 0xff, 0, 0};
+    bad.send_raw(f, sizeof f);
+    EXPECT_TRUE(bad.closed_by_peer());
+    still_served();
+  }
+  EXPECT_TRUE(b.alive());
+}
+
+TEST(broker_wire, data_survives_restart_and_kill) {
+  broker_process b;
+  {
+    wire_client c(b.port());
+    ASSERT_EQ(create_topic(c, "t", 1).topics.at(0).error_code, 0);
+    ASSERT_EQ(produce(c, "t", 0, make_batch({"one", "two"})).responses[0].partition_responses[0].error_code, 0);
+  }
+  b.restart();
+  {
+    wire_client c(b.port());
+    auto pr = produce(c, "t", 0, make_batch({"three"}));
+    EXPECT_EQ(pr.responses[0].partition_responses[0].base_offset, 2);  // offsets continue
+  }
+  b.kill_now();
+  b.start({});
+  wire_client c(b.port());
+  auto fr = c.call<protocol::fetch_response>(fetch_req("t", 0, 0), 11);
+  EXPECT_EQ(values_of(fr.responses[0].partitions[0].records), (std::vector<std::string>{"one", "two", "three"}));
+}
