@@ -96,6 +96,12 @@ records& records::operator=(records&& o) noexcept {
   return *this;
 }
 
+bool operator==(const records& a, const records& b) {
+  if (a.is_null || b.is_null) return a.is_null == b.is_null;
+  return a.slices == b.slices && a.memory.size() == b.memory.size() &&
+         (a.memory.empty() || std::memcmp(a.memory.data(), b.memory.data(), a.memory.size()) == 0);
+}
+
 // ---- reader ----
 
 double reader::read_float64() {

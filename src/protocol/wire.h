@@ -45,6 +45,11 @@ struct file_slice {
   uint64_t offset = 0;
   uint32_t length = 0;
   std::shared_ptr<const void> keepalive;
+
+  // Same range of the same descriptor; keepalive is not compared.
+  friend bool operator==(const file_slice& a, const file_slice& b) {
+    return a.fd == b.fd && a.offset == b.offset && a.length == b.length;
+  }
 };
 
 // The schema type "records": record batches, either bytes in memory (decoded
@@ -66,6 +71,10 @@ struct records {
   records& operator=(const records& o);
   records(records&& o) noexcept { *this = std::move(o); }
   records& operator=(records&& o) noexcept;
+
+  // Equal when both are null, or hold the same bytes in memory and the same
+  // file slices (generated messages compare with this).
+  friend bool operator==(const records& a, const records& b);
 };
 
 class reader {
