@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "broker/producer_state.h"
+
 namespace strata::storage {
 class log;
 }
@@ -30,6 +32,11 @@ class partition {
   storage::log& log() { return *log_; }
   const std::shared_ptr<storage::log>& log_ptr() const { return log_; }
   int32_t leader_epoch() const { return 0; }
+
+  // Idempotent appends hold this across check, append and record, so two
+  // connections cannot interleave one producer's sequence checks.
+  std::mutex& idempotence_mutex() { return idem_mu_; }
+  producer_state& producers() { return producers_; }
 
   // Registers a one-shot waker; returns an id for remove_waker.
   uint64_t add_waker(std::function<void()> fn) {
@@ -63,6 +70,8 @@ class partition {
   std::shared_ptr<storage::log> log_;
   std::mutex mu_;
   std::vector<waker> wakers_;
+  std::mutex idem_mu_;
+  producer_state producers_;
   uint64_t next_id_ = 0;
 };
 

@@ -330,3 +330,47 @@ TEST(broker_wire, data_survives_restart_and_kill) {
   auto fr = c.call<protocol::fetch_response>(fetch_req("t", 0, 0), 11);
   EXPECT_EQ(values_of(fr.responses[0].partitions[0].records), (std::vector<std::string>{"one", "two", "three"}));
 }
+
+namespace {
+std::vector<uint8_t> idempotent_batch(int64_t pid, int16_t epoch, int32_t seq, const std::vector<std::string>& values) {
+  records::batch_options o;
+  o.producer_id = pid;
+  o.producer_epoch = epoch;
+  o.base_sequence = seq;
+  records::batch_builder b(o);
+  for (const auto& v : values) b.add(1'700'000'000'000, std::nullopt, records::as_bytes(v));
+  std::vector<uint8_t> out;
+  EXPECT_EQ(b.finish(out), records::errc::ok);
+  return out;
+}
+}  // namespace
+
+TEST(broker_wire, idempotent_retries_are_not_duplicated_even_after_restart) {
+  broker_process b;
+  auto part = [](const protocol::produce_response& r) { return r.responses.at(0).partition_responses.at(0); };
+  {
+    wire_client c(b.port());
+    ASSERT_EQ(create_topic(c, "t", 1).topics.at(0).error_code, 0);
+    auto first = part(produce(c, "t", 0, idempotent_batch(1000, 0, 0, {"a", "b"})));
+    ASSERT_EQ(first.error_code, 0);
+    EXPECT_EQ(first.base_offset, 0);
+    // The same batch again (a retry after a lost answer): success, original offset, no new data.
+    auto retry = part(produce(c, "t", 0, idempotent_batch(1000, 0, 0, {"a", "b"})));
+    EXPECT_EQ(retry.error_code, 0);
+    EXPECT_EQ(retry.base_offset, 0);
+    EXPECT_EQ(part(produce(c, "t", 0, idempotent_batch(1000, 0, 5, {"gap"}))).error_code,
+              ec(error_code::out_of_order_sequence_number));
+    EXPECT_EQ(part(produce(c, "t", 0, idempotent_batch(1000, 0, 2, {"c"}))).base_offset, 2);
+    EXPECT_EQ(part(produce(c, "t", 0, idempotent_batch(1000, 1, 0, {"d"}))).base_offset, 3);  // epoch bump
+    EXPECT_EQ(part(produce(c, "t", 0, idempotent_batch(1000, 0, 3, {"stale"}))).error_code,
+              ec(error_code::invalid_producer_epoch));
+  }
+  b.restart();
+  wire_client c(b.port());
+  // After a restart the state comes back from the log: the retry is still recognised.
+  auto again = part(produce(c, "t", 0, idempotent_batch(1000, 1, 0, {"d"})));
+  EXPECT_EQ(again.error_code, 0);
+  EXPECT_EQ(again.base_offset, 3);
+  auto fr = c.call<protocol::fetch_response>(fetch_req("t", 0, 0), 11);
+  EXPECT_EQ(values_of(fr.responses[0].partitions[0].records), (std::vector<std::string>{"a", "b", "c", "d"}));
+}

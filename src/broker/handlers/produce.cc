@@ -110,23 +110,54 @@ void produce(request_context&& ctx) {
         vo.mode = records::validate_mode::client;
         vo.max_batch_size = static_cast<size_t>(t->cfg.max_message_bytes);
         bool zstd = false;
+        batch_identity first;
         auto vr = records::validate_batches(pd.records.memory, vo, [&](const records::batch_info& bi) {
           zstd = zstd || bi.codec() == records::compression::zstd;
+          if (bi.position == 0) first = {bi.producer_id, bi.producer_epoch, bi.base_sequence, bi.last_sequence()};
         });
+        const bool idempotent = vr.ok() && first.producer_id >= 0;
         if (!vr.ok()) {
           fail(map_validation(vr.error), std::string(records::to_string(vr.error)));
           spdlog::debug("produce from {} to {}-{} rejected: {}", ctx.peer(), topic.name, pd.index,
                         records::to_string(vr.error));
         } else if (zstd && ctx.api_version < 7) {
           fail(error_code::unsupported_compression_type, "zstd needs Produce v7 or later");
+        } else if (idempotent && vr.batch_count != 1) {
+          // Kafka: Produce v3+ carries exactly one batch per partition.
+          fail(error_code::invalid_record, "an idempotent produce must carry one batch per partition");
         } else {
           // The records view points into the request frame, which this request
           // owns and which nobody else reads: the log stamps offsets in place.
           std::span<uint8_t> batches(const_cast<uint8_t*>(pd.records.memory.data()), pd.records.memory.size());
           if (t->cfg.log_append_time) stamp_log_append_time(batches, now);
           auto& part = *t->partitions[static_cast<size_t>(pd.index)];
-          auto res = part.log().append(batches, part.leader_epoch(), now);
-          if (!res) {
+          std::unique_lock<std::mutex> idem_lock;
+          std::optional<int64_t> duplicate_of;
+          error_code sequence_error = error_code::none;
+          if (idempotent) {
+            idem_lock = std::unique_lock(part.idempotence_mutex());
+            if (!part.producers().loaded) {
+              rebuild_producer_state(part.log(), part.producers());
+              part.producers().loaded = true;
+            }
+            auto v = part.producers().check(first);
+            sequence_error = v.error;
+            duplicate_of = v.duplicate_of;
+          }
+          storage::result<storage::append_result> res = storage::errc::invalid_batch;
+          if (sequence_error == error_code::none && !duplicate_of) {
+            res = part.log().append(batches, part.leader_epoch(), now);
+            if (res && idempotent) part.producers().record(first, res->base_offset, res->last_offset);
+          }
+          if (idem_lock) idem_lock.unlock();
+          if (sequence_error != error_code::none) {
+            fail(sequence_error);
+          } else if (duplicate_of) {
+            // A retry of a batch we already have: success with its offset.
+            pr.error_code = ec(error_code::none);
+            pr.base_offset = *duplicate_of;
+            pr.log_start_offset = part.log().log_start_offset();
+          } else if (!res) {
             fail(map_storage(res.error()), res.error().message());
             spdlog::error("append to {}-{} failed: {}", topic.name, pd.index, res.error().message());
           } else {
