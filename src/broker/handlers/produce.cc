@@ -11,6 +11,7 @@
 #include "broker/handlers/common.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/generated/messages.h"
+#include "protocol/records/batch_builder.h"
 #include "protocol/records/batch_validate.h"
 #include "storage/log_manager.h"
 
@@ -38,21 +39,6 @@ error_code map_storage(std::error_code e) {
   if (e == storage::errc::batch_too_large) return error_code::record_list_too_large;
   if (e == storage::errc::log_closed) return error_code::not_leader_or_follower;
   return error_code::kafka_storage_error;
-}
-
-// LogAppendTime topics: the broker's clock replaces the batch's max timestamp
-// and the timestamp-type bit is set; the CRC covers both, so recompute it.
-void stamp_log_append_time(std::span<uint8_t> buf, int64_t now) {
-  size_t pos = 0;
-  while (pos + records::kBatchHeaderSize <= buf.size()) {
-    records::batch_header_mut h(buf.data() + pos);
-    auto v = h.view();
-    size_t size = static_cast<size_t>(v.total_size());
-    h.set_attributes(static_cast<int16_t>(v.attributes() | records::kAttrLogAppendTime));
-    h.set_max_timestamp(now);
-    h.set_crc(records::compute_batch_crc(buf.subspan(pos, size)));
-    pos += size;
-  }
 }
 
 struct flush_state {
@@ -129,7 +115,9 @@ void produce(request_context&& ctx) {
           // The records view points into the request frame, which this request
           // owns and which nobody else reads: the log stamps offsets in place.
           std::span<uint8_t> batches(const_cast<uint8_t*>(pd.records.memory.data()), pd.records.memory.size());
-          if (t->cfg.log_append_time) stamp_log_append_time(batches, now);
+          // LogAppendTime topics: the broker's clock replaces each batch's max
+          // timestamp (and the CRC is recomputed).
+          if (t->cfg.log_append_time) records::stamp_log_append_time(batches, now);
           auto& part = *t->partitions[static_cast<size_t>(pd.index)];
           std::unique_lock<std::mutex> idem_lock;
           std::optional<int64_t> duplicate_of;
