@@ -78,7 +78,9 @@ awaitable<void> connection::read_loop() {
   std::array<uint8_t, 4> size_buf{};
   while (!closed_ && !draining_) {
     // Back-pressure: wait for the writer to free a slot.
-    while (static_cast<int32_t>(slots_.size()) >= opts_.max_inflight_per_connection && !closed_) {
+    while ((static_cast<int32_t>(slots_.size()) >= opts_.max_inflight_per_connection ||
+            inflight_bytes_ >= static_cast<size_t>(opts_.max_request_bytes)) &&
+           !closed_) {
       reader_blocked_ = true;
       reader_wakeup_.expires_at(std::chrono::steady_clock::time_point::max());
       co_await reader_wakeup_.async_wait(use_nothrow);
@@ -101,6 +103,8 @@ awaitable<void> connection::read_loop() {
     last_activity_ = std::chrono::steady_clock::now();
 
     auto s = std::make_shared<slot>();
+    s->request_bytes = static_cast<size_t>(size);
+    inflight_bytes_ += s->request_bytes;
     slots_.push_back(s);
     request req;
     req.frame = std::move(frame);
@@ -124,6 +128,11 @@ void connection::complete(const std::shared_ptr<slot>& s, outcome o) {
   kick_writer();
 }
 
+void connection::pop_slot() {
+  inflight_bytes_ -= slots_.front()->request_bytes;
+  slots_.pop_front();
+}
+
 void connection::kick_writer() {
   if (writer_active_ || closed_) return;
   if (slots_.empty() || !slots_.front()->ready) return;
@@ -143,17 +152,17 @@ awaitable<void> connection::write_loop() {
       auto& s = slots_.front();
       if (s->result.what == outcome::kind::close) {
         close_after = true;
-        slots_.pop_front();
+        pop_slot();
         break;
       }
       if (s->result.what == outcome::kind::no_response) {
-        slots_.pop_front();
+        pop_slot();
         continue;
       }
       if (!s->result.frame.slices.empty()) {
         if (!batch.empty()) break;  // write what we have first, then this one alone
         auto one = s;
-        slots_.pop_front();
+        pop_slot();
         if (reader_blocked_) reader_wakeup_.cancel();
         bool ok = co_await write_frame(one->result.frame);
         if (!ok) {
@@ -165,7 +174,7 @@ awaitable<void> connection::write_loop() {
       }
       batch.push_back(asio::buffer(s->result.frame.bytes));
       taken.push_back(s);
-      slots_.pop_front();
+      pop_slot();
       if (batch.size() >= 64) break;
     }
     if (reader_blocked_) reader_wakeup_.cancel();

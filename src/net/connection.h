@@ -5,9 +5,10 @@
 // size-prefixed frames and hands each to the request_handler. Responses are
 // queued in request order and written by a single writer coroutine, so
 // pipelined requests are answered in order even when they complete out of
-// order. At most `max_inflight` requests may be waiting; past that the reader
-// stops reading (back-pressure), which bounds memory per connection together
-// with max_request_bytes.
+// order. The reader stops reading (back-pressure) while `max_inflight`
+// requests are waiting or while the waiting requests hold max_request_bytes
+// or more, so one connection holds at most about twice socket.request.max.bytes
+// of requests.
 //
 // Concurrency: all state is touched on the reactor thread only; completions
 // from other threads are posted here.
@@ -44,6 +45,7 @@ class connection : public std::enable_shared_from_this<connection> {
  private:
   struct slot {
     bool ready = false;
+    size_t request_bytes = 0;
     outcome result;
   };
 
@@ -53,6 +55,7 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::awaitable<void> idle_watch();
   void complete(const std::shared_ptr<slot>& s, outcome o);
   void kick_writer();
+  void pop_slot();
 
   boost::asio::ip::tcp::socket socket_;
   reactor& reactor_;
@@ -64,6 +67,7 @@ class connection : public std::enable_shared_from_this<connection> {
   std::deque<std::shared_ptr<slot>> slots_;
   boost::asio::steady_timer reader_wakeup_;
   boost::asio::steady_timer idle_timer_;
+  size_t inflight_bytes_ = 0;
   bool writer_active_ = false;
   bool reader_blocked_ = false;
   bool draining_ = false;
