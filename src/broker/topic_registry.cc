@@ -98,8 +98,7 @@ std::shared_ptr<const topic_state> topic_registry::find(const protocol::uuid& id
 
 std::shared_ptr<partition> topic_registry::find_partition(std::string_view topic, int32_t index) const {
   auto t = find(topic);
-  if (!t || index < 0 || index >= static_cast<int32_t>(t->partitions.size())) return nullptr;
-  return t->partitions[static_cast<size_t>(index)];
+  return t ? t->partition_at(index) : nullptr;
 }
 
 topic_error topic_registry::create(const std::string& name, int32_t partitions, int16_t replication_factor,

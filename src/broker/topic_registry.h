@@ -33,6 +33,12 @@ struct topic_state {
   config::topic_overrides overrides;
   config::topic_config cfg;
   std::vector<std::shared_ptr<partition>> partitions;
+
+  // The partition with this index, or null when out of range.
+  std::shared_ptr<partition> partition_at(int32_t index) const {
+    if (index < 0 || index >= static_cast<int32_t>(partitions.size())) return nullptr;
+    return partitions[static_cast<size_t>(index)];
+  }
 };
 
 using topic_map = std::map<std::string, std::shared_ptr<const topic_state>, std::less<>>;

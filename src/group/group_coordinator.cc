@@ -22,6 +22,17 @@ join_result join_error(error_code e, std::string member_id = {}) {
   return r;
 }
 
+// What the leader's JoinGroup answer lists: every member with its metadata
+// for the selected protocol.
+std::vector<join_result::member> members_for_leader(const group& g) {
+  std::vector<join_result::member> out;
+  for (const auto& [id, m] : g.members) {
+    const protocol::bytes* meta = g.protocol_name ? m.metadata_for(*g.protocol_name) : nullptr;
+    out.push_back({id, m.instance_id, meta ? *meta : protocol::bytes{}});
+  }
+  return out;
+}
+
 sync_result sync_error(error_code e) {
   sync_result r;
   r.error = e;
@@ -239,12 +250,7 @@ void group_coordinator::complete_join(group& g, actions& out) {
     r.protocol_name = g.protocol_name;
     r.leader = *g.leader_id;
     r.member_id = id;
-    if (id == *g.leader_id) {
-      for (const auto& [oid, om] : g.members) {
-        const protocol::bytes* meta = g.protocol_name ? om.metadata_for(*g.protocol_name) : nullptr;
-        r.members.push_back({oid, om.instance_id, meta ? *meta : protocol::bytes{}});
-      }
-    }
+    if (id == *g.leader_id) r.members = members_for_leader(g);
     auto cb = std::move(m.awaiting_join);
     m.awaiting_join = nullptr;
     m.is_new = false;
@@ -378,11 +384,7 @@ void group_coordinator::join_existing(group& g, join_request req, join_callback 
     r.protocol_name = g.protocol_name;
     r.leader = g.leader_id.value_or("");
     r.member_id = m.id;
-    if (m.id == r.leader)
-      for (const auto& [oid, om] : g.members) {
-        const protocol::bytes* meta = g.protocol_name ? om.metadata_for(*g.protocol_name) : nullptr;
-        r.members.push_back({oid, om.instance_id, meta ? *meta : protocol::bytes{}});
-      }
+    if (m.id == r.leader) r.members = members_for_leader(g);
     reset_session(m);
     out.push_back([cb, r = std::move(r)]() mutable { cb(std::move(r)); });
     return;
@@ -489,10 +491,7 @@ void group_coordinator::static_rejoin(group& g, join_request req, join_callback 
       // The leader gets the members so it could assign, but the current
       // assignment stands (v9: told to skip it).
       r.skip_assignment = true;
-      for (const auto& [oid, om] : g.members) {
-        const protocol::bytes* meta = g.protocol_name ? om.metadata_for(*g.protocol_name) : nullptr;
-        r.members.push_back({oid, om.instance_id, meta ? *meta : protocol::bytes{}});
-      }
+      r.members = members_for_leader(g);
     }
     persist_group(g, out, nullptr);
     out.push_back([cb, r = std::move(r)]() mutable { cb(std::move(r)); });

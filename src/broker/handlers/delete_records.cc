@@ -24,12 +24,13 @@ void delete_records(request_context&& ctx) {
       resp_t::delete_records_topic_result::delete_records_partition_result pr;
       pr.partition_index = rp.partition_index;
       pr.low_watermark = -1;
-      if (!t || rp.partition_index < 0 || rp.partition_index >= static_cast<int32_t>(t->partitions.size())) {
+      auto part = t ? t->partition_at(rp.partition_index) : nullptr;
+      if (!part) {
         pr.error_code = ec(protocol::error_code::unknown_topic_or_partition);
         tr.partitions.push_back(std::move(pr));
         continue;
       }
-      storage::log& log = t->partitions[static_cast<size_t>(rp.partition_index)]->log();
+      storage::log& log = part->log();
       int64_t target = rp.offset == -1 ? log.high_watermark() : rp.offset;
       if (target < 0 || target > log.high_watermark()) {
         pr.error_code = ec(protocol::error_code::offset_out_of_range);

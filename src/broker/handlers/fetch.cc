@@ -71,8 +71,7 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
       work_item w;
       w.sp = &sp;
       w.topic = by_id ? b.topics().find(sp.topic_id) : b.topics().find(sp.topic);
-      if (w.topic && sp.partition >= 0 && sp.partition < static_cast<int32_t>(w.topic->partitions.size()))
-        w.part = w.topic->partitions[static_cast<size_t>(sp.partition)];
+      if (w.topic) w.part = w.topic->partition_at(sp.partition);
       work_.push_back(std::move(w));
     }
     run(false);

@@ -24,12 +24,13 @@ void list_offsets(request_context&& ctx) {
       pr.partition_index = rp.partition_index;
       pr.timestamp = -1;
       pr.offset = -1;
-      if (!t || rp.partition_index < 0 || rp.partition_index >= static_cast<int32_t>(t->partitions.size())) {
+      auto found = t ? t->partition_at(rp.partition_index) : nullptr;
+      if (!found) {
         pr.error_code = ec(protocol::error_code::unknown_topic_or_partition);
         tr.partitions.push_back(std::move(pr));
         continue;
       }
-      auto& part = *t->partitions[static_cast<size_t>(rp.partition_index)];
+      auto& part = *found;
       if (rp.current_leader_epoch >= 0 && rp.current_leader_epoch != part.leader_epoch()) {
         pr.error_code = ec(rp.current_leader_epoch < part.leader_epoch() ? protocol::error_code::fenced_leader_epoch
                                                                          : protocol::error_code::unknown_leader_epoch);

@@ -29,7 +29,7 @@ void offset_commit(request_context&& ctx) {
     for (auto& p : t.partitions) {
       resp_t::offset_commit_response_topic::offset_commit_response_partition rp;
       rp.partition_index = p.partition_index;
-      if (!topic || p.partition_index < 0 || p.partition_index >= static_cast<int32_t>(topic->partitions.size())) {
+      if (!topic || !topic->partition_at(p.partition_index)) {
         rp.error_code = ec(protocol::error_code::unknown_topic_or_partition);
       } else {
         group::committed_offset off;

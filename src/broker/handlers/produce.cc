@@ -83,7 +83,7 @@ void produce(request_context&& ctx) {
       };
       if (!acks_valid) {
         fail(error_code::invalid_required_acks);
-      } else if (!t || pd.index < 0 || pd.index >= static_cast<int32_t>(t->partitions.size())) {
+      } else if (!t || !t->partition_at(pd.index)) {
         fail(error_code::unknown_topic_or_partition);
       } else if (t->internal) {
         fail(error_code::invalid_topic_exception, "cannot produce to an internal topic");
