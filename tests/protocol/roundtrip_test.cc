@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <string>
 #include <typeinfo>
 
@@ -128,9 +129,10 @@ class roundtrip_test : public ::testing::Test {
 }();
 
 // With STRATA_WRITE_FUZZ_CORPUS=<dir>, writes valid random encodings of every
-// request and response version as seeds for fuzz/protocol: <dir>/request/
-// and <dir>/response/, each file (api_key, version) + body as the fuzzers
-// expect. Without the variable the test does nothing.
+// request and response (at the oldest, first flexible and newest version) as
+// fuzzer seeds: <dir>/fuzz_request/ and <dir>/fuzz_response/, each file
+// (api_key, version) + body as fuzz/protocol expects. fuzz/corpus/ holds the
+// committed output. Without the variable the test is skipped.
 TEST(roundtrip_rules, write_fuzz_corpus) {
   const char* dir = std::getenv("STRATA_WRITE_FUZZ_CORPUS");
   if (!dir) GTEST_SKIP() << "STRATA_WRITE_FUZZ_CORPUS not set";
@@ -138,9 +140,12 @@ TEST(roundtrip_rules, write_fuzz_corpus) {
   int files = 0;
   for_each_message_type([&]<typename T>(std::type_identity<T>) {
     if constexpr (requires { T::api_key; }) {
-      const std::string kind = type_name<T>().ends_with("_request") ? "request" : "response";
+      const std::string kind =
+          type_name<T>().ends_with("_request") ? "fuzz_request" : "fuzz_response";
       std::filesystem::create_directories(std::string(dir) + "/" + kind);
-      for (int16_t v = T::min_version; v <= T::max_version; ++v) {
+      std::set<int16_t> versions = {T::min_version, T::max_version};
+      if (T::first_flexible_version >= 0) versions.insert(T::first_flexible_version);
+      for (int16_t v : versions) {
         T m;
         testing::fill_random(m, v, g);
         writer w;
