@@ -20,7 +20,8 @@ broker::broker(config::broker_config& cfg, cluster::metadata_store& store, stora
       topics_(cfg, store, logs),
       pids_(std::make_unique<producer_ids>(cfg.log_dirs().front())),
       advertised_port_(cfg.advertised_listeners().front().port),
-      flush_on_ack_(cfg.get_bool("strata.log.flush.on.ack")) {
+      flush_on_ack_(cfg.get_bool("strata.log.flush.on.ack")),
+      validate_records_(cfg.get_bool("strata.produce.validate.records")) {
   group::coordinator_config gc;
   gc.offsets_partitions = static_cast<int32_t>(cfg.get_int("offsets.topic.num.partitions"));
   gc.min_session_timeout_ms = static_cast<int32_t>(cfg.get_int("group.min.session.timeout.ms"));

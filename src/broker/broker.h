@@ -48,6 +48,7 @@ class broker final : public net::request_handler {
   void set_advertised_port(int32_t p) { advertised_port_ = p; }
   std::string cluster_id() const { return store_.cluster_id(); }
   bool flush_on_ack() const { return flush_on_ack_; }
+  bool validate_records() const { return validate_records_; }
 
   // Shutdown: wake every parked fetch so connections can drain.
   void begin_shutdown();
@@ -64,6 +65,7 @@ class broker final : public net::request_handler {
   fetch_session_cache fetch_sessions_;
   int32_t advertised_port_;
   bool flush_on_ack_;
+  bool validate_records_;
   std::atomic<bool> shutting_down_{false};
 };
 

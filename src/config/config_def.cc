@@ -92,6 +92,9 @@ const config_def kBroker[] = {
      "fsync (group commit) before acknowledging acks=1/all produces."},
     {"strata.admin.listener", vt::string, "127.0.0.1:9644", "Admin HTTP listener host:port (empty: off)."},
     {"strata.fetch.sendfile", vt::boolean, "true", "Serve plaintext fetches with sendfile."},
+    {"strata.produce.validate.records", vt::boolean, "true",
+     "Check every record of a produced batch (decompressing compressed ones), as Kafka does, so no client can "
+     "store a batch consumers cannot read; false checks only batch headers and CRCs (faster)."},
 };
 
 // Topic settings, each defaulting to a broker setting.

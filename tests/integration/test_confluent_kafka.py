@@ -97,9 +97,6 @@ class ConfluentRoundTrip(harness.BrokerTestCase):
         finally:
             c.close()
 
-    @harness.known_bug("strata bug: ListOffsets by timestamp answers with the base offset of the batch "
-                   "holding the timestamp (batch granularity, storage/log.h offset_for_timestamp), Kafka answers "
-                   "the first record with timestamp >= T: here 0 instead of 5")
     def test_offsets_for_times_within_a_batch(self):
         topic = "ck-times"
         clients.create_topic(self.b.bootstrap, topic, 2)

@@ -1,13 +1,44 @@
 // ListOffsets (key 2): earliest (-2), latest (-1), max timestamp (-3),
 // earliest local (-4, same as earliest without tiered storage), or the first
 // offset whose timestamp is at or after T.
+#include <unistd.h>
+
 #include "broker/broker.h"
 #include "broker/handlers/common.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/generated/messages.h"
+#include "protocol/records/record_iterator.h"
 #include "storage/log.h"
 
 namespace strata::broker::handlers {
+namespace {
+
+// The log's time index answers at batch precision; Kafka answers with the
+// first record whose timestamp is >= ts. Read that one batch and look.
+std::optional<storage::timestamp_lookup> record_for_timestamp(storage::log& log, int64_t ts) {
+  auto found = log.offset_for_timestamp(ts, log.high_watermark());
+  if (!found) return found;
+  auto rd = log.read(found->offset, 1, log.high_watermark(), true);
+  if (!rd || rd->ranges.empty()) return found;
+  const auto& fr = rd->ranges.front();
+  uint8_t head[records::kLogOverhead];
+  if (::pread(fr.fd, head, sizeof head, static_cast<off_t>(fr.position)) != static_cast<ssize_t>(sizeof head))
+    return found;
+  const int64_t size = int64_t(records::kLogOverhead) + int32_t(records::load_be32(head + records::off::batch_length));
+  if (size <= 0 || size > int64_t(fr.size)) return found;
+  std::vector<uint8_t> batch(static_cast<size_t>(size));
+  if (::pread(fr.fd, batch.data(), batch.size(), static_cast<off_t>(fr.position)) != static_cast<ssize_t>(size))
+    return found;
+  std::vector<uint8_t> scratch;
+  records::record_iterator it(batch, scratch);
+  records::record r;
+  while (it.next(r)) {
+    if (it.timestamp_of(r) >= ts) return storage::timestamp_lookup{it.timestamp_of(r), it.offset_of(r), found->leader_epoch};
+  }
+  return found;
+}
+
+}  // namespace
 
 void list_offsets(request_context&& ctx) {
   protocol::list_offsets_request req;
@@ -55,7 +86,7 @@ void list_offsets(request_context&& ctx) {
             pr.error_code = ec(protocol::error_code::invalid_request);
             break;
           }
-          auto found = log.offset_for_timestamp(rp.timestamp);
+          auto found = record_for_timestamp(log, rp.timestamp);
           if (found) {
             pr.timestamp = found->timestamp;
             pr.offset = found->offset;

@@ -13,6 +13,7 @@
 #include "protocol/generated/messages.h"
 #include "protocol/records/batch_builder.h"
 #include "protocol/records/batch_validate.h"
+#include "protocol/records/record_iterator.h"
 #include "storage/log_manager.h"
 
 namespace strata::broker::handlers {
@@ -97,9 +98,16 @@ void produce(request_context&& ctx) {
         vo.max_batch_size = static_cast<size_t>(t->cfg.max_message_bytes);
         bool zstd = false;
         batch_identity first;
+        records::errc record_error = records::errc::ok;
         auto vr = records::validate_batches(pd.records.memory, vo, [&](const records::batch_info& bi) {
           zstd = zstd || bi.codec() == records::compression::zstd;
           if (bi.position == 0) first = {bi.producer_id, bi.producer_epoch, bi.base_sequence, bi.last_sequence()};
+          // Kafka's LogValidator reads every record (decompressing if need
+          // be): a batch consumers could not read must never be stored.
+          if (b.validate_records() && record_error == records::errc::ok) {
+            thread_local std::vector<uint8_t> scratch;
+            record_error = records::validate_records(pd.records.memory.subspan(bi.position, bi.size), scratch);
+          }
         });
         const bool idempotent = vr.ok() && first.producer_id >= 0;
         if (!vr.ok()) {
@@ -107,7 +115,10 @@ void produce(request_context&& ctx) {
           spdlog::debug("produce from {} to {}-{} rejected: {}", ctx.peer(), topic.name, pd.index,
                         records::to_string(vr.error));
         } else if (zstd && ctx.api_version < 7) {
+          // Kafka checks this when it parses the request, before the records.
           fail(error_code::unsupported_compression_type, "zstd needs Produce v7 or later");
+        } else if (record_error != records::errc::ok) {
+          fail(map_validation(record_error), std::string(records::to_string(record_error)));
         } else if (idempotent && vr.batch_count != 1) {
           // Kafka: Produce v3+ carries exactly one batch per partition.
           fail(error_code::invalid_record, "an idempotent produce must carry one batch per partition");

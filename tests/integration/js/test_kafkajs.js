@@ -7,9 +7,7 @@
 // Node's headers), so no ZSTD.
 // What KafkaJS produced is read back with kafka-python (../dump_topic.py, no
 // consumer group) and checked byte-exact and in order per partition.
-// The KafkaJS group-consumer round trip is written but skipped until consumer
-// groups are done (issue 5): STRATA_IT_GROUPS=1 runs it; flip GROUPS_SUPPORTED
-// once they land.
+// The KafkaJS group consumer reads the topic back as a consumer group.
 // Admin: createTopics, fetchTopicMetadata, describeConfigs, alterConfigs,
 // createPartitions, deleteTopics, fetchTopicOffsets, listTopics.
 
@@ -19,8 +17,6 @@ const path = require('node:path')
 const { Kafka, logLevel, CompressionTypes, CompressionCodecs, ConfigResourceTypes, Partitioners } = require('kafkajs')
 const { Broker, waitUntil, withLog, runSync } = require('./harness')
 
-// Consumer groups are issue 5: set STRATA_IT_GROUPS=1 to run the group test (or flip this once they land).
-const GROUPS_SUPPORTED = process.env.STRATA_IT_GROUPS === '1'
 const PARTITIONS = 3
 const N = 300
 const DUMP = path.join(__dirname, '..', 'dump_topic.py')
@@ -204,7 +200,7 @@ test('produce LZ4 (kafkajs-lz4), read back byte-exact', { timeout: 120000 }, asy
 })
 
 test('consumer group round trip with a KafkaJS consumer',
-  { timeout: 120000, skip: GROUPS_SUPPORTED ? false : 'needs consumer groups (issue 5)' }, async () => {
+  { timeout: 120000 }, async () => {
     await withLog(broker, async () => {
       const topic = 'kjs-group'
       await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true })
