@@ -50,14 +50,116 @@ struct flush_state {
   std::vector<std::pair<size_t, size_t>> where;
 };
 
+// Validates and appends one partition's batches. Fills `pr`; returns the
+// append's last offset when the answer must wait for a group-commit flush.
+std::optional<int64_t> produce_partition(request_context& ctx, const std::string& topic_name,
+                                         const std::shared_ptr<const topic_state>& t,
+                                         protocol::produce_request::topic_produce_data::partition_produce_data& pd,
+                                         const protocol::produce_request& req, int64_t now, part_resp& pr,
+                                         bool& any_error) {
+  broker& b = *ctx.b;
+  const int16_t acks = req.acks;
+  const bool acks_valid = acks == 0 || acks == 1 || acks == -1;
+  auto fail = [&](error_code code, std::string msg = {}) {
+    pr.error_code = ec(code);
+    if (!msg.empty()) pr.error_message = std::move(msg);
+    any_error = true;
+  };
+  if (!acks_valid) {
+    fail(error_code::invalid_required_acks);
+  } else if (!t || !t->partition_at(pd.index)) {
+    fail(error_code::unknown_topic_or_partition);
+  } else if (t->internal) {
+    fail(error_code::invalid_topic_exception, "cannot produce to an internal topic");
+  } else if (req.transactional_id.has_value()) {
+    fail(error_code::transactional_id_authorization_failed, "transactions are not supported yet");
+  } else if (pd.records.is_null || pd.records.memory.empty()) {
+    fail(error_code::invalid_record, "no record batches");
+  } else {
+    records::validate_options vo;
+    vo.mode = records::validate_mode::client;
+    vo.max_batch_size = static_cast<size_t>(t->cfg.max_message_bytes);
+    bool zstd = false;
+    batch_identity first;
+    records::errc record_error = records::errc::ok;
+    auto vr = records::validate_batches(pd.records.memory, vo, [&](const records::batch_info& bi) {
+      zstd = zstd || bi.codec() == records::compression::zstd;
+      if (bi.position == 0) first = {bi.producer_id, bi.producer_epoch, bi.base_sequence, bi.last_sequence()};
+      // Kafka's LogValidator reads every record (decompressing if need
+      // be): a batch consumers could not read must never be stored.
+      if (b.validate_records() && record_error == records::errc::ok) {
+        thread_local std::vector<uint8_t> scratch;
+        record_error = records::validate_records(pd.records.memory.subspan(bi.position, bi.size), scratch);
+      }
+    });
+    const bool idempotent = vr.ok() && first.producer_id >= 0;
+    if (!vr.ok()) {
+      fail(map_validation(vr.error), std::string(records::to_string(vr.error)));
+      spdlog::debug("produce from {} to {}-{} rejected: {}", ctx.peer(), topic_name, pd.index,
+                    records::to_string(vr.error));
+    } else if (zstd && ctx.api_version < 7) {
+      // Kafka checks this when it parses the request, before the records.
+      fail(error_code::unsupported_compression_type, "zstd needs Produce v7 or later");
+    } else if (record_error != records::errc::ok) {
+      fail(map_validation(record_error), std::string(records::to_string(record_error)));
+    } else if (idempotent && vr.batch_count != 1) {
+      // Kafka: Produce v3+ carries exactly one batch per partition.
+      fail(error_code::invalid_record, "an idempotent produce must carry one batch per partition");
+    } else {
+      // The records view points into the request frame, which this request
+      // owns and which nobody else reads: the log stamps offsets in place.
+      std::span<uint8_t> batches(const_cast<uint8_t*>(pd.records.memory.data()), pd.records.memory.size());
+      // LogAppendTime topics: the broker's clock replaces each batch's max
+      // timestamp (and the CRC is recomputed).
+      if (t->cfg.log_append_time) records::stamp_log_append_time(batches, now);
+      auto& part = *t->partitions[static_cast<size_t>(pd.index)];
+      std::unique_lock<std::mutex> idem_lock;
+      std::optional<int64_t> duplicate_of;
+      error_code sequence_error = error_code::none;
+      if (idempotent) {
+        idem_lock = std::unique_lock(part.idempotence_mutex());
+        if (!part.producers().loaded) {
+          rebuild_producer_state(part.log(), part.producers());
+          part.producers().loaded = true;
+        }
+        auto v = part.producers().check(first);
+        sequence_error = v.error;
+        duplicate_of = v.duplicate_of;
+      }
+      storage::result<storage::append_result> res = storage::errc::invalid_batch;
+      if (sequence_error == error_code::none && !duplicate_of) {
+        res = part.log().append(batches, part.leader_epoch(), now);
+        if (res && idempotent) part.producers().record(first, res->base_offset, res->last_offset);
+      }
+      if (idem_lock) idem_lock.unlock();
+      if (sequence_error != error_code::none) {
+        fail(sequence_error);
+      } else if (duplicate_of) {
+        // A retry of a batch we already have: success with its offset.
+        pr.error_code = ec(error_code::none);
+        pr.base_offset = *duplicate_of;
+        pr.log_start_offset = part.log().log_start_offset();
+      } else if (!res) {
+        fail(map_storage(res.error()), res.error().message());
+        spdlog::error("append to {}-{} failed: {}", topic_name, pd.index, res.error().message());
+      } else {
+        pr.error_code = ec(error_code::none);
+        pr.base_offset = res->base_offset;
+        pr.log_append_time_ms = t->cfg.log_append_time ? now : -1;
+        pr.log_start_offset = res->log_start_offset;
+        if (b.flush_on_ack() && acks != 0) return res->last_offset;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 void produce(request_context&& ctx) {
   protocol::produce_request req;
   if (!ctx.decode(req)) return;
   broker& b = *ctx.b;
-  const int16_t acks = req.acks;
-  const bool acks_valid = acks == 0 || acks == 1 || acks == -1;
   const int64_t now = now_ms();
   bool any_error = false;
 
@@ -77,104 +179,15 @@ void produce(request_context&& ctx) {
       part_resp pr;
       pr.index = pd.index;
       pr.base_offset = -1;
-      auto fail = [&](error_code code, std::string msg = {}) {
-        pr.error_code = ec(code);
-        if (!msg.empty()) pr.error_message = std::move(msg);
-        any_error = true;
-      };
-      if (!acks_valid) {
-        fail(error_code::invalid_required_acks);
-      } else if (!t || !t->partition_at(pd.index)) {
-        fail(error_code::unknown_topic_or_partition);
-      } else if (t->internal) {
-        fail(error_code::invalid_topic_exception, "cannot produce to an internal topic");
-      } else if (req.transactional_id.has_value()) {
-        fail(error_code::transactional_id_authorization_failed, "transactions are not supported yet");
-      } else if (pd.records.is_null || pd.records.memory.empty()) {
-        fail(error_code::invalid_record, "no record batches");
-      } else {
-        records::validate_options vo;
-        vo.mode = records::validate_mode::client;
-        vo.max_batch_size = static_cast<size_t>(t->cfg.max_message_bytes);
-        bool zstd = false;
-        batch_identity first;
-        records::errc record_error = records::errc::ok;
-        auto vr = records::validate_batches(pd.records.memory, vo, [&](const records::batch_info& bi) {
-          zstd = zstd || bi.codec() == records::compression::zstd;
-          if (bi.position == 0) first = {bi.producer_id, bi.producer_epoch, bi.base_sequence, bi.last_sequence()};
-          // Kafka's LogValidator reads every record (decompressing if need
-          // be): a batch consumers could not read must never be stored.
-          if (b.validate_records() && record_error == records::errc::ok) {
-            thread_local std::vector<uint8_t> scratch;
-            record_error = records::validate_records(pd.records.memory.subspan(bi.position, bi.size), scratch);
-          }
-        });
-        const bool idempotent = vr.ok() && first.producer_id >= 0;
-        if (!vr.ok()) {
-          fail(map_validation(vr.error), std::string(records::to_string(vr.error)));
-          spdlog::debug("produce from {} to {}-{} rejected: {}", ctx.peer(), topic.name, pd.index,
-                        records::to_string(vr.error));
-        } else if (zstd && ctx.api_version < 7) {
-          // Kafka checks this when it parses the request, before the records.
-          fail(error_code::unsupported_compression_type, "zstd needs Produce v7 or later");
-        } else if (record_error != records::errc::ok) {
-          fail(map_validation(record_error), std::string(records::to_string(record_error)));
-        } else if (idempotent && vr.batch_count != 1) {
-          // Kafka: Produce v3+ carries exactly one batch per partition.
-          fail(error_code::invalid_record, "an idempotent produce must carry one batch per partition");
-        } else {
-          // The records view points into the request frame, which this request
-          // owns and which nobody else reads: the log stamps offsets in place.
-          std::span<uint8_t> batches(const_cast<uint8_t*>(pd.records.memory.data()), pd.records.memory.size());
-          // LogAppendTime topics: the broker's clock replaces each batch's max
-          // timestamp (and the CRC is recomputed).
-          if (t->cfg.log_append_time) records::stamp_log_append_time(batches, now);
-          auto& part = *t->partitions[static_cast<size_t>(pd.index)];
-          std::unique_lock<std::mutex> idem_lock;
-          std::optional<int64_t> duplicate_of;
-          error_code sequence_error = error_code::none;
-          if (idempotent) {
-            idem_lock = std::unique_lock(part.idempotence_mutex());
-            if (!part.producers().loaded) {
-              rebuild_producer_state(part.log(), part.producers());
-              part.producers().loaded = true;
-            }
-            auto v = part.producers().check(first);
-            sequence_error = v.error;
-            duplicate_of = v.duplicate_of;
-          }
-          storage::result<storage::append_result> res = storage::errc::invalid_batch;
-          if (sequence_error == error_code::none && !duplicate_of) {
-            res = part.log().append(batches, part.leader_epoch(), now);
-            if (res && idempotent) part.producers().record(first, res->base_offset, res->last_offset);
-          }
-          if (idem_lock) idem_lock.unlock();
-          if (sequence_error != error_code::none) {
-            fail(sequence_error);
-          } else if (duplicate_of) {
-            // A retry of a batch we already have: success with its offset.
-            pr.error_code = ec(error_code::none);
-            pr.base_offset = *duplicate_of;
-            pr.log_start_offset = part.log().log_start_offset();
-          } else if (!res) {
-            fail(map_storage(res.error()), res.error().message());
-            spdlog::error("append to {}-{} failed: {}", topic.name, pd.index, res.error().message());
-          } else {
-            pr.error_code = ec(error_code::none);
-            pr.base_offset = res->base_offset;
-            pr.log_append_time_ms = t->cfg.log_append_time ? now : -1;
-            pr.log_start_offset = res->log_start_offset;
-            if (b.flush_on_ack() && acks != 0)
-              flushes.push_back({part.log_ptr(), res->last_offset, resp.responses.size(), tr.partition_responses.size()});
-          }
-        }
-      }
+      if (auto last = produce_partition(ctx, topic.name, t, pd, req, now, pr, any_error))
+        flushes.push_back({t->partition_at(pd.index)->log_ptr(), *last, resp.responses.size(),
+                           tr.partition_responses.size()});
       tr.partition_responses.push_back(std::move(pr));
     }
     resp.responses.push_back(std::move(tr));
   }
 
-  if (acks == 0) {
+  if (req.acks == 0) {
     if (any_error)
       ctx.close_connection();
     else
