@@ -166,9 +166,13 @@ class wire_client {
     return body;
   }
 
+  // Decoded `records` fields point into the frame, which stays alive until
+  // the next receive() on this client.
   template <class Resp>
   Resp receive(int16_t api_key, int16_t version, int32_t* correlation_id = nullptr) {
-    auto frame = read_frame();
+    frames_.push_back(read_frame());
+    if (frames_.size() > 4) frames_.erase(frames_.begin());
+    const auto& frame = frames_.back();
     if (frame.empty()) throw std::runtime_error("connection closed");
     protocol::reader r(frame);
     int32_t cid = r.read_int32();
@@ -208,6 +212,7 @@ class wire_client {
   }
   int fd_ = -1;
   int32_t cid_ = 0;
+  std::vector<std::vector<uint8_t>> frames_;  // the last few responses, for views into them
 };
 
 }  // namespace strata::test
