@@ -12,6 +12,7 @@ namespace strata::cli {
 std::string_view version_string();
 void register_serve(CLI::App& app);
 void register_api_versions(CLI::App& app);
+void register_bench(CLI::App& app);
 
 // Exit code of the command that ran (set by its callback).
 int exit_code();
