@@ -39,6 +39,20 @@ sync_result sync_error(error_code e) {
   return r;
 }
 
+// Answers a member's parked JoinGroup and SyncGroup (if any) with `e`.
+void fail_pending(member& m, error_code e, std::vector<std::function<void()>>& out) {
+  if (m.awaiting_join) {
+    auto cb = std::move(m.awaiting_join);
+    m.awaiting_join = nullptr;
+    out.push_back([cb, e] { cb(join_error(e)); });
+  }
+  if (m.awaiting_sync) {
+    auto cb = std::move(m.awaiting_sync);
+    m.awaiting_sync = nullptr;
+    out.push_back([cb, e] { cb(sync_error(e)); });
+  }
+}
+
 }  // namespace
 
 group_coordinator::group_coordinator(coordinator_config cfg, group_log& log) : cfg_(std::move(cfg)), log_(log) {}
@@ -151,20 +165,8 @@ void group_coordinator::stop() {
     stopping_ = true;
     // Parked JoinGroup/SyncGroup requests are answered so connections can
     // drain; clients look for the coordinator again.
-    for (auto& [id, g] : groups_) {
-      for (auto& [mid, m] : g.members) {
-        if (m.awaiting_join) {
-          auto cb = std::move(m.awaiting_join);
-          m.awaiting_join = nullptr;
-          out.push_back([cb] { cb(join_error(error_code::not_coordinator)); });
-        }
-        if (m.awaiting_sync) {
-          auto cb = std::move(m.awaiting_sync);
-          m.awaiting_sync = nullptr;
-          out.push_back([cb] { cb(sync_error(error_code::not_coordinator)); });
-        }
-      }
-    }
+    for (auto& [id, g] : groups_)
+      for (auto& [mid, m] : g.members) fail_pending(m, error_code::not_coordinator, out);
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
@@ -264,14 +266,7 @@ void group_coordinator::remove_member(group& g, const std::string& member_id, ac
   auto it = g.members.find(member_id);
   if (it == g.members.end()) return;
   member& m = it->second;
-  if (m.awaiting_join) {
-    auto cb = std::move(m.awaiting_join);
-    out.push_back([cb] { cb(join_error(error_code::unknown_member_id)); });
-  }
-  if (m.awaiting_sync) {
-    auto cb = std::move(m.awaiting_sync);
-    out.push_back([cb] { cb(sync_error(error_code::unknown_member_id)); });
-  }
+  fail_pending(m, error_code::unknown_member_id, out);
   if (m.instance_id) g.static_members.erase(*m.instance_id);
   spdlog::info("group '{}': member {} removed ({})", g.id, member_id, reason);
   g.members.erase(it);
@@ -458,14 +453,7 @@ void group_coordinator::static_rejoin(group& g, join_request req, join_callback 
   }
   member m = std::move(it->second);
   g.members.erase(it);
-  if (m.awaiting_join) {
-    auto old = std::move(m.awaiting_join);
-    out.push_back([old] { old(join_error(error_code::fenced_instance_id)); });
-  }
-  if (m.awaiting_sync) {
-    auto old = std::move(m.awaiting_sync);
-    out.push_back([old] { old(sync_error(error_code::fenced_instance_id)); });
-  }
+  fail_pending(m, error_code::fenced_instance_id, out);
   const std::string new_id = new_member_id(req.client_id);
   const bool protocols_same = m.protocols == req.protocols;
   m.id = new_id;
