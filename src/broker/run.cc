@@ -79,7 +79,7 @@ int run(config::broker_config& cfg) {
     }
     spdlog::info("strata broker {} started in {:.1f} ms: cluster {}, {} topic(s), {} partition(s), data in {}{}",
                  cfg.broker_id(), elapsed.count() / 1000.0, store.cluster_id(), snap->size(), partitions,
-                 std::filesystem::absolute(dir).string(), opened.recovered > 0
+                 std::filesystem::absolute(dir).lexically_normal().string(), opened.recovered > 0
                      ? fmt::format(" ({} partition(s) recovered after an unclean shutdown)", opened.recovered)
                      : std::string());
 
