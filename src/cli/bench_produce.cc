@@ -195,6 +195,8 @@ producer_result produce_loop(const produce_options& o, int partitions, rd_kafka_
       rd_kafka_resp_err_t err = rd_kafka_last_error();
       if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         std::fprintf(stderr, "strata bench: produce: %s\n", rd_kafka_err2str(err));
+        st->sent.store(i);
+        r.end_ns = now_ns();
         done = true;
         reporter.join();
         rd_kafka_topic_destroy(rkt);
