@@ -27,6 +27,13 @@ topic_error err(protocol::error_code c, std::string msg) { return {c, std::move(
 // on the partition. The listener holds the partition weakly: the partition
 // owns the log.
 std::shared_ptr<partition> make_partition(const std::string& topic, int32_t index, std::shared_ptr<storage::log> log) {
+  // Becoming leader records (epoch, log end offset) in the leader-epoch cache
+  // at once, as Kafka's Partition.makeLeader does. Doing it here, when the
+  // partition is created or loaded, keeps that checkpoint's fsync off the
+  // first produce.
+  if (!log->latest_epoch()) {
+    if (auto ec = log->assign_leader_epoch(0)) spdlog::warn("{}-{}: cannot record leader epoch: {}", topic, index, ec.message());
+  }
   auto p = std::make_shared<partition>(topic, index, log);
   std::weak_ptr<partition> weak = p;
   log->set_append_listener([weak] {
