@@ -50,8 +50,9 @@ struct request_context {
   void no_response() { req.done(net::outcome::none()); }
   void close_connection() { req.done(net::outcome::close_connection()); }
 
-  void begin_response(protocol::writer& w) const;  // size placeholder + response header
-  void send(protocol::writer&& w);                 // patches the size and completes
+  // A frame that starts at offset 0 of `w`: size placeholder + response header.
+  void begin_response(protocol::writer& w) const;
+  void send(protocol::writer&& w);  // patches the size and completes
   void decode_failed();
   const std::string& peer() const { return req.conn->peer; }
 };

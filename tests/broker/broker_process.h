@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "protocol/frame.h"
 #include "protocol/generated/api_keys.h"
 #include "protocol/wire.h"
 
@@ -145,14 +146,7 @@ class wire_client {
   template <class Req>
   void send(const Req& req, int16_t version, int32_t correlation_id) {
     protocol::writer w;
-    w.write_int32(0);
-    w.write_int16(Req::api_key);
-    w.write_int16(version);
-    w.write_int32(correlation_id);
-    w.write_nullable_string(std::string("wire-test"), false);
-    if (protocol::request_header_version(Req::api_key, version) >= 2) w.write_uvarint(0);
-    req.encode(w, version);
-    w.patch_int32(0, static_cast<int32_t>(w.size() - 4));
+    protocol::encode_request_frame(w, version, correlation_id, "wire-test", req);
     send_raw(w.buffer().data(), w.size());
   }
 
@@ -174,10 +168,10 @@ class wire_client {
     if (frames_.size() > 4) frames_.erase(frames_.begin());
     const auto& frame = frames_.back();
     if (frame.empty()) throw std::runtime_error("connection closed");
-    protocol::reader r(frame);
-    int32_t cid = r.read_int32();
-    if (correlation_id) *correlation_id = cid;
-    if (protocol::response_header_version(api_key, version) >= 1) r.skip_tagged_fields();
+    auto rf = protocol::decode_response_frame(frame, api_key, version);
+    if (rf.error != protocol::frame_error::none) throw std::runtime_error("bad response header");
+    if (correlation_id) *correlation_id = rf.correlation_id;
+    protocol::reader r(rf.body);
     Resp resp;
     resp.decode(r, version);
     if (!r.ok()) throw std::runtime_error("response does not decode");
