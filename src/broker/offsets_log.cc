@@ -1,7 +1,6 @@
 #include "broker/offsets_log.h"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include "broker/broker.h"
 #include "broker/handlers/common.h"
@@ -75,15 +74,9 @@ size_t offsets_log::replay(group::group_coordinator& coordinator) {
       auto rd = log.read(offset, 1 << 20, end, true);
       if (!rd || rd->ranges.empty()) break;
       buf.clear();
-      for (const auto& fr : rd->ranges) {
-        size_t at = buf.size();
-        buf.resize(at + fr.size);
-        ssize_t n = ::pread(fr.fd, buf.data() + at, fr.size, static_cast<off_t>(fr.position));
-        if (n != static_cast<ssize_t>(fr.size)) {
-          buf.resize(at);
-          break;
-        }
-      }
+      // A short read leaves whole batches plus a partial tail, which
+      // validate_batches below tolerates.
+      storage::append_range_bytes(rd.value(), buf);
       int64_t next = offset;
       records::validate_options vo;
       vo.mode = records::validate_mode::log;

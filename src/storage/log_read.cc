@@ -1,5 +1,8 @@
 // log: the read side. Lock-free: a snapshot of the segment list and the offset atomics.
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 
 #include "storage/log.h"
 #include "storage/segment.h"
@@ -23,6 +26,24 @@ std::error_code scan_error(scan_status st) {
 }
 
 }  // namespace
+
+bool append_range_bytes(const read_result& rd, std::vector<uint8_t>& out) {
+  for (const auto& fr : rd.ranges) {
+    const size_t at = out.size();
+    out.resize(at + fr.size);
+    size_t done = 0;
+    while (done < fr.size) {
+      ssize_t n = ::pread(fr.fd, out.data() + at + done, fr.size - done, static_cast<off_t>(fr.position + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        out.resize(at + done);
+        return false;
+      }
+      done += size_t(n);
+    }
+  }
+  return true;
+}
 
 result<read_result> log::read(int64_t offset, int32_t max_bytes, int64_t max_offset,
                               bool min_one_batch) const {

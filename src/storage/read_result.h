@@ -31,6 +31,12 @@ struct read_result {
   int64_t high_watermark = 0;
 };
 
+// Copies the bytes of every range of `rd` to the end of `out`, for readers that
+// must look inside the batches (group replay, ListOffsets by timestamp) rather
+// than send them. Returns false if a file ended early (a truncation raced the
+// read); `out` then holds only what was read whole.
+bool append_range_bytes(const read_result& rd, std::vector<uint8_t>& out);
+
 struct append_result {
   int64_t base_offset = -1;  // offset given to the first record
   int64_t last_offset = -1;  // offset of the last record

@@ -1,8 +1,6 @@
 // ListOffsets (key 2): earliest (-2), latest (-1), max timestamp (-3),
 // earliest local (-4, same as earliest without tiered storage), or the first
 // offset whose timestamp is at or after T.
-#include <unistd.h>
-
 #include "broker/broker.h"
 #include "broker/handlers/common.h"
 #include "broker/handlers/handlers.h"
@@ -20,15 +18,9 @@ std::optional<storage::timestamp_lookup> record_for_timestamp(storage::log& log,
   if (!found) return found;
   auto rd = log.read(found->offset, 1, log.high_watermark(), true);
   if (!rd || rd->ranges.empty()) return found;
-  const auto& fr = rd->ranges.front();
-  uint8_t head[records::kLogOverhead];
-  if (::pread(fr.fd, head, sizeof head, static_cast<off_t>(fr.position)) != static_cast<ssize_t>(sizeof head))
-    return found;
-  const int64_t size = int64_t(records::kLogOverhead) + int32_t(records::load_be32(head + records::off::batch_length));
-  if (size <= 0 || size > int64_t(fr.size)) return found;
-  std::vector<uint8_t> batch(static_cast<size_t>(size));
-  if (::pread(fr.fd, batch.data(), batch.size(), static_cast<off_t>(fr.position)) != static_cast<ssize_t>(size))
-    return found;
+  // max_bytes 1 with min_one_batch: exactly the batch holding found->offset.
+  std::vector<uint8_t> batch;
+  if (!storage::append_range_bytes(rd.value(), batch)) return found;
   std::vector<uint8_t> scratch;
   records::record_iterator it(batch, scratch);
   records::record r;
