@@ -395,7 +395,6 @@ int run(const consume_options& o) {
     return 2;
   }
   std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> guard(rk, rd_kafka_destroy);
-  rd_kafka_poll_set_consumer(rk);
   rdk::install_stop_signals();
 
   const int partitions = rdk::wait_for_topic(rk, o.topic, o.client, st, err);
@@ -403,6 +402,7 @@ int run(const consume_options& o) {
     error_line(err);
     return rdk::stop_requested() ? 130 : 1;
   }
+  rd_kafka_poll_set_consumer(rk);
   if (o.partition >= partitions) {
     error_line("partition " + std::to_string(o.partition) + " does not exist: topic '" + o.topic + "' has " +
                std::to_string(partitions) + " partition" + (partitions == 1 ? "" : "s"));

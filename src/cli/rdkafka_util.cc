@@ -79,8 +79,15 @@ void client_state::on_error(int err, const char* reason) {
   // "1/1 brokers are down" says nothing the connection error did not: keep
   // the latter, which names the cause (refused, DNS, TLS, SASL).
   if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) return;
+  // librdkafka's reason reads "host:port/bootstrap: Connect to ... failed:
+  // Connection refused (after 0ms in state CONNECT, ...)": keep the middle.
+  std::string r = reason;
+  auto colon = r.find(": ");
+  if (colon != std::string::npos && r.substr(0, colon).find('/') != std::string::npos) r.erase(0, colon + 2);
+  auto after = r.rfind(" (after ");
+  if (after != std::string::npos && r.back() == ')') r.erase(after);
   std::lock_guard lock(mu_);
-  last_error_ = reason;
+  last_error_ = std::move(r);
   last_error_code_ = err;
 }
 
@@ -164,6 +171,9 @@ int wait_for_topic(rd_kafka_t* rk, const std::string& topic, const client_option
     // producer does; a consumer's does not.
     const rd_kafka_metadata_t* md = nullptr;
     rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, static_cast<int>(std::min<std::int64_t>(left, 1000)));
+    // Serves error_cb, which runs only from rd_kafka_poll: that is how the
+    // connection error (refused, DNS, TLS) reaches `state`.
+    rd_kafka_poll(rk, 0);
     if (e) {
       last = e;
       continue;  // not connected yet: rd_kafka_metadata waited for a broker

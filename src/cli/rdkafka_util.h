@@ -79,6 +79,8 @@ bool apply_user_properties(rd_kafka_conf_t* conf, const client_options& o, std::
 // producer does; a consumer's does not). Returns the partition count, or 0
 // with `err` set to one line: cannot connect (with librdkafka's last
 // connection error), topic does not exist, not authorized, ...
+// Serves rd_kafka_poll: a consumer must call rd_kafka_poll_set_consumer only
+// after this returns.
 int wait_for_topic(rd_kafka_t* rk, const std::string& topic, const client_options& o, const client_state& state,
                    std::string& err);
 
