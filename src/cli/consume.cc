@@ -499,9 +499,10 @@ int run(const consume_options& o) {
 void register_consume(CLI::App& app) {
   auto o = std::make_shared<consume_options>();
   auto* cmd = app.add_subcommand(
-      "consume",
-      "Print messages of TOPIC, one per line, like kafka-console-consumer and kcat -C. Starts at the end unless told "
-      "otherwise; runs until Ctrl-C, --max-messages, --exit-at-end or --timeout-ms.\n"
+      "consume", "Print messages of TOPIC, one per line, like kafka-console-consumer and kcat -C.");
+  cmd->footer(
+      "Starts at the end unless told otherwise; runs until Ctrl-C, --max-messages, --exit-at-end or --timeout-ms. "
+      "Exits 1 with one error line if the broker cannot be reached, the topic does not exist, or a commit fails.\n"
       "Example: strata consume greetings --from-beginning --exit-at-end --format '%p %o %k=%v'");
   cmd->add_option("topic", o->topic, "Topic to read")->required();
   rdk::add_client_options(cmd, o->client, "--consumer-property");
@@ -530,7 +531,8 @@ void register_consume(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("-e,--exit-at-end", o->exit_at_end, "Exit once every partition read has reached its end (kcat -e)");
   cmd->add_option("--timeout-ms", o->timeout_ms,
-                  "Exit when no message arrived for this long (an error if --max-messages were not reached)")
+                  "Exit when no message arrived for this long, counted from the start and then from the last "
+                  "message (an error if --max-messages were not reached)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("-f,--format", o->format, format_help)->capture_default_str();
   cmd->add_flag("-q,--quiet", o->quiet, "No 'reading' and summary lines on stderr");

@@ -298,10 +298,11 @@ int run(const produce_options& o) {
 void register_produce(CLI::App& app) {
   auto o = std::make_shared<produce_options>();
   auto* cmd = app.add_subcommand(
-      "produce",
-      "Send one message per line of stdin (or --file) to TOPIC, like kafka-console-producer and kcat -P.\n"
-      "Waits for every delivery report, then prints `N messages to TOPIC` on stderr; exits 1 with one error line if "
-      "any delivery failed or the broker cannot be reached, 2 on bad input.\n"
+      "produce", "Send one message per line of stdin (or --file) to TOPIC, like kafka-console-producer and kcat -P.");
+  cmd->footer(
+      "Lines end at \\n only (a \\r before it stays in the message); an empty line is an empty message. Waits for "
+      "every delivery report, then prints `N messages to TOPIC` on stderr; exits 1 with one error line if any "
+      "delivery failed or the broker cannot be reached, 2 on bad input.\n"
       "Example: printf 'k1:hello\\nk2:bye\\n' | strata produce greetings --key-separator :");
   cmd->add_option("topic", o->topic, "Topic to write to (created on first use if the broker allows it)")->required();
   rdk::add_client_options(cmd, o->client, "--producer-property");

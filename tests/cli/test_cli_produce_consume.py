@@ -343,11 +343,14 @@ class ProduceConsume(harness.BrokerTestCase):
     def test_consume_timeout_short_of_max_messages(self):
         t = self.topic("consume-short", 1)
         self.seed(t, partitions=1, n=2)
-        r = run(["consume", t, "-b", self.bs, "--from-beginning", "--max-messages", "5", "--timeout-ms", "1000",
+        # The idle clock starts with the command: 4 s leaves room for a slow
+        # start on a loaded machine before the two messages arrive.
+        r = run(["consume", t, "-b", self.bs, "--from-beginning", "--max-messages", "5", "--timeout-ms", "4000",
                  "-q"])
-        self.assertEqual(r.returncode, 1)
-        self.assertEqual(r.stdout.count(b"\n"), 2)
-        self.assertIn("no message for 1000 ms: got 2 of 5 messages", one_line(self, r.stderr, "stderr"))
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual(r.stdout, b"value 0 | tab\there\nvalue 1 | tab\there\n")
+        self.assertEqual(one_line(self, r.stderr, "stderr"),
+                         "strata consume: error: no message for 4000 ms: got 2 of 5 messages")
 
     # ---- errors -------------------------------------------------------------
 
