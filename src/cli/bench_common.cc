@@ -12,6 +12,7 @@
 #include <algorithm>
 
 #include "cli/bench.h"
+#include "cli/rdkafka_util.h"
 
 namespace strata::cli::bench {
 
@@ -60,9 +61,9 @@ std::string json_escape(const std::string& s) {
 }  // namespace
 
 void conf_set(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
-  char err[512];
-  if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-    std::fprintf(stderr, "strata bench: librdkafka property %s=%s: %s\n", key.c_str(), value.c_str(), err);
+  std::string err;
+  if (!rdk::conf_set(conf, key, value, err)) {
+    std::fprintf(stderr, "strata bench: librdkafka %s\n", err.c_str());
     std::exit(2);
   }
 }
@@ -74,12 +75,12 @@ rd_kafka_conf_t* make_conf(const common_options& o) {
   rd_kafka_conf_set_log_cb(conf, log_cb);
   rd_kafka_conf_set_error_cb(conf, error_cb);
   for (const auto& kv : o.properties) {
-    auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
+    std::string key, value;
+    if (!rdk::split_property(kv, key, value)) {
       std::fprintf(stderr, "strata bench: -X expects key=value, got '%s'\n", kv.c_str());
       std::exit(2);
     }
-    conf_set(conf, kv.substr(0, eq), kv.substr(eq + 1));
+    conf_set(conf, key, value);
   }
   return conf;
 }

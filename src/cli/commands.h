@@ -13,6 +13,8 @@ std::string_view version_string();
 void register_serve(CLI::App& app);
 void register_api_versions(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_produce(CLI::App& app);
+void register_consume(CLI::App& app);
 
 // Exit code of the command that ran (set by its callback).
 int exit_code();

@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   strata::cli::register_serve(app);
   strata::cli::register_api_versions(app);
   strata::cli::register_bench(app);
+  strata::cli::register_produce(app);
+  strata::cli::register_consume(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
