@@ -13,6 +13,9 @@ int main(int argc, char** argv) {
   strata::cli::register_serve(app);
   strata::cli::register_api_versions(app);
   strata::cli::register_bench(app);
+  strata::cli::register_topic(app);
+  strata::cli::register_group(app);
+  strata::cli::register_cluster(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
