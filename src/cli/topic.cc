@@ -51,10 +51,10 @@ void register_create(CLI::App* topic) {
   });
   cmd->add_option("name", a->name, "Topic name")->required();
   cmd->add_option("--partitions", a->partitions, "Number of partitions (default: the broker's num.partitions)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1 << 30));
   cmd->add_option("--replication-factor", a->replication_factor,
                   "Replicas of each partition (default: the broker's default.replication.factor)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1 << 30));
   cmd->add_option("--config", a->configs, "Topic config key=value (repeatable)")->allow_extra_args(false)->take_all();
   cmd->add_flag("--if-not-exists", a->if_not_exists, "Succeed when the topic already exists");
 }
@@ -287,7 +287,7 @@ void register_add_partitions(CLI::App* topic) {
   cmd->add_option("name", *name, "Topic name")->required();
   cmd->add_option("--partitions", *total, "The new total number of partitions (more than now)")
       ->required()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1 << 30));
 }
 
 }  // namespace
