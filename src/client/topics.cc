@@ -39,11 +39,16 @@ std::string source_name(int8_t source) {
 
 std::vector<topic_description> describe_topics(cluster_client& c,
                                                const std::optional<std::vector<std::string>>& names) {
-  auto md = c.with_retries([&] { return c.metadata(names); });
+  // A topic error such as LEADER_NOT_AVAILABLE (just created) is retried;
+  // UNKNOWN_TOPIC_OR_PARTITION is not.
+  auto md = c.with_retries([&] {
+    auto r = c.metadata(names);
+    for (auto& t : r.topics) check(t.error_code, topic_context("describing", t.name.value_or("")));
+    return r;
+  });
   std::vector<topic_description> out;
   for (auto& t : md.topics) {
     const std::string name = t.name.value_or("");
-    if (t.error_code != 0) check(t.error_code, topic_context("describing", name));
     topic_description d;
     d.name = name;
     d.topic_id = t.topic_id.is_zero() ? "" : t.topic_id.to_base64();
