@@ -15,6 +15,9 @@ void register_api_versions(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_produce(CLI::App& app);
 void register_consume(CLI::App& app);
+void register_topic(CLI::App& app);    // topic.cc
+void register_group(CLI::App& app);    // group.cc, group_reset.cc
+void register_cluster(CLI::App& app);  // cluster.cc
 
 // Exit code of the command that ran (set by its callback).
 int exit_code();

@@ -11,10 +11,13 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(strata::cli::version_string()));
   app.require_subcommand(1);
   strata::cli::register_serve(app);
-  strata::cli::register_api_versions(app);
-  strata::cli::register_bench(app);
+  strata::cli::register_topic(app);
   strata::cli::register_produce(app);
   strata::cli::register_consume(app);
+  strata::cli::register_group(app);
+  strata::cli::register_cluster(app);
+  strata::cli::register_bench(app);
+  strata::cli::register_api_versions(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
