@@ -37,7 +37,9 @@ CLI::App* add_admin_command(CLI::App* parent, const std::string& name, const std
                             std::function<void(client::cluster_client&)> run) {
   auto* cmd = parent->add_subcommand(name, description);
   add_admin_options(cmd, *opts);
-  cmd->callback([opts, run] {
+  // "strata topic describe: error: ..." like produce/consume's error lines.
+  const std::string prefix = "strata " + parent->get_name() + " " + name + ": error: ";
+  cmd->callback([opts, run, prefix] {
     try {
       client::cluster_client c(opts->bootstrap_server, std::chrono::milliseconds(opts->timeout_ms));
       run(c);
@@ -45,7 +47,7 @@ CLI::App* add_admin_command(CLI::App* parent, const std::string& name, const std
       set_exit_code(0);
     } catch (const std::exception& e) {
       std::cout.flush();
-      std::cerr << "error: " << one_line(e.what()) << std::endl;
+      std::cerr << prefix << one_line(e.what()) << std::endl;
       set_exit_code(1);
     }
   });

@@ -115,8 +115,9 @@ class AdminTestCase(harness.BrokerTestCase):
         self.assertNotEqual(rc, 0, f"strata {' '.join(args)} succeeded: {out}")
         lines = err.strip().splitlines()
         self.assertEqual(len(lines), 1, f"expected one error line, got: {err!r}")
-        self.assertTrue(lines[0].startswith("error: "), lines[0])
-        return lines[0]
+        prefix = f"strata {args[0]} {args[1]}: error: "
+        self.assertTrue(lines[0].startswith(prefix), lines[0])
+        return lines[0][len(prefix):]
 
 
 class Topics(AdminTestCase):
@@ -240,7 +241,8 @@ class Failures(unittest.TestCase):
         for args in (["topic", "list"], ["group", "describe", "g"], ["cluster", "info"]):
             rc, out, err = strata(f"127.0.0.1:{port}", *args)
             self.assertNotEqual(rc, 0)
-            self.assertEqual(err, f"error: cannot connect to 127.0.0.1:{port}: Connection refused\n")
+            self.assertEqual(err, f"strata {args[0]} {args[1]}: error: cannot connect to 127.0.0.1:{port}: "
+                                  "Connection refused\n")
             self.assertEqual(out, "")
 
     def test_default_bootstrap_is_localhost_9092(self):

@@ -302,7 +302,10 @@ class ProduceConsume(harness.BrokerTestCase):
         new = [{"partition": i % 2, "key": f"new{i}".encode(), "value": f"fresh {i}".encode(), "headers": [],
                 "ts": int(time.time() * 1000)} for i in range(3)]
         clients.produce(self.bs, t, new)
-        out, _ = proc.communicate(timeout=30)
+        # stderr belongs to the watcher thread (communicate() would race it for
+        # the last line); three short lines of stdout fit in the pipe.
+        proc.wait(timeout=30)
+        out = proc.stdout.read()
         w.t.join(5)
         self.assertEqual(proc.returncode, 0, "".join(w.lines))
         self.assertEqual(sorted(out.decode().splitlines()), ["new0=fresh 0", "new1=fresh 1", "new2=fresh 2"])
