@@ -1,5 +1,6 @@
-// The one translation unit that includes Boost.Beast (it compiles slowly);
-// Asio's implementation comes from net/asio_impl.cc.
+// The listener's sockets and coroutines (Asio + Beast's async I/O); message
+// handling shared with respond_to_bytes is in http_message.cc. Asio's
+// implementation comes from net/asio_impl.cc.
 #include "admin/http_server.h"
 
 #include <boost/asio/as_tuple.hpp>
@@ -12,16 +13,15 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <optional>
-#include <sstream>
 #include <system_error>
 #include <thread>
 
+#include "admin/http_message.h"
 #include "admin/router.h"
 
 namespace strata::admin {
@@ -30,50 +30,10 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-using request_parser = http::request_parser<http::string_body>;
-using response = http::response<http::string_body>;
 
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-
-std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
-
-response make_response(reply r, unsigned version, bool keep_alive) {
-  response res{static_cast<http::status>(r.status), version};
-  res.set(http::field::server, "strata");
-  res.set(http::field::content_type, r.content_type);
-  res.set(http::field::cache_control, "no-store");
-  if (!r.allow.empty()) res.set(http::field::allow, r.allow);
-  res.keep_alive(keep_alive);
-  res.body() = std::move(r.body);
-  res.prepare_payload();
-  return res;
-}
-
-// The answer to a request the parser rejected.
-reply parse_error_reply(const beast::error_code& ec) {
-  if (ec == http::error::header_limit) return error_reply(431, "request header too large");
-  if (ec == http::error::body_limit) return error_reply(413, "request body too large");
-  return error_reply(400, "bad request: " + ec.message());
-}
-
-bool is_parse_error(const beast::error_code& ec) {
-  // end_of_stream (peer closed between requests) and partial_message (closed
-  // mid-request) share the category but are disconnects, not bad requests.
-  return ec.category() == beast::error_code(http::error::bad_method).category() && ec != http::error::end_of_stream &&
-         ec != http::error::partial_message;
-}
-
-void prepare(request_parser& p, const http_server_options& o) {
-  p.header_limit(o.max_header_bytes);
-  p.body_limit(o.max_body_bytes);
-}
-
-reply dispatch(router& r, const request_parser& p) {
-  const auto& req = p.get();
-  return r.handle(sv(req.method_string()), sv(req.target()));
-}
 
 }  // namespace
 
@@ -192,38 +152,5 @@ void http_server::start() {
 uint16_t http_server::port() const { return impl_->port; }
 
 void http_server::stop() { impl_->stop(); }
-
-std::string respond_to_bytes(std::string_view bytes, router& r, const http_server_options& opts) {
-  request_parser parser;
-  prepare(parser, opts);
-  parser.eager(true);
-  beast::error_code ec;
-  size_t pos = 0;
-  while (!parser.is_done() && pos < bytes.size()) {
-    size_t used = parser.put(asio::buffer(bytes.data() + pos, bytes.size() - pos), ec);
-    pos += used;
-    if (ec == http::error::need_more) {
-      ec = {};
-      if (used == 0) break;
-      continue;
-    }
-    if (ec || used == 0) break;
-  }
-  reply rep;
-  bool keep_alive = false;
-  unsigned version = 11;
-  if (ec) {
-    rep = parse_error_reply(ec);
-  } else if (!parser.is_done()) {
-    return {};  // the server would wait for more bytes (bounded by its timeout)
-  } else {
-    rep = dispatch(r, parser);
-    keep_alive = parser.get().keep_alive();
-    version = parser.get().version();
-  }
-  std::ostringstream os;
-  os << make_response(std::move(rep), version, keep_alive);
-  return os.str();
-}
 
 }  // namespace strata::admin
