@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <thread>
+
 #include "broker/handlers/common.h"
 
 #include "broker/api_table.h"
@@ -12,6 +14,15 @@
 #include "protocol/generated/messages.h"
 
 namespace strata::broker {
+namespace {
+
+// One metrics shard per reactor, as net::server sizes its reactors.
+unsigned reactor_count(const config::broker_config& cfg) {
+  auto n = cfg.get_int("num.network.threads");
+  return n > 0 ? static_cast<unsigned>(n) : std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
 
 broker::broker(config::broker_config& cfg, cluster::metadata_store& store, storage::log_manager& logs)
     : cfg_(cfg),
@@ -19,6 +30,7 @@ broker::broker(config::broker_config& cfg, cluster::metadata_store& store, stora
       logs_(logs),
       topics_(cfg, store, logs),
       pids_(std::make_unique<producer_ids>(cfg.log_dirs().front())),
+      request_stats_(supported_apis().size(), reactor_count(cfg)),
       advertised_port_(cfg.advertised_listeners().front().port),
       flush_on_ack_(cfg.get_bool("strata.log.flush.on.ack")),
       validate_records_(cfg.get_bool("strata.produce.validate.records")) {
@@ -52,6 +64,7 @@ void broker::begin_shutdown() {
 
 void broker::handle(net::request req) {
   request_context ctx;
+  ctx.arrived = std::chrono::steady_clock::now();
   ctx.b = this;
   const auto& frame = *req.frame;
   protocol::reader peek(frame.data(), frame.size());
@@ -70,6 +83,7 @@ void broker::handle(net::request req) {
     ctx.close_connection();
     return;
   }
+  ctx.api_index = static_cast<int>(api - supported_apis().data());
   const bool version_ok = ctx.api_version >= api->min_version && ctx.api_version <= api->max_version;
   // ApiVersions with a version we do not know still gets an answer (at v0),
   // so its header is read as v1 whatever the version.

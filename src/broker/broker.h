@@ -8,6 +8,7 @@
 #include <string>
 
 #include "broker/fetch_session.h"
+#include "broker/request_metrics.h"
 #include "broker/topic_registry.h"
 #include "net/request.h"
 
@@ -38,6 +39,8 @@ class broker final : public net::request_handler {
   group::group_coordinator& groups() { return *groups_; }
   offsets_log& offsets() { return *offsets_; }
   fetch_session_cache& fetch_sessions() { return fetch_sessions_; }
+  // Per-API request counts, errors and latencies (indexed like supported_apis()).
+  request_metrics& request_stats() { return request_stats_; }
   // Loads committed offsets and groups from __consumer_offsets and starts the
   // coordinator's housekeeping (startup, after topics().load()).
   void start_groups();
@@ -63,6 +66,7 @@ class broker final : public net::request_handler {
   std::unique_ptr<offsets_log> offsets_;
   std::unique_ptr<group::group_coordinator> groups_;
   fetch_session_cache fetch_sessions_;
+  request_metrics request_stats_;
   int32_t advertised_port_;
   bool flush_on_ack_;
   bool validate_records_;

@@ -8,6 +8,12 @@
 // Parked fetches (long poll) register a waker; an append calls every waker
 // once and clears the list. Wakers must be cheap: they post to the fetch's
 // reactor.
+//
+// Traffic counters (io()) are written by Produce and Fetch with relaxed
+// atomic adds and read by a metrics scrape through the topic registry's
+// snapshot. They live as long as the partition object: a deleted and
+// re-created topic starts again from zero (a counter reset to Prometheus).
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -22,6 +28,21 @@ class log;
 
 namespace strata::broker {
 
+// On its own cache line: appends to one partition from several reactors
+// already serialise on the log's mutex, but readers of the partition's other
+// fields should not pay for these writes.
+struct alignas(64) partition_io {
+  std::atomic<uint64_t> bytes_in{0};     // record batch bytes appended by Produce
+  std::atomic<uint64_t> messages_in{0};  // records appended (batch headers' record counts)
+  std::atomic<uint64_t> bytes_out{0};    // record batch bytes sent by Fetch (file ranges)
+
+  void add_in(uint64_t bytes, uint64_t messages) {
+    bytes_in.fetch_add(bytes, std::memory_order_relaxed);
+    messages_in.fetch_add(messages, std::memory_order_relaxed);
+  }
+  void add_out(uint64_t bytes) { bytes_out.fetch_add(bytes, std::memory_order_relaxed); }
+};
+
 class partition {
  public:
   partition(std::string topic, int32_t index, std::shared_ptr<storage::log> log)
@@ -32,6 +53,8 @@ class partition {
   storage::log& log() { return *log_; }
   const std::shared_ptr<storage::log>& log_ptr() const { return log_; }
   int32_t leader_epoch() const { return 0; }
+  partition_io& io() { return io_; }
+  const partition_io& io() const { return io_; }
 
   // Idempotent appends hold this across check, append and record, so two
   // connections cannot interleave one producer's sequence checks.
@@ -73,6 +96,7 @@ class partition {
   std::mutex idem_mu_;
   producer_state producers_;
   uint64_t next_id_ = 0;
+  partition_io io_;
 };
 
 }  // namespace strata::broker

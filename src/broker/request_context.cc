@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "broker/broker.h"
 #include "broker/handlers/common.h"
 #include "protocol/frame.h"
 
@@ -16,7 +17,15 @@ void request_context::send(protocol::writer&& w) {
   net::response_frame f;
   f.slices = w.take_slices();
   f.bytes = std::move(w.buffer());
-  req.done(net::outcome::respond(std::move(f)));
+  finish(net::outcome::respond(std::move(f)));
+}
+
+void request_context::finish(net::outcome o) {
+  if (api_index >= 0 && b) {
+    b->request_stats().record(req.reactor ? req.reactor->index() : 0, static_cast<size_t>(api_index),
+                              std::chrono::steady_clock::now() - arrived, failed);
+  }
+  req.done(std::move(o));
 }
 
 void request_context::decode_failed() {

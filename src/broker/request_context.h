@@ -6,6 +6,14 @@
 // subsystem -> map errors -> respond. A body that does not decode closes the
 // connection (Kafka does the same); a request that decodes but is invalid
 // gets an error code.
+//
+// Metrics: every way of answering (respond/send, no_response,
+// close_connection) goes through finish(), which records the request in the
+// broker's request_metrics (count, latency from arrival, error) and then
+// completes it. A request counts as an error when it closes the connection,
+// when its response's top-level error_code is non-zero, or when the handler
+// called mark_error() (Produce and Fetch do for any partition error).
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -26,6 +34,11 @@ struct request_context {
   std::optional<std::string> client_id;
   protocol::reader body;
   broker* b = nullptr;
+  // Set by broker::handle: when the frame arrived and the API's dense index
+  // (api_table order) for the metrics; -1 = not recorded.
+  std::chrono::steady_clock::time_point arrived{};
+  int api_index = -1;
+  bool failed = false;
 
   // Decodes the body into `msg`; on failure logs and closes the connection
   // and returns false.
@@ -41,20 +54,31 @@ struct request_context {
 
   template <class Msg>
   void respond(const Msg& msg) {
+    if constexpr (requires { msg.error_code; }) {
+      if (msg.error_code != 0) failed = true;
+    }
     protocol::writer w;
     begin_response(w);
     msg.encode(w, api_version);
     send(std::move(w));
   }
 
-  void no_response() { req.done(net::outcome::none()); }
-  void close_connection() { req.done(net::outcome::close_connection()); }
+  void no_response() { finish(net::outcome::none()); }
+  void close_connection() {
+    failed = true;
+    finish(net::outcome::close_connection());
+  }
+  // The response will carry a non-zero error code somewhere below its top level.
+  void mark_error() { failed = true; }
 
   // A frame that starts at offset 0 of `w`: size placeholder + response header.
   void begin_response(protocol::writer& w) const;
   void send(protocol::writer&& w);  // patches the size and completes
   void decode_failed();
   const std::string& peer() const { return req.conn->peer; }
+
+ private:
+  void finish(net::outcome o);
 };
 
 }  // namespace strata::broker

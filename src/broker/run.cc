@@ -8,7 +8,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
+#include <optional>
 
+#include "admin/http_server.h"
+#include "admin/router.h"
+#include "broker/admin_source.h"
 #include "broker/broker.h"
 #include "cluster/local_metadata_store.h"
 #include "net/server.h"
@@ -37,10 +42,46 @@ storage::log_manager_options storage_options_from(const config::broker_config& c
   return o;
 }
 
+// Starts the admin HTTP listener when strata.admin.listener is set. It comes
+// up before the logs are opened so that /health answers "starting" during a
+// long recovery. A port that cannot be bound is logged and the broker runs
+// without it: the listener is an observer, and tests and tools start many
+// brokers on one machine with the default port. A malformed value stops the
+// broker (std::invalid_argument naming the key).
+std::unique_ptr<admin::http_server> start_admin(const config::broker_config& cfg, admin::router& rt) {
+  const std::string& text = cfg.get("strata.admin.listener");
+  if (text.empty()) return nullptr;
+  admin::http_server_options o = admin::parse_listener(text);
+  auto srv = std::make_unique<admin::http_server>(o, rt);
+  try {
+    srv->start();
+  } catch (const std::system_error& e) {
+    spdlog::error("admin listener disabled: {}", e.what());
+    return nullptr;
+  }
+  spdlog::info("admin listening on http://{}:{}", o.host.empty() ? "0.0.0.0" : o.host, srv->port());
+  return srv;
+}
+
+// Points the admin router at the running broker for as long as this lives;
+// the destructor waits until no admin request uses the source any more.
+class admin_binding {
+ public:
+  admin_binding(admin::router& rt, admin::source& src) : rt_(rt) { rt_.set_source(&src); }
+  ~admin_binding() { rt_.set_source(nullptr); }
+  admin_binding(const admin_binding&) = delete;
+  admin_binding& operator=(const admin_binding&) = delete;
+
+ private:
+  admin::router& rt_;
+};
+
 }  // namespace
 
 int run(config::broker_config& cfg) {
   const auto t0 = std::chrono::steady_clock::now();
+  const double start_time_s =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   // Signals are taken by sigwait on this thread; every thread started below
   // inherits the mask. SIGPIPE (a peer gone during sendfile) is ignored.
   sigset_t sigs;
@@ -51,6 +92,8 @@ int run(config::broker_config& cfg) {
   ::signal(SIGPIPE, SIG_IGN);
 
   try {
+    admin::router admin_router(start_time_s);
+    auto admin_listener = start_admin(cfg, admin_router);
     const std::string& dir = cfg.log_dirs().front();
     for (const auto& d : cfg.log_dirs()) std::filesystem::create_directories(d);
     // The log manager locks every log directory first (<dir>/.lock), so two
@@ -69,6 +112,10 @@ int run(config::broker_config& cfg) {
     auto ports = srv.bound_ports();
     if (cfg.advertised_listeners().front().port == 0 && !ports.empty()) b.set_advertised_port(ports.front());
 
+    admin_source admin_src(b, srv);
+    std::optional<admin_binding> admin_bound(std::in_place, admin_router, admin_src);
+    admin_router.set_health(admin::health::ready);
+
     auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
     auto snap = b.topics().snapshot();
     size_t partitions = 0;
@@ -86,9 +133,12 @@ int run(config::broker_config& cfg) {
     int sig = 0;
     sigwait(&sigs, &sig);
     spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    admin_router.set_health(admin::health::shutting_down);
     b.begin_shutdown();
     srv.stop(5000);
+    admin_bound.reset();  // the admin API stops reading the logs before they close
     logs.shutdown();
+    if (admin_listener) admin_listener->stop();
     spdlog::info("shutdown complete");
     return 0;
   } catch (const std::exception& e) {

@@ -10,6 +10,7 @@ so that even a SIGKILLed test runner leaves no broker behind).
     with Broker(overrides={"num.partitions": "3"}) as b:
         ... b.bootstrap ...      # "127.0.0.1:<port>"
         b.restart()              # same data dir; the port changes
+        b.admin_url              # "http://127.0.0.1:<port>" of the admin listener, or None
         b.stop()                 # SIGTERM, <= 10 s, exit code 0 asserted
 
 Test files derive from BrokerTestCase (prints the broker log of the brokers
@@ -42,6 +43,7 @@ FILE_TIMEOUT_S = float(os.environ.get("STRATA_IT_TIMEOUT", "280"))
 KEEP_TMP = os.environ.get("STRATA_IT_KEEP") == "1"
 
 _LISTEN_RE = re.compile(r"listening on PLAINTEXT://127\.0\.0\.1:(\d+)")
+_ADMIN_RE = re.compile(r"admin listening on http://127\.0\.0\.1:(\d+)")
 
 _PR_SET_PDEATHSIG = 1
 
@@ -107,6 +109,7 @@ class Broker:
         self.log_path = os.path.join(self.tmp, "broker.log")
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
+        self.admin_port: int | None = None  # set when the broker logs its admin listener
         self.exit_codes: list[int] = []
         self._lines: list[str] = []
         self._cond = threading.Condition()
@@ -125,6 +128,10 @@ class Broker:
         return f"127.0.0.1:{self.port}"
 
     @property
+    def admin_url(self) -> str | None:
+        return f"http://127.0.0.1:{self.admin_port}" if self.admin_port is not None else None
+
+    @property
     def pid(self) -> int | None:
         return self.proc.pid if self.proc else None
 
@@ -135,6 +142,10 @@ class Broker:
         cmd = [STRATA_BIN, "serve",
                "--override", f"listeners=PLAINTEXT://127.0.0.1:{port}",
                "--override", f"log.dirs={self.data_dir}"]
+        # The admin HTTP listener on an ephemeral port unless the test sets
+        # one (the default, 9644, would clash between brokers run in parallel).
+        if "strata.admin.listener" not in self.overrides:
+            cmd += ["--override", "strata.admin.listener=127.0.0.1:0"]
         for k, v in self.overrides.items():
             cmd += ["--override", f"{k}={v}"]
         return cmd + self.extra_args
@@ -149,6 +160,7 @@ class Broker:
             first_line = len(self._lines)
         self._note(f"---- starting: {' '.join(self.command(port))}")
         self.port = None
+        self.admin_port = None
         self.proc = subprocess.Popen(self.command(port), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, cwd=self.tmp, preexec_fn=_child_setup,
                                      close_fds=True)
@@ -178,6 +190,9 @@ class Broker:
                                            f"{self.startup_timeout} s\n" + self.log_tail())
                 self._cond.wait(timeout=min(0.2, d.remaining() + 0.001))
         self.port = port
+        with self._cond:
+            self.admin_port = next((int(m.group(1)) for m in map(_ADMIN_RE.search, self._lines[first_line:]) if m),
+                                   None)
         return self
 
     def _reader_alive(self) -> bool:

@@ -192,6 +192,11 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
                     pr.last_stable_offset != w.sp->sent_lso || pr.log_start_offset != w.sp->sent_log_start;
         if (!news) continue;
       }
+      if (pr.error_code != 0) ctx_.mark_error();
+      // Bytes out are counted when they are put in the response (the file
+      // ranges' sizes); messages out are not counted, as that would mean
+      // reading every batch header of the ranges.
+      if (w.part && !pr.records.slices.empty()) w.part->io().add_out(pr.records.size());
       w.sp->sent_hw = pr.high_watermark;
       w.sp->sent_lso = pr.last_stable_offset;
       w.sp->sent_log_start = pr.log_start_offset;

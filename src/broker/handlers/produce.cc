@@ -147,6 +147,9 @@ std::optional<int64_t> produce_partition(request_context& ctx, const std::string
         pr.base_offset = res->base_offset;
         pr.log_append_time_ms = t->cfg.log_append_time ? now : -1;
         pr.log_start_offset = res->log_start_offset;
+        // Counted once appended (not for retries answered from producer
+        // state): the batch bytes and the record counts of their headers.
+        part.io().add_in(batches.size(), static_cast<uint64_t>(vr.record_count));
         if (b.flush_on_ack() && acks != 0) return res->last_offset;
       }
     }
@@ -187,6 +190,7 @@ void produce(request_context&& ctx) {
     resp.responses.push_back(std::move(tr));
   }
 
+  if (any_error) ctx.mark_error();
   if (req.acks == 0) {
     if (any_error)
       ctx.close_connection();
