@@ -90,6 +90,10 @@ const config_def kBroker[] = {
     {"replica.lag.time.max.ms", vt::int64, "30000", "Followers behind this long leave the ISR.", 1, kI64Max},
     {"strata.log.flush.on.ack", vt::boolean, "false",
      "fsync (group commit) before acknowledging acks=1/all produces."},
+    {"strata.log.flush.threads", vt::int32, "8",
+     "Most fsyncs of different partitions run at once (group commit and background flushes); threads "
+     "start on demand.",
+     1, 256},
     {"strata.admin.listener", vt::string, "127.0.0.1:9644", "Admin HTTP listener host:port (empty: off)."},
     {"strata.fetch.sendfile", vt::boolean, "true", "Serve plaintext fetches with sendfile."},
     {"strata.produce.validate.records", vt::boolean, "true",
