@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "broker/broker.h"
 #include "broker/handlers/common.h"
 #include "protocol/frame.h"
 
@@ -23,6 +24,15 @@ void request_context::decode_failed() {
   spdlog::warn("closing connection from {}: malformed {} v{} request body (correlation id {})", peer(),
                api_name(api_key), api_version, correlation_id);
   close_connection();
+}
+
+void offload(request_context&& ctx, void (*handler)(request_context&&)) {
+  if (ctx.req.hold_connection) ctx.req.hold_connection();
+  ctx.req.hold_connection = nullptr;  // not callable off the reactor
+  ctx.on_worker = true;
+  broker& b = *ctx.b;
+  auto shared = std::make_shared<request_context>(std::move(ctx));
+  b.run_blocking([shared, handler] { handler(std::move(*shared)); });
 }
 
 }  // namespace strata::broker

@@ -26,6 +26,7 @@ struct request_context {
   std::optional<std::string> client_id;
   protocol::reader body;
   broker* b = nullptr;
+  bool on_worker = false;  // running on the broker's worker thread (offload)
 
   // Decodes the body into `msg`; on failure logs and closes the connection
   // and returns false.
@@ -56,5 +57,11 @@ struct request_context {
   void decode_failed();
   const std::string& peer() const { return req.conn->peer; }
 };
+
+// Runs handler(std::move(ctx)) again on the broker's worker thread, with
+// ctx.on_worker set, and holds the connection until it answers: later requests of
+// the same client then see its effects, as with Kafka, which handles one request
+// per connection at a time. Call from the handler on the reactor, before answering.
+void offload(request_context&& ctx, void (*handler)(request_context&&));
 
 }  // namespace strata::broker

@@ -146,7 +146,14 @@ awaitable<void> connection::read_loop() {
         if (auto c = weak.lock()) c->complete(s, std::move(o));
       });
     };
+    req.hold_connection = [s] { s->holds = true; };
     handler_.handle(std::move(req));
+    while (s->holds && !s->ready && !closed_ && !draining_) {
+      reader_blocked_ = true;
+      reader_wakeup_.expires_at(std::chrono::steady_clock::time_point::max());
+      co_await reader_wakeup_.async_wait(use_nothrow);
+      reader_blocked_ = false;
+    }
   }
   // When draining with requests in flight, the writer closes after the last one.
   if (!draining_ || slots_.empty()) close();
@@ -155,6 +162,7 @@ awaitable<void> connection::read_loop() {
 void connection::complete(const std::shared_ptr<slot>& s, outcome o) {
   s->ready = true;
   s->result = std::move(o);
+  if (s->holds && reader_blocked_) reader_wakeup_.cancel();
   kick_writer();
 }
 

@@ -45,6 +45,7 @@ class connection : public std::enable_shared_from_this<connection> {
  private:
   struct slot {
     bool ready = false;
+    bool holds = false;  // request.hold_connection was called: read nothing until ready
     size_t request_bytes = 0;
     outcome result;
   };
