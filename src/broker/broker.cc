@@ -1,5 +1,6 @@
 #include "broker/broker.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <thread>
@@ -46,7 +47,47 @@ broker::broker(config::broker_config& cfg, cluster::metadata_store& store, stora
   groups_ = std::make_unique<group::group_coordinator>(gc, *offsets_);
 }
 
-broker::~broker() { groups_->stop(); }
+broker::~broker() {
+  {
+    std::lock_guard lk(worker_mu_);
+    worker_stop_ = true;
+  }
+  worker_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();  // runs what is queued first
+  groups_->stop();
+}
+
+void broker::run_blocking(std::function<void()> fn) {
+  {
+    std::lock_guard lk(worker_mu_);
+    if (!worker_stop_) {
+      worker_queue_.push_back(std::move(fn));
+      if (!worker_.joinable()) worker_ = std::thread([this] { worker_loop(); });
+      worker_cv_.notify_one();
+      return;
+    }
+  }
+  fn();  // being destroyed: nowhere else to run it
+}
+
+void broker::worker_loop() {
+  pthread_setname_np(pthread_self(), "broker-worker");
+  std::unique_lock lk(worker_mu_);
+  for (;;) {
+    worker_cv_.wait(lk, [&] { return worker_stop_ || !worker_queue_.empty(); });
+    if (worker_queue_.empty()) return;
+    auto fn = std::move(worker_queue_.front());
+    worker_queue_.pop_front();
+    lk.unlock();
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      // As on a reactor: a handler bug must not end the thread silently.
+      spdlog::error("broker worker: unhandled exception: {}", e.what());
+    }
+    lk.lock();
+  }
+}
 
 void broker::start_groups() {
   size_t n = offsets_->replay(*groups_);

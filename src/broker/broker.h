@@ -1,11 +1,17 @@
 #pragma once
 // The broker: turns request frames into handler calls. It decodes the request
 // header, checks the API key and version against api_table, and hands a
-// request_context to the handler. It owns no threads; net::server calls it on
-// the connection's reactor.
+// request_context to the handler. net::server calls it on the connection's
+// reactor; its one thread of its own, the worker (run_blocking), takes the admin
+// requests whose file work would stall every connection of that reactor.
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "broker/fetch_session.h"
 #include "broker/request_metrics.h"
@@ -53,6 +59,13 @@ class broker final : public net::request_handler {
   bool flush_on_ack() const { return flush_on_ack_; }
   bool validate_records() const { return validate_records_; }
 
+  // Runs `fn` on the broker's worker thread (started on first use), in submission
+  // order. For handlers that create, delete or truncate files (CreateTopics,
+  // CreatePartitions, DeleteTopics, DeleteRecords, the first FindCoordinator
+  // creating __consumer_offsets): creating 1,000 partitions takes seconds, and on a
+  // reactor that would stall every other connection it serves.
+  void run_blocking(std::function<void()> fn);
+
   // Shutdown: wake every parked fetch so connections can drain.
   void begin_shutdown();
   bool shutting_down() const { return shutting_down_.load(); }
@@ -71,6 +84,13 @@ class broker final : public net::request_handler {
   bool flush_on_ack_;
   bool validate_records_;
   std::atomic<bool> shutting_down_{false};
+
+  void worker_loop();
+  std::mutex worker_mu_;
+  std::condition_variable worker_cv_;
+  std::deque<std::function<void()>> worker_queue_;
+  bool worker_stop_ = false;
+  std::thread worker_;
 };
 
 }  // namespace strata::broker

@@ -34,4 +34,13 @@ void request_context::decode_failed() {
   close_connection();
 }
 
+void offload(request_context&& ctx, void (*handler)(request_context&&)) {
+  if (ctx.req.hold_connection) ctx.req.hold_connection();
+  ctx.req.hold_connection = nullptr;  // not callable off the reactor
+  ctx.on_worker = true;
+  broker& b = *ctx.b;
+  auto shared = std::make_shared<request_context>(std::move(ctx));
+  b.run_blocking([shared, handler] { handler(std::move(*shared)); });
+}
+
 }  // namespace strata::broker

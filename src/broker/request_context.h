@@ -39,6 +39,7 @@ struct request_context {
   std::chrono::steady_clock::time_point arrived{};
   int api_index = -1;
   bool failed = false;
+  bool on_worker = false;  // running on the broker's worker thread (offload)
 
   // Decodes the body into `msg`; on failure logs and closes the connection
   // and returns false.
@@ -80,5 +81,11 @@ struct request_context {
  private:
   void finish(net::outcome o);
 };
+
+// Runs handler(std::move(ctx)) again on the broker's worker thread, with
+// ctx.on_worker set, and holds the connection until it answers: later requests of
+// the same client then see its effects, as with Kafka, which handles one request
+// per connection at a time. Call from the handler on the reactor, before answering.
+void offload(request_context&& ctx, void (*handler)(request_context&&));
 
 }  // namespace strata::broker

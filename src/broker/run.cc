@@ -39,6 +39,7 @@ storage::log_manager_options storage_options_from(const config::broker_config& c
   storage::log_manager_options o;
   o.log_dirs = cfg.log_dirs();
   o.retention_check_interval_ms = cfg.get_int("log.retention.check.interval.ms");
+  o.flush_threads = static_cast<int>(cfg.get_int("strata.log.flush.threads"));
   return o;
 }
 

@@ -28,9 +28,18 @@ const config_def kBroker[] = {
     {"delete.topic.enable", vt::boolean, "true", "Allow DeleteTopics."},
     {"message.max.bytes", vt::int32, "1048588", "Largest record batch the broker accepts.", 0, kI32Max, {}, {}, true},
     {"socket.request.max.bytes", vt::int32, "104857600", "Largest request frame accepted.", 1, kI32Max},
-    {"socket.send.buffer.bytes", vt::int32, "102400", "SO_SNDBUF of client sockets (-1: OS default).", -1, kI32Max},
-    {"socket.receive.buffer.bytes", vt::int32, "102400", "SO_RCVBUF of client sockets (-1: OS default).", -1,
-     kI32Max},
+    // Deviation: Kafka's default for both is 102400. A fixed SO_RCVBUF turns off the
+    // kernel's receive-window autotuning; on loopback and fast links the small window
+    // makes the broker's recv() run the sender's transmit work in its softirq, and
+    // splits large produce requests into many more recv()s (docs/PERFORMANCE.md).
+    {"socket.send.buffer.bytes", vt::int32, "-1",
+     "SO_SNDBUF of client sockets; -1 (Strata's default, unlike Kafka's 102400): the OS default, "
+     "autotuned.",
+     -1, kI32Max},
+    {"socket.receive.buffer.bytes", vt::int32, "-1",
+     "SO_RCVBUF of client sockets; -1 (Strata's default, unlike Kafka's 102400): the OS default, "
+     "autotuned, which measured ~10% less broker CPU per produced message.",
+     -1, kI32Max},
     {"connections.max.idle.ms", vt::int64, "600000", "Close connections idle this long.", 1, kI64Max},
     {"queued.max.requests", vt::int32, "500",
      "Requests a connection may have in flight before the broker stops reading from it.", 1, kI32Max},
@@ -90,6 +99,10 @@ const config_def kBroker[] = {
     {"replica.lag.time.max.ms", vt::int64, "30000", "Followers behind this long leave the ISR.", 1, kI64Max},
     {"strata.log.flush.on.ack", vt::boolean, "false",
      "fsync (group commit) before acknowledging acks=1/all produces."},
+    {"strata.log.flush.threads", vt::int32, "8",
+     "Most fsyncs of different partitions run at once (group commit and background flushes); threads "
+     "start on demand.",
+     1, 256},
     {"strata.admin.listener", vt::string, "127.0.0.1:9644", "Admin HTTP listener host:port (empty: off)."},
     {"strata.fetch.sendfile", vt::boolean, "true", "Serve plaintext fetches with sendfile."},
     {"strata.produce.validate.records", vt::boolean, "true",

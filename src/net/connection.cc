@@ -11,6 +11,7 @@
 #include <sys/sendfile.h>
 
 #include <array>
+#include <cstring>
 
 #include "net/reactor.h"
 
@@ -73,9 +74,27 @@ void connection::close() {
   }
 }
 
+awaitable<bool> connection::fill(size_t need) {
+  if (rend_ - rpos_ >= need) co_return true;
+  if (rpos_ > 0) {
+    std::memmove(rbuf_.get(), rbuf_.get() + rpos_, rend_ - rpos_);
+    rend_ -= rpos_;
+    rpos_ = 0;
+  }
+  while (rend_ < need) {
+    // Asio tries the recv at once and, when the previous one left the socket empty (a
+    // short read), goes to epoll first: no recv that only returns EAGAIN.
+    auto [ec, n] = co_await socket_.async_read_some(
+        asio::buffer(rbuf_.get() + rend_, kReadBufferBytes - rend_), use_nothrow);
+    if (ec) co_return false;
+    rend_ += n;
+  }
+  co_return true;
+}
+
 awaitable<void> connection::read_loop() {
   auto self = shared_from_this();
-  std::array<uint8_t, 4> size_buf{};
+  rbuf_ = std::make_unique_for_overwrite<uint8_t[]>(kReadBufferBytes);
   while (!closed_ && !draining_) {
     // Back-pressure: wait for the writer to free a slot.
     while ((static_cast<int32_t>(slots_.size()) >= opts_.max_inflight_per_connection ||
@@ -87,19 +106,30 @@ awaitable<void> connection::read_loop() {
       reader_blocked_ = false;
     }
     if (closed_ || draining_) break;
-    auto [ec, n] = co_await asio::async_read(socket_, asio::buffer(size_buf), use_nothrow);
-    if (ec) break;
-    int32_t size = static_cast<int32_t>((uint32_t(size_buf[0]) << 24) | (uint32_t(size_buf[1]) << 16) |
-                                        (uint32_t(size_buf[2]) << 8) | size_buf[3]);
+    if (!co_await fill(4)) break;
+    const uint8_t* p = rbuf_.get() + rpos_;
+    int32_t size = static_cast<int32_t>((uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) |
+                                        (uint32_t(p[2]) << 8) | p[3]);
+    rpos_ += 4;
     if (size < 8 || size > opts_.max_request_bytes) {
       // Kafka closes the connection on an invalid size (InvalidReceiveException).
       spdlog::warn("closing connection from {}: request size {} outside [8, {}] (socket.request.max.bytes)",
                    info_->peer, size, opts_.max_request_bytes);
       break;
     }
+    // The frame is the request's own buffer (the log stamps offsets into it in place and
+    // record views point into it), so what is already buffered is copied once; the rest
+    // of a large body is read into the frame directly.
     auto frame = std::make_shared<protocol::bytes>(static_cast<size_t>(size));
-    auto [ec2, n2] = co_await asio::async_read(socket_, asio::buffer(*frame), use_nothrow);
-    if (ec2) break;
+    size_t have = std::min(rend_ - rpos_, static_cast<size_t>(size));
+    std::memcpy(frame->data(), rbuf_.get() + rpos_, have);
+    rpos_ += have;
+    if (rpos_ == rend_) rpos_ = rend_ = 0;
+    if (have < frame->size()) {
+      auto [ec2, n2] = co_await asio::async_read(socket_, asio::buffer(frame->data() + have, frame->size() - have),
+                                                 use_nothrow);
+      if (ec2) break;
+    }
     last_activity_ = std::chrono::steady_clock::now();
 
     auto s = std::make_shared<slot>();
@@ -116,7 +146,14 @@ awaitable<void> connection::read_loop() {
         if (auto c = weak.lock()) c->complete(s, std::move(o));
       });
     };
+    req.hold_connection = [s] { s->holds = true; };
     handler_.handle(std::move(req));
+    while (s->holds && !s->ready && !closed_ && !draining_) {
+      reader_blocked_ = true;
+      reader_wakeup_.expires_at(std::chrono::steady_clock::time_point::max());
+      co_await reader_wakeup_.async_wait(use_nothrow);
+      reader_blocked_ = false;
+    }
   }
   // When draining with requests in flight, the writer closes after the last one.
   if (!draining_ || slots_.empty()) close();
@@ -125,6 +162,7 @@ awaitable<void> connection::read_loop() {
 void connection::complete(const std::shared_ptr<slot>& s, outcome o) {
   s->ready = true;
   s->result = std::move(o);
+  if (s->holds && reader_blocked_) reader_wakeup_.cancel();
   kick_writer();
 }
 

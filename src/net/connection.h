@@ -45,11 +45,14 @@ class connection : public std::enable_shared_from_this<connection> {
  private:
   struct slot {
     bool ready = false;
+    bool holds = false;  // request.hold_connection was called: read nothing until ready
     size_t request_bytes = 0;
     outcome result;
   };
 
   boost::asio::awaitable<void> read_loop();
+  // Reads until at least `need` bytes (<= kReadBufferBytes) are buffered.
+  boost::asio::awaitable<bool> fill(size_t need);
   boost::asio::awaitable<void> write_loop();
   boost::asio::awaitable<bool> write_frame(response_frame& f);
   boost::asio::awaitable<void> idle_watch();
@@ -63,6 +66,14 @@ class connection : public std::enable_shared_from_this<connection> {
   request_handler& handler_;
   std::shared_ptr<connection_info> info_;
   connection_hooks hooks_;
+
+  // Bytes read from the socket but not yet taken: one recv usually brings a small
+  // request whole (size prefix and body), or several pipelined ones, instead of one recv
+  // for the prefix and one for the body. Large bodies are read straight into their frame.
+  static constexpr size_t kReadBufferBytes = 16384;
+  std::unique_ptr<uint8_t[]> rbuf_;
+  size_t rpos_ = 0;
+  size_t rend_ = 0;
 
   std::deque<std::shared_ptr<slot>> slots_;
   boost::asio::steady_timer reader_wakeup_;

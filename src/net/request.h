@@ -64,6 +64,11 @@ struct request {
   reactor_ref* reactor = nullptr;  // the connection's reactor; outlives the request
   // Call exactly once, from any thread. Responses leave in request order.
   completion done;
+  // Callable only inside request_handler::handle (on the reactor): the connection
+  // hands over no further request until this one completes. For handlers that finish
+  // on another thread but whose effects later requests of the same client must see
+  // (Kafka handles one request per connection at a time).
+  std::function<void()> hold_connection;
 };
 
 class request_handler {

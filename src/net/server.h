@@ -23,8 +23,8 @@ struct server_options {
   int32_t max_request_bytes = 104'857'600;  // socket.request.max.bytes
   int32_t max_inflight_per_connection = 500;
   int64_t idle_timeout_ms = 600'000;        // connections.max.idle.ms
-  int send_buffer_bytes = 102'400;          // -1 = OS default
-  int receive_buffer_bytes = 102'400;
+  int send_buffer_bytes = -1;               // -1 = OS default (autotuned); Kafka's is 102400
+  int receive_buffer_bytes = -1;
   bool use_sendfile = true;
 };
 

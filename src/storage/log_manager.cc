@@ -25,6 +25,7 @@ std::string random_id() {
 }  // namespace
 
 log_manager::log_manager(log_manager_options cfg) : cfg_(std::move(cfg)), fs_(*cfg_.fs) {
+  flusher_.set_max_threads(cfg_.flush_threads);
   for (const auto& d : cfg_.log_dirs) dirs_.push_back({d, nullptr});
 }
 

@@ -22,7 +22,8 @@
 //   scheduler  retention every retention_check_interval_ms, flush.ms checks,
 //              recovery-point and log-start checkpoints every minute, deletion of
 //              removed partitions' directories.
-//   flusher    group commit and every other background fsync (group_commit_flusher.h).
+//   flusher    group commit and every other background fsync, up to flush_threads
+//              threads syncing different logs at once (group_commit_flusher.h).
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -49,6 +50,7 @@ struct log_manager_options {
   int64_t recovery_point_checkpoint_interval_ms = 60000;   // log.flush.offset.checkpoint.interval.ms
   int64_t log_start_offset_checkpoint_interval_ms = 60000; // log.flush.start.offset.checkpoint.interval.ms
   int recovery_threads = 2;            // threads opening/recovering logs in open_all
+  int flush_threads = 8;               // strata.log.flush.threads: most concurrent fsyncs
   fs::file_system* fs = &fs::posix_file_system();
   std::function<int64_t()> clock_ms;   // wall clock in ms; the system clock when empty
 };

@@ -184,6 +184,50 @@ TEST(broker_wire, acks_zero_gets_no_response) {
   EXPECT_EQ(values_of(fr.responses[0].partitions[0].records), (std::vector<std::string>{"fire-and-forget"}));
 }
 
+TEST(broker_wire, create_topics_runs_off_the_reactor_and_later_requests_see_it) {
+  // One reactor, so both connections share it. CreateTopics runs on the broker's
+  // worker: a second connection is answered while the partitions are being created,
+  // and a Produce pipelined behind the CreateTopics on the same connection is handled
+  // only after the topic exists (Kafka: one request per connection at a time).
+  broker_process b({"num.network.threads=1", "auto.create.topics.enable=false"});
+  wire_client admin(b.port()), other(b.port());
+  protocol::create_topics_request req;
+  protocol::create_topics_request::creatable_topic t;
+  t.name = "wide";
+  t.num_partitions = 1000;
+  t.replication_factor = 1;
+  req.topics.push_back(t);
+  const auto t0 = std::chrono::steady_clock::now();
+  admin.send(req, 5, 1);
+  protocol::produce_request pr;
+  pr.acks = -1;
+  pr.timeout_ms = 5000;
+  protocol::produce_request::topic_produce_data td;
+  td.name = "wide";
+  protocol::produce_request::topic_produce_data::partition_produce_data pd;
+  pd.index = 999;
+  auto batch = make_batch({"right behind"});
+  pd.records = protocol::records::copy_of(batch);
+  td.partition_data.push_back(std::move(pd));
+  pr.topic_data.push_back(std::move(td));
+  admin.send(pr, 7, 2);
+  // Give the reactor the CreateTopics before asking on the other connection.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  other.call<protocol::api_versions_response>(protocol::api_versions_request{}, 3);
+  const auto other_answered = std::chrono::steady_clock::now() - t0;
+  int32_t cid = 0;
+  auto cr = admin.receive<protocol::create_topics_response>(19, 5, &cid);
+  const auto created = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(cid, 1);
+  EXPECT_EQ(cr.topics.at(0).error_code, 0);
+  auto presp = admin.receive<protocol::produce_response>(0, 7, &cid);
+  EXPECT_EQ(cid, 2);
+  EXPECT_EQ(presp.responses.at(0).partition_responses.at(0).error_code, 0);
+  EXPECT_EQ(presp.responses.at(0).partition_responses.at(0).base_offset, 0);
+  // 1,000 partitions take far longer than an ApiVersions round trip.
+  EXPECT_LT(other_answered, created);
+}
+
 TEST(broker_wire, long_poll_is_woken_by_an_append) {
   broker_process b;
   wire_client consumer(b.port()), producer(b.port());

@@ -247,6 +247,166 @@ TEST(log_manager, group_commit_reports_fsync_failure) {
   EXPECT_EQ(file_size(d / "dir0/.kafka_cleanshutdown"), -1);
 }
 
+// Waits for `n` callbacks counted by `done` (under `mu`), at most 20 s.
+bool wait_for(std::mutex& mu, std::condition_variable& cv, const int& done, int n) {
+  std::unique_lock lk(mu);
+  return cv.wait_for(lk, std::chrono::seconds(20), [&] { return done >= n; });
+}
+
+TEST(log_manager, group_commit_syncs_different_partitions_concurrently) {
+  temp_dir d;
+  fs::fault_injection_file_system ffs(fs::posix_file_system());
+  ffs.set_sync_delay(std::chrono::milliseconds(20));  // a slow disk
+  auto o = options(d);
+  o.fs = &ffs;
+  o.flush_threads = 4;
+  log_manager m(o);
+  ASSERT_FALSE(m.open_all().error);
+  m.start();
+  std::vector<std::shared_ptr<log>> logs;
+  for (int p = 0; p < 8; ++p) {
+    logs.push_back(m.get_or_create("t", p, {}).value());
+    append_n(*logs.back(), 1);
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0;
+  std::vector<std::error_code> results;
+  for (auto& lg : logs) {
+    int64_t want = lg->log_end_offset();
+    m.flush_then(lg, lg->log_end_offset() - 1, [&, lg, want](std::error_code ec) {
+      // The guarantee: answered only once the data is durable.
+      EXPECT_GE(lg->recovery_point(), want);
+      std::lock_guard lk(mu);
+      results.push_back(ec);
+      done++;
+      cv.notify_all();
+    });
+  }
+  ASSERT_TRUE(wait_for(mu, cv, done, 8));
+  for (auto& ec : results) EXPECT_FALSE(ec);
+  // Syncs of different logs overlapped, bounded by flush_threads.
+  EXPECT_GE(ffs.peak_concurrent_syncs(), 2);
+  EXPECT_GE(m.flusher().peak_concurrency(), 2);
+  EXPECT_LE(m.flusher().peak_concurrency(), 4);
+  EXPECT_LE(m.flusher().threads(), 4);
+  ASSERT_FALSE(m.shutdown());
+}
+
+TEST(log_manager, group_commit_never_answers_before_data_is_durable) {
+  // Four threads append and wait on eight logs while syncs are slow: every callback must
+  // find its offset below the log's recovery point, however waiters were batched.
+  temp_dir d;
+  fs::fault_injection_file_system ffs(fs::posix_file_system());
+  ffs.set_sync_delay(std::chrono::microseconds(500));
+  auto o = options(d);
+  o.fs = &ffs;
+  o.flush_threads = 3;
+  log_manager m(o);
+  ASSERT_FALSE(m.open_all().error);
+  m.start();
+  std::vector<std::shared_ptr<log>> logs;
+  for (int p = 0; p < 8; ++p) logs.push_back(m.get_or_create("t", p, {}).value());
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0;
+  std::atomic<int> early{0}, failed{0};
+  constexpr int kPerThread = 200;
+  std::vector<std::thread> producers;
+  for (int t = 0; t < 4; ++t) {
+    producers.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto& lg = logs[size_t((t * 7 + i) % 8)];
+        auto b = make_batch(1, 20, i);
+        auto r = lg->append(b, 0, 1);
+        if (!r) {
+          failed++;
+          std::lock_guard lk(mu);
+          done++;
+          cv.notify_all();
+          continue;
+        }
+        int64_t last = r->last_offset;
+        m.flush_then(lg, last, [&, lg, last](std::error_code ec) {
+          if (ec) failed++;
+          if (lg->recovery_point() <= last) early++;
+          std::lock_guard lk(mu);
+          done++;
+          cv.notify_all();
+        });
+      }
+    });
+  }
+  for (auto& p : producers) p.join();
+  ASSERT_TRUE(wait_for(mu, cv, done, 4 * kPerThread));
+  EXPECT_EQ(early.load(), 0);
+  EXPECT_EQ(failed.load(), 0);
+  // Group commit still groups: fewer syncs than acknowledgements.
+  EXPECT_LT(m.flusher().fsyncs(), uint64_t(4 * kPerThread));
+  ASSERT_FALSE(m.shutdown());
+}
+
+TEST(log_manager, group_commit_one_partition_fsync_failure_among_concurrent_syncs) {
+  temp_dir d;
+  fs::fault_injection_file_system ffs(fs::posix_file_system());
+  ffs.set_sync_delay(std::chrono::milliseconds(5));
+  auto o = options(d);
+  o.fs = &ffs;
+  o.flush_threads = 4;
+  log_manager m(o);
+  ASSERT_FALSE(m.open_all().error);
+  m.start();
+  std::vector<std::shared_ptr<log>> logs;
+  for (int p = 0; p < 6; ++p) {
+    logs.push_back(m.get_or_create("t", p, {}).value());
+    append_n(*logs.back(), 2);
+  }
+  ffs.set_sync_errno_for("/t-2/", EIO);
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0;
+  std::vector<std::error_code> results(logs.size());
+  for (size_t i = 0; i < logs.size(); ++i) {
+    for (int k = 0; k < 3; ++k) {  // several waiters per log, all in one pass or not
+      m.flush_then(logs[i], logs[i]->log_end_offset() - 1, [&, i](std::error_code ec) {
+        std::lock_guard lk(mu);
+        if (ec) results[i] = ec;
+        done++;
+        cv.notify_all();
+      });
+    }
+  }
+  ASSERT_TRUE(wait_for(mu, cv, done, 18));
+  for (size_t i = 0; i < logs.size(); ++i) {
+    if (i == 2) {
+      EXPECT_TRUE(results[i]);  // every waiter of the failed log hears about it
+      EXPECT_TRUE(logs[i]->offline());
+      EXPECT_LT(logs[i]->recovery_point(), logs[i]->log_end_offset());
+    } else {
+      EXPECT_FALSE(results[i]) << i;
+      EXPECT_FALSE(logs[i]->offline()) << i;
+      EXPECT_EQ(logs[i]->recovery_point(), logs[i]->log_end_offset()) << i;
+    }
+  }
+  // A later waiter on the offline log fails at once rather than being acknowledged.
+  std::error_code later;
+  int before = 0;
+  {
+    std::lock_guard lk(mu);
+    before = done;
+  }
+  m.flush_then(logs[2], logs[2]->log_end_offset() - 1, [&](std::error_code ec) {
+    std::lock_guard lk(mu);
+    later = ec;
+    done++;
+    cv.notify_all();
+  });
+  ASSERT_TRUE(wait_for(mu, cv, done, before + 1));
+  EXPECT_TRUE(later);
+  ffs.set_sync_errno_for("", 0);
+  EXPECT_TRUE(m.shutdown());  // unclean: one log is offline
+}
+
 TEST(log_manager, flush_messages_triggers_background_flush) {
   temp_dir d;
   log_manager m(options(d));

@@ -9,6 +9,8 @@
 namespace strata::broker::handlers {
 
 void create_partitions(request_context&& ctx) {
+  // File work (creating/removing partition directories, segments, fsyncs): off the reactor.
+  if (!ctx.on_worker) return offload(std::move(ctx), create_partitions);
   protocol::create_partitions_request req;
   if (!ctx.decode(req)) return;
   broker& b = *ctx.b;

@@ -10,6 +10,8 @@
 namespace strata::broker::handlers {
 
 void create_topics(request_context&& ctx) {
+  // File work (creating/removing partition directories, segments, fsyncs): off the reactor.
+  if (!ctx.on_worker) return offload(std::move(ctx), create_topics);
   protocol::create_topics_request req;
   if (!ctx.decode(req)) return;
   broker& b = *ctx.b;

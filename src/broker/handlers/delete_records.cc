@@ -11,6 +11,8 @@
 namespace strata::broker::handlers {
 
 void delete_records(request_context&& ctx) {
+  // File work (creating/removing partition directories, segments, fsyncs): off the reactor.
+  if (!ctx.on_worker) return offload(std::move(ctx), delete_records);
   protocol::delete_records_request req;
   if (!ctx.decode(req)) return;
   broker& b = *ctx.b;

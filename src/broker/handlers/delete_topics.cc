@@ -9,6 +9,8 @@
 namespace strata::broker::handlers {
 
 void delete_topics(request_context&& ctx) {
+  // File work (creating/removing partition directories, segments, fsyncs): off the reactor.
+  if (!ctx.on_worker) return offload(std::move(ctx), delete_topics);
   protocol::delete_topics_request req;
   if (!ctx.decode(req)) return;
   broker& b = *ctx.b;

@@ -10,6 +10,9 @@
 namespace strata::broker::handlers {
 
 void find_coordinator(request_context&& ctx) {
+  // The first one creates __consumer_offsets (50 partitions by default, ~200 ms of
+  // file work): off the reactor.
+  if (!ctx.on_worker && !ctx.b->topics().find(kOffsetsTopic)) return offload(std::move(ctx), find_coordinator);
   protocol::find_coordinator_request req;
   if (!ctx.decode(req)) return;
   broker& b = *ctx.b;

@@ -1,6 +1,7 @@
 #include "storage/fs/fault_injection_file_system.h"
 
 #include <cerrno>
+#include <thread>
 
 namespace strata::storage::fs {
 namespace {
@@ -42,8 +43,14 @@ class faulty_file final : public file {
   std::error_code datasync() override {
     fs_.count_sync();
     if (int e = fs_.sync_errno()) return errno_to_write_error(e);
-    if (fs_.skip_syncs()) return {};
-    return base_->datasync();
+    fs_.sync_begin();
+    std::error_code ec;
+    if (int e = fs_.sync_errno_for(base_->path()))
+      ec = errno_to_write_error(e);
+    else if (!fs_.skip_syncs())
+      ec = base_->datasync();
+    fs_.sync_end();
+    return ec;
   }
   result<uint64_t> size() override { return base_->size(); }
   result<int64_t> modified_time_ms() override { return base_->modified_time_ms(); }
@@ -54,6 +61,14 @@ class faulty_file final : public file {
 };
 
 }  // namespace
+
+void fault_injection_file_system::sync_begin() {
+  int now = in_sync_.fetch_add(1) + 1;
+  int peak = peak_syncs_.load();
+  while (now > peak && !peak_syncs_.compare_exchange_weak(peak, now)) {
+  }
+  if (int64_t us = sync_delay_us_.load()) std::this_thread::sleep_for(std::chrono::microseconds(us));
+}
 
 result<std::unique_ptr<file>> fault_injection_file_system::open(const std::string& path,
                                                                 open_mode mode) {

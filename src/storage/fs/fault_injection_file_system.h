@@ -12,8 +12,13 @@
 //   truncate_errno every truncate fails (0 = off).
 //   skip_syncs     datasync/sync_dir succeed without syncing: for tests that simulate
 //                  damage by editing files and gain nothing from waiting on the disk.
+//   sync delay     every file datasync sleeps first (a slow disk; overlapping syncs).
+//   sync_errno_for datasyncs of files whose path contains a string fail (one partition).
 #include <atomic>
+#include <chrono>
 #include <memory>
+#include <mutex>
+#include <string>
 
 #include "storage/fs/file.h"
 
@@ -29,6 +34,23 @@ class fault_injection_file_system final : public file_system {
   void set_sync_errno(int e) { sync_errno_.store(e); }
   void set_truncate_errno(int e) { truncate_errno_.store(e); }
   void set_skip_syncs(bool on) { skip_syncs_.store(on); }
+  // Every file datasync sleeps this long first (a slow disk), so tests can see syncs of
+  // different files overlap.
+  void set_sync_delay(std::chrono::microseconds d) { sync_delay_us_.store(d.count()); }
+  // File datasyncs whose path contains `s` fail with `e` (0 or empty: none), the others
+  // are unaffected: one partition's disk error among many.
+  void set_sync_errno_for(std::string s, int e) {
+    std::lock_guard lk(mu_);
+    sync_fail_substring_ = std::move(s);
+    sync_fail_errno_ = e;
+  }
+  int sync_errno_for(const std::string& path) const {
+    std::lock_guard lk(mu_);
+    if (sync_fail_errno_ == 0 || sync_fail_substring_.empty()) return 0;
+    return path.find(sync_fail_substring_) != std::string::npos ? sync_fail_errno_ : 0;
+  }
+  // How many file datasyncs were running at once, at most.
+  int peak_concurrent_syncs() const { return peak_syncs_.load(); }
   bool skip_syncs() const { return skip_syncs_.load(); }
   int64_t write_budget() const { return budget_.load(); }
   uint64_t syncs() const { return syncs_.load(); }
@@ -56,6 +78,9 @@ class fault_injection_file_system final : public file_system {
   int sync_errno() const { return sync_errno_.load(); }
   int truncate_errno() const { return truncate_errno_.load(); }
   void count_sync() { syncs_.fetch_add(1); }
+  // Brackets a file datasync: tracks the concurrency peak, applies the delay.
+  void sync_begin();
+  void sync_end() { in_sync_.fetch_sub(1); }
   void count_write() { writes_.fetch_add(1); }
 
  private:
@@ -67,6 +92,12 @@ class fault_injection_file_system final : public file_system {
   std::atomic<bool> skip_syncs_{false};
   std::atomic<uint64_t> syncs_{0};
   std::atomic<uint64_t> writes_{0};
+  std::atomic<int64_t> sync_delay_us_{0};
+  std::atomic<int> in_sync_{0};
+  std::atomic<int> peak_syncs_{0};
+  mutable std::mutex mu_;
+  std::string sync_fail_substring_;
+  int sync_fail_errno_ = 0;
 };
 
 }  // namespace strata::storage::fs
