@@ -387,27 +387,14 @@ int run(const consume_options& o) {
     return 2;
   }
   if (grouped) rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
-  char errstr[512];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  int partitions = 0, exit_code = 0;
+  rd_kafka_t* rk = rdk::start_client(true, conf, o.topic, o.partition, o.client, st, partitions, err, exit_code);
   if (!rk) {
-    rd_kafka_conf_destroy(conf);
-    error_line(errstr);
-    return 2;
+    error_line(err);
+    return exit_code;
   }
   std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> guard(rk, rd_kafka_destroy);
-  rdk::install_stop_signals();
-
-  const int partitions = rdk::wait_for_topic(rk, o.topic, o.client, st, err);
-  if (partitions <= 0) {
-    error_line(err);
-    return rdk::stop_requested() ? 130 : 1;
-  }
   rd_kafka_poll_set_consumer(rk);
-  if (o.partition >= partitions) {
-    error_line("partition " + std::to_string(o.partition) + " does not exist: topic '" + o.topic + "' has " +
-               std::to_string(partitions) + " partition" + (partitions == 1 ? "" : "s"));
-    return 2;
-  }
 
   if (grouped) {
     rd_kafka_topic_partition_list_t* sub = rd_kafka_topic_partition_list_new(1);

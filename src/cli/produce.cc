@@ -210,26 +210,13 @@ int run(const produce_options& o) {
     return 2;
   }
   rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
-  char errstr[512];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+  int partitions = 0, exit_code = 0;
+  rd_kafka_t* rk = rdk::start_client(false, conf, o.topic, o.partition, o.client, state, partitions, err, exit_code);
   if (!rk) {
-    rd_kafka_conf_destroy(conf);
-    error_line(errstr);
-    return 2;
+    error_line(err);
+    return exit_code;
   }
   std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> guard(rk, rd_kafka_destroy);
-
-  rdk::install_stop_signals();
-  const int partitions = rdk::wait_for_topic(rk, o.topic, o.client, state, err);
-  if (partitions <= 0) {
-    error_line(err);
-    return rdk::stop_requested() ? 130 : 1;
-  }
-  if (o.partition >= partitions) {
-    error_line("partition " + std::to_string(o.partition) + " does not exist: topic '" + o.topic + "' has " +
-               std::to_string(partitions) + " partition" + (partitions == 1 ? "" : "s"));
-    return 2;
-  }
 
   std::int64_t sent = 0, line_no = 0;
   std::string input_error;

@@ -221,6 +221,32 @@ std::atomic<bool> g_stop{false};
 void on_stop_signal(int) { g_stop.store(true); }
 }  // namespace
 
+rd_kafka_t* start_client(bool consumer, rd_kafka_conf_t* conf, const std::string& topic, int partition,
+                         const client_options& o, const client_state& state, int& partitions, std::string& err,
+                         int& exit_code) {
+  char errstr[512];
+  rd_kafka_t* rk = rd_kafka_new(consumer ? RD_KAFKA_CONSUMER : RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    err = errstr;
+    exit_code = 2;
+    return nullptr;
+  }
+  install_stop_signals();
+  partitions = wait_for_topic(rk, topic, o, state, err);
+  if (partitions <= 0) {
+    exit_code = stop_requested() ? 130 : 1;
+  } else if (partition >= partitions) {
+    err = "partition " + std::to_string(partition) + " does not exist: topic '" + topic + "' has " +
+          std::to_string(partitions) + " partition" + (partitions == 1 ? "" : "s");
+    exit_code = 2;
+  } else {
+    return rk;
+  }
+  rd_kafka_destroy(rk);
+  return nullptr;
+}
+
 void install_stop_signals() {
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;

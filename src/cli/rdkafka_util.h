@@ -84,6 +84,16 @@ bool apply_user_properties(rd_kafka_conf_t* conf, const client_options& o, std::
 int wait_for_topic(rd_kafka_t* rk, const std::string& topic, const client_options& o, const client_state& state,
                    std::string& err);
 
+// What produce and consume do once their conf is ready: create the client
+// (taking `conf` over, also on failure), install the stop signals, and wait
+// for `topic` (wait_for_topic) to have `partition` (-1: any). Returns the
+// client (the caller destroys it) and its partition count in `partitions`;
+// on failure returns null with `err` set and the exit code in `exit_code`
+// (2: bad configuration or partition, 1: no broker or topic, 130: interrupted).
+rd_kafka_t* start_client(bool consumer, rd_kafka_conf_t* conf, const std::string& topic, int partition,
+                         const client_options& o, const client_state& state, int& partitions, std::string& err,
+                         int& exit_code);
+
 // SIGINT/SIGTERM set a flag instead of killing the process (no SA_RESTART, so
 // a blocking read returns EINTR), letting commands flush and commit first.
 void install_stop_signals();

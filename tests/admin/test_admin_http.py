@@ -289,10 +289,7 @@ class AdminHttp(harness.BrokerTestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.b.stop()
-        finally:
-            cls.b.close()
+        cls.stop_shared_broker()
 
     def url(self, path: str) -> str:
         return self.b.admin_url + path

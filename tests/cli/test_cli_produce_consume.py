@@ -87,10 +87,7 @@ class ProduceConsume(harness.BrokerTestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.b.stop()
-        finally:
-            cls.b.close()
+        cls.stop_shared_broker()
 
     def topic(self, name, partitions=3):
         clients.create_topic(self.bs, name, partitions)

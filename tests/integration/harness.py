@@ -345,6 +345,16 @@ class BrokerTestCase(unittest.TestCase):
             sys.stderr.flush()
         return out
 
+    @classmethod
+    def stop_shared_broker(cls):
+        """tearDownClass of a suite sharing one broker (cls.b, from setUpClass):
+        a clean stop (exit code 0 asserted), and the process and data cleaned
+        up even if that fails."""
+        try:
+            cls.b.stop()
+        finally:
+            cls.b.close()
+
     def broker(self, **kw) -> Broker:
         """A broker for this test only, closed at the end of the test."""
         b = Broker(**kw)

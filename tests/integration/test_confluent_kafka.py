@@ -29,10 +29,7 @@ class ConfluentRoundTrip(harness.BrokerTestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.b.stop()
-        finally:
-            cls.b.close()
+        cls.stop_shared_broker()
 
     def _roundtrip(self, codec, topic=None, extra=None):
         topic = topic or f"ck-{codec}"
@@ -120,10 +117,7 @@ class ConfluentAdmin(harness.BrokerTestCase):
     @classmethod
     def tearDownClass(cls):
         del cls.a  # no admin client left reconnecting to a stopped broker
-        try:
-            cls.b.stop()
-        finally:
-            cls.b.close()
+        cls.stop_shared_broker()
 
     def describe(self, topic) -> dict:
         res = clients.wait_futures(self.a.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, topic)],

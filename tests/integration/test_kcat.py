@@ -73,10 +73,7 @@ class KcatTest(harness.BrokerTestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.b.stop()
-        finally:
-            cls.b.close()
+        cls.stop_shared_broker()
 
     def produce_partition(self, topic, p, codec, n=PER_PARTITION):
         lines = []

@@ -26,10 +26,7 @@ class Semantics(harness.BrokerTestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.b.stop()
-        finally:
-            cls.b.close()
+        cls.stop_shared_broker()
 
     def test_concurrent_producers_one_partition(self):
         topic = "sem-concurrent"
