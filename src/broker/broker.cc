@@ -48,13 +48,17 @@ broker::broker(config::broker_config& cfg, cluster::metadata_store& store, stora
 }
 
 broker::~broker() {
+  stop_worker();
+  groups_->stop();
+}
+
+void broker::stop_worker() {
   {
     std::lock_guard lk(worker_mu_);
     worker_stop_ = true;
   }
   worker_cv_.notify_all();
   if (worker_.joinable()) worker_.join();  // runs what is queued first
-  groups_->stop();
 }
 
 void broker::run_blocking(std::function<void()> fn) {

@@ -65,6 +65,10 @@ class broker final : public net::request_handler {
   // creating __consumer_offsets): creating 1,000 partitions takes seconds, and on a
   // reactor that would stall every other connection it serves.
   void run_blocking(std::function<void()> fn);
+  // Runs what the worker has queued and ends it; later run_blocking calls run
+  // inline. Shutdown calls it before the logs close, so an admin request still
+  // queued after the connections drained never touches a closed log manager.
+  void stop_worker();
 
   // Shutdown: wake every parked fetch so connections can drain.
   void begin_shutdown();

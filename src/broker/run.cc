@@ -137,6 +137,7 @@ int run(config::broker_config& cfg) {
     admin_router.set_health(admin::health::shutting_down);
     b.begin_shutdown();
     srv.stop(5000);
+    b.stop_worker();
     admin_bound.reset();  // the admin API stops reading the logs before they close
     logs.shutdown();
     if (admin_listener) admin_listener->stop();
