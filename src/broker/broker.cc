@@ -12,6 +12,7 @@
 #include "broker/offsets_log.h"
 #include "broker/producer_ids.h"
 #include "group/group_coordinator.h"
+#include "protocol/frame.h"
 #include "protocol/generated/messages.h"
 
 namespace strata::broker {
@@ -111,41 +112,29 @@ void broker::handle(net::request req) {
   request_context ctx;
   ctx.arrived = std::chrono::steady_clock::now();
   ctx.b = this;
+  // The header version follows from key and version (an ApiVersions request
+  // at a version we do not know is read with the newest header, as Kafka does).
   const auto& frame = *req.frame;
-  protocol::reader peek(frame.data(), frame.size());
-  ctx.api_key = peek.read_int16();
-  ctx.api_version = peek.read_int16();
-  ctx.req = std::move(req);
-  if (!peek.ok()) {
-    ctx.close_connection();
-    return;
-  }
-  const api_entry* api = find_api(ctx.api_key);
-  const bool api_versions_req = ctx.api_key == static_cast<int16_t>(protocol::api_key::api_versions);
+  const auto f = protocol::decode_request_frame(protocol::bytes_view(frame.data(), frame.size()));
+  ctx.api_key = f.api_key();
+  ctx.api_version = f.api_version();
+  ctx.correlation_id = f.correlation_id();
+  ctx.req = std::move(req);  // moves the shared frame: `f` still points into it
+  const api_entry* api = f.error == protocol::frame_error::malformed ? nullptr : find_api(ctx.api_key);
   if (!api) {
     // Kafka closes the connection on an API key it does not know.
-    spdlog::warn("closing connection from {}: unsupported API key {}", ctx.peer(), ctx.api_key);
+    if (f.error == protocol::frame_error::malformed)
+      spdlog::warn("closing connection from {}: malformed request header", ctx.peer());
+    else
+      spdlog::warn("closing connection from {}: unsupported API key {}", ctx.peer(), ctx.api_key);
     ctx.close_connection();
     return;
   }
   ctx.api_index = static_cast<int>(api - supported_apis().data());
+  const bool api_versions_req = ctx.api_key == static_cast<int16_t>(protocol::api_key::api_versions);
   const bool version_ok = ctx.api_version >= api->min_version && ctx.api_version <= api->max_version;
-  // ApiVersions with a version we do not know still gets an answer (at v0),
-  // so its header is read as v1 whatever the version.
-  int16_t header_version = (api_versions_req && !version_ok)
-                               ? int16_t{1}
-                               : protocol::request_header_version(ctx.api_key, ctx.api_version);
-  protocol::reader r(frame.data(), frame.size());
-  protocol::request_header header;
-  header.decode(r, header_version);
-  if (!r.ok()) {
-    spdlog::warn("closing connection from {}: malformed request header", ctx.peer());
-    ctx.close_connection();
-    return;
-  }
-  ctx.correlation_id = header.correlation_id;
-  ctx.client_id = header.client_id;
-  ctx.body = r;
+  ctx.client_id = f.header.client_id;
+  ctx.body = protocol::reader(f.body);
   if (!version_ok) {
     if (api_versions_req) {
       handlers::api_versions_unsupported(std::move(ctx));
