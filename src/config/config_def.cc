@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <vector>
 
 namespace strata::config {
 namespace {
@@ -240,6 +241,43 @@ std::optional<std::string> validate_value(const config_def& def, std::string_vie
       return std::nullopt;
   }
   return std::nullopt;
+}
+
+namespace {
+
+std::vector<std::string> list_items(std::string_view list) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t end = list.find(',', start);
+    if (end == std::string_view::npos) end = list.size();
+    std::string_view item = list.substr(start, end - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) items.emplace_back(item);
+    start = end + 1;
+  }
+  return items;
+}
+
+std::string join_items(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+  return out;
+}
+
+}  // namespace
+
+std::string list_append(std::string_view list, std::string_view item) {
+  auto items = list_items(list);
+  if (!item.empty() && std::find(items.begin(), items.end(), item) == items.end()) items.emplace_back(item);
+  return join_items(items);
+}
+
+std::string list_subtract(std::string_view list, std::string_view item) {
+  auto items = list_items(list);
+  std::erase(items, std::string(item));
+  return join_items(items);
 }
 
 }  // namespace strata::config

@@ -41,4 +41,11 @@ std::optional<std::string> validate_value(const config_def& def, std::string_vie
 
 std::string_view type_name(value_type t);
 
+// IncrementalAlterConfigs' APPEND and SUBTRACT on a list setting
+// ("a,b,c"): whole items are compared (appending "a" to "ab" adds it),
+// appending an item already present changes nothing, and subtracting removes
+// every copy. Blanks around items are dropped.
+std::string list_append(std::string_view list, std::string_view item);
+std::string list_subtract(std::string_view list, std::string_view item);
+
 }  // namespace strata::config

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "config/broker_config.h"
+#include "config/config_def.h"
 #include "config/config_error.h"
 #include "config/properties.h"
 #include "config/topic_config.h"
@@ -86,4 +87,14 @@ TEST(topic_config, invalid_overrides_are_reported) {
   EXPECT_TRUE(validate_topic_overrides({{"no.such", "1"}}).has_value());
   EXPECT_TRUE(validate_topic_overrides({{"cleanup.policy", "shred"}}).has_value());
   EXPECT_FALSE(validate_topic_overrides({{"cleanup.policy", "compact,delete"}}).has_value());
+}
+
+TEST(config_list, append_and_subtract_compare_whole_items) {
+  EXPECT_EQ(list_append("ab,c", "a"), "ab,c,a");
+  EXPECT_EQ(list_append("a, b", "b"), "a,b");
+  EXPECT_EQ(list_append("", "x"), "x");
+  EXPECT_EQ(list_append("x", ""), "x");
+  EXPECT_EQ(list_subtract("a,ab,a,c", "a"), "ab,c");
+  EXPECT_EQ(list_subtract("ab", "a"), "ab");
+  EXPECT_EQ(list_subtract("a", "a"), "");
 }

@@ -177,22 +177,9 @@ void incremental_alter_configs(request_context&& ctx) {
                           fmt::format("APPEND/SUBTRACT need a list configuration; '{}' is not one", c.name)};
                 break;
               }
-              std::string cur = next.count(c.name) ? next[c.name] : std::string(def->default_value);
-              std::string v = c.value.value_or("");
-              if (c.config_operation == 2) {
-                if (cur.find(v) == std::string::npos) cur = cur.empty() ? v : cur + "," + v;
-              } else {
-                std::string out;
-                for (size_t s = 0; s <= cur.size();) {
-                  size_t e = cur.find(',', s);
-                  std::string item = cur.substr(s, e == std::string::npos ? std::string::npos : e - s);
-                  if (item != v && !item.empty()) out += (out.empty() ? "" : ",") + item;
-                  if (e == std::string::npos) break;
-                  s = e + 1;
-                }
-                cur = out;
-              }
-              next[c.name] = cur;
+              const std::string cur = next.count(c.name) ? next[c.name] : std::string(def->default_value);
+              const std::string v = c.value.value_or("");
+              next[c.name] = c.config_operation == 2 ? config::list_append(cur, v) : config::list_subtract(cur, v);
               break;
             }
             default:
