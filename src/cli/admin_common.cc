@@ -21,7 +21,7 @@ std::string one_line(std::string s) {
 }  // namespace
 
 void add_admin_options(CLI::App* cmd, admin_options& o) {
-  cmd->add_option("--bootstrap-server", o.bootstrap_server,
+  cmd->add_option("-b,--bootstrap-server", o.bootstrap_server,
                   "Broker(s) to connect to first: host:port[,host:port...]")
       ->capture_default_str();
   cmd->add_option("--timeout-ms", o.timeout_ms, "Give up after this many milliseconds")

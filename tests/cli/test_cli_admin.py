@@ -245,6 +245,13 @@ class Failures(unittest.TestCase):
                                   "Connection refused\n")
             self.assertEqual(out, "")
 
+    def test_short_bootstrap_flag(self):
+        # -b as in produce/consume (and kcat): same one-line error as --bootstrap-server.
+        port = free_port()
+        rc, out, err = strata(None, "topic", "list", "-b", f"127.0.0.1:{port}", "--timeout-ms", "5000")
+        self.assertEqual((rc, out), (1, ""))
+        self.assertEqual(err, f"strata topic list: error: cannot connect to 127.0.0.1:{port}: Connection refused\n")
+
     def test_default_bootstrap_is_localhost_9092(self):
         rc, out, _ = strata(None, "topic", "list", "--help")
         self.assertEqual(rc, 0)
