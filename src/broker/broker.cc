@@ -35,7 +35,8 @@ broker::broker(config::broker_config& cfg, cluster::metadata_store& store, stora
       request_stats_(supported_apis().size(), reactor_count(cfg)),
       advertised_port_(cfg.advertised_listeners().front().port),
       flush_on_ack_(cfg.get_bool("strata.log.flush.on.ack")),
-      validate_records_(cfg.get_bool("strata.produce.validate.records")) {
+      validate_records_(cfg.get_bool("strata.produce.validate.records")),
+      fetch_max_bytes_(static_cast<int32_t>(cfg.get_int("fetch.max.bytes"))) {
   group::coordinator_config gc;
   gc.offsets_partitions = static_cast<int32_t>(cfg.get_int("offsets.topic.num.partitions"));
   gc.min_session_timeout_ms = static_cast<int32_t>(cfg.get_int("group.min.session.timeout.ms"));

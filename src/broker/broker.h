@@ -58,6 +58,8 @@ class broker final : public net::request_handler {
   std::string cluster_id() const { return store_.cluster_id(); }
   bool flush_on_ack() const { return flush_on_ack_; }
   bool validate_records() const { return validate_records_; }
+  // Broker cap on a fetch response (fetch.max.bytes), read once: fetches read it per request.
+  int32_t fetch_max_bytes() const { return fetch_max_bytes_; }
 
   // Runs `fn` on the broker's worker thread (started on first use), in submission
   // order. For handlers that create, delete or truncate files (CreateTopics,
@@ -87,6 +89,7 @@ class broker final : public net::request_handler {
   int32_t advertised_port_;
   bool flush_on_ack_;
   bool validate_records_;
+  int32_t fetch_max_bytes_;
   std::atomic<bool> shutting_down_{false};
 
   void worker_loop();

@@ -1,7 +1,36 @@
 #include "broker/fetch_session.h"
 
+#include <algorithm>
 
 namespace strata::broker {
+
+session_partition& fetch_partitions::upsert(key&& k) {
+  auto [it, added] = by_key_.try_emplace(std::move(k));
+  if (added) order_.push_back(&it->second);
+  return it->second;
+}
+
+void fetch_partitions::erase(const key& k) {
+  auto it = by_key_.find(k);
+  if (it == by_key_.end()) return;
+  // Forgetting partitions is rare (reassignment), so a linear search is fine.
+  order_.erase(std::find(order_.begin(), order_.end(), &it->second));
+  by_key_.erase(it);
+}
+
+void fetch_partitions::rotate_served() {
+  scratch_.clear();
+  size_t kept = 0;
+  for (session_partition* p : order_) {
+    if (p->served) {
+      p->served = false;
+      scratch_.push_back(p);
+    } else {
+      order_[kept++] = p;
+    }
+  }
+  std::copy(scratch_.begin(), scratch_.end(), order_.begin() + static_cast<std::ptrdiff_t>(kept));
+}
 
 fetch_session_cache::lookup fetch_session_cache::begin(int32_t session_id, int32_t epoch) {
   std::lock_guard lk(mu_);

@@ -40,13 +40,43 @@ struct session_partition {
   int32_t current_leader_epoch = -1;
   // What the last response told the client (for incremental filtering).
   int64_t sent_hw = -1, sent_lso = -1, sent_log_start = -1;
+  // Set by the fetch that returned records from it, for rotate_served.
+  bool served = false;
+};
+
+// The partitions of a fetch: found by key, served in `order()`. A new partition
+// goes to the end, an updated one keeps its place (Kafka's FetchSession keeps
+// them the same way, in an ImplicitLinkedHashCollection). Sessionless fetches
+// use one per request, so the response follows the request's order, which
+// clients rotate themselves; sessions keep theirs and rotate it after each
+// response (rotate_served), as the request no longer lists the partitions.
+class fetch_partitions {
+ public:
+  using key = std::tuple<std::string, protocol::uuid, int32_t>;
+
+  // The partition for `k`, appended to the order if it is new.
+  session_partition& upsert(key&& k);
+  void erase(const key& k);
+  const std::vector<session_partition*>& order() const { return order_; }
+  size_t size() const { return order_.size(); }
+  void reserve(size_t n) { order_.reserve(n); }
+  // KIP-227 fairness: the partitions marked `served` (they returned records)
+  // move to the end, keeping their relative order, and are unmarked; so when a
+  // response is cut off by its byte limit, the next one starts with the
+  // partitions that got nothing. Stable and O(n); reuses scratch memory.
+  void rotate_served();
+
+ private:
+  // std::map: node-based, so the pointers in order_ stay valid.
+  std::map<key, session_partition> by_key_;
+  std::vector<session_partition*> order_;
+  std::vector<session_partition*> scratch_;
 };
 
 struct fetch_session {
   int32_t id = 0;
   int32_t next_epoch = 1;
-  // Ordered by (topic or topic id, partition), as the client keeps them.
-  std::map<std::tuple<std::string, protocol::uuid, int32_t>, session_partition> partitions;
+  fetch_partitions partitions;
   std::chrono::steady_clock::time_point last_used;
   // A fetch is using the session. A second one (a pipelining or misbehaving
   // client) is refused rather than racing on `partitions`.

@@ -289,6 +289,134 @@ TEST(broker_wire, fetch_sessions_are_incremental) {
   EXPECT_EQ(c.call<protocol::fetch_response>(fetch_req("t", 0, 0), 12).session_id, 0);
 }
 
+namespace {
+
+// A batch of 4 records of 100-byte values (~500 bytes): two fit under a
+// 1,024-byte cap, a third does not.
+std::vector<uint8_t> batch_of_4(int32_t partition, int batch) {
+  std::vector<std::string> v;
+  for (int i = 0; i < 4; ++i) {
+    std::string s = "p" + std::to_string(partition) + "-" + std::to_string(batch * 4 + i) + "-";
+    s.resize(100, 'x');
+    v.push_back(s);
+  }
+  return make_batch(v);
+}
+
+// A sessionless fetch of `parts` of topic t, in that order, at `offsets`.
+protocol::fetch_request multi_fetch(const std::vector<int32_t>& parts, const std::vector<int64_t>& offsets) {
+  protocol::fetch_request req = fetch_req("t", parts.at(0), offsets.at(0));
+  req.max_bytes = 50 << 20;  // as librdkafka and Java ask: the broker's cap decides
+  for (size_t i = 1; i < parts.size(); ++i) {
+    auto fp = req.topics[0].partitions[0];
+    fp.partition = parts[i];
+    fp.fetch_offset = offsets[i];
+    req.topics[0].partitions.push_back(fp);
+  }
+  return req;
+}
+
+size_t record_bytes(const protocol::fetch_response& r) {
+  size_t n = 0;
+  for (const auto& t : r.responses)
+    for (const auto& p : t.partitions) n += p.records.size();
+  return n;
+}
+
+}  // namespace
+
+TEST(broker_wire, fetch_max_bytes_caps_a_response_except_for_one_batch) {
+  broker_process b({"fetch.max.bytes=1024"});
+  wire_client c(b.port());
+  ASSERT_EQ(create_topic(c, "t", 4).topics.at(0).error_code, 0);
+  const size_t batch_size = batch_of_4(0, 0).size();
+  ASSERT_GT(batch_size * 2, 900u);
+  ASSERT_LE(batch_size * 2, 1024u);
+  for (int32_t p = 0; p < 4; ++p)
+    for (int i = 0; i < 6; ++i)
+      ASSERT_EQ(produce(c, "t", p, batch_of_4(p, i)).responses[0].partition_responses[0].error_code, 0);
+  // 12 KiB are available; the response stops at the cap, in whole batches,
+  // and serves partitions in the request's order (here 3 first).
+  auto r = c.call<protocol::fetch_response>(multi_fetch({3, 2, 1, 0}, {0, 0, 0, 0}), 12);
+  ASSERT_EQ(r.error_code, 0);
+  EXPECT_LE(record_bytes(r), 1024u);
+  EXPECT_EQ(record_bytes(r), 2 * batch_size);
+  ASSERT_EQ(r.responses.at(0).partitions.size(), 4u);
+  EXPECT_EQ(r.responses[0].partitions[0].partition_index, 3);
+  EXPECT_EQ(values_of(r.responses[0].partitions[0].records).size(), 8u);
+  for (size_t i = 1; i < 4; ++i) EXPECT_EQ(r.responses[0].partitions[i].records.size(), 0u) << i;
+  // A request asking for less than the cap gets its own limit.
+  auto small = multi_fetch({0, 1}, {0, 0});
+  small.max_bytes = static_cast<int32_t>(batch_size);
+  EXPECT_EQ(record_bytes(c.call<protocol::fetch_response>(small, 12)), batch_size);
+  // A batch larger than the cap: the first partition with data still returns
+  // it whole (Kafka's "at least one batch"), the next partition nothing.
+  std::string big(3000, 'b');
+  ASSERT_EQ(produce(c, "t", 1, make_batch({big})).responses[0].partition_responses[0].error_code, 0);
+  auto over = c.call<protocol::fetch_response>(multi_fetch({0, 1, 2}, {24, 24, 0}), 12);
+  ASSERT_EQ(over.responses.at(0).partitions.size(), 3u);
+  EXPECT_EQ(over.responses[0].partitions[0].records.size(), 0u);  // partition 0: at its end
+  EXPECT_EQ(values_of(over.responses[0].partitions[1].records), (std::vector<std::string>{big}));
+  EXPECT_GT(record_bytes(over), 1024u);
+  EXPECT_EQ(over.responses[0].partitions[2].records.size(), 0u);
+}
+
+TEST(broker_wire, fetch_sessions_rotate_partitions_so_none_starves) {
+  broker_process b({"fetch.max.bytes=1024"});
+  wire_client c(b.port());
+  ASSERT_EQ(create_topic(c, "t", 4).topics.at(0).error_code, 0);
+  constexpr int kBatches = 6;
+  for (int32_t p = 0; p < 4; ++p)
+    for (int i = 0; i < kBatches; ++i)
+      ASSERT_EQ(produce(c, "t", p, batch_of_4(p, i)).responses[0].partition_responses[0].error_code, 0);
+  // Every partition has 3 KiB, three times what one response carries.
+  auto req = multi_fetch({0, 1, 2, 3}, {0, 0, 0, 0});
+  req.session_id = 0;
+  req.session_epoch = 0;
+  std::vector<int64_t> next(4, 0);
+  std::vector<std::vector<std::string>> got(4);
+  std::vector<int32_t> served;  // the partition that returned data, per response
+  for (int round = 0; round < 40; ++round) {
+    auto r = c.call<protocol::fetch_response>(req, 12);
+    ASSERT_EQ(r.error_code, 0) << "round " << round;
+    ASSERT_NE(r.session_id, 0);
+    EXPECT_LE(record_bytes(r), 1024u) << "round " << round;
+    req.session_id = r.session_id;
+    req.session_epoch = round + 1;
+    req.topics.clear();
+    int32_t first = -1;
+    for (const auto& t : r.responses)
+      for (const auto& p : t.partitions) {
+        auto vals = values_of(p.records);
+        if (vals.empty()) continue;
+        if (first < 0) first = p.partition_index;
+        auto& g = got.at(static_cast<size_t>(p.partition_index));
+        g.insert(g.end(), vals.begin(), vals.end());
+        next[static_cast<size_t>(p.partition_index)] += static_cast<int64_t>(vals.size());
+        // Incremental: tell the session this partition's new offset.
+        auto one = multi_fetch({p.partition_index}, {next[static_cast<size_t>(p.partition_index)]});
+        req.topics.push_back(one.topics[0]);
+      }
+    if (first < 0) break;  // everything read
+    served.push_back(first);
+  }
+  // Each response fits one partition's two batches. With rotation the
+  // partitions take turns; without it partition 0 would be served three times
+  // before partition 1 got anything.
+  ASSERT_GE(served.size(), 4u);
+  EXPECT_EQ(std::vector<int32_t>(served.begin(), served.begin() + 4), (std::vector<int32_t>{0, 1, 2, 3}));
+  EXPECT_EQ(served.size(), 12u);  // 4 partitions x 3 responses of 2 batches
+  for (size_t i = 4; i < served.size(); ++i) EXPECT_NE(served[i], served[i - 1]) << "response " << i;
+  for (int32_t p = 0; p < 4; ++p) {
+    std::vector<std::string> want;
+    for (int i = 0; i < kBatches; ++i) {
+      auto v = values_of(protocol::records::copy_of(batch_of_4(p, i)));
+      want.insert(want.end(), v.begin(), v.end());
+    }
+    EXPECT_EQ(got[static_cast<size_t>(p)], want) << "partition " << p;
+  }
+}
+
 TEST(broker_wire, list_offsets_earliest_latest_and_by_time) {
   broker_process b;
   wire_client c(b.port());

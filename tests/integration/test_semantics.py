@@ -263,5 +263,38 @@ class NoSendfile(harness.BrokerTestCase):
         b.stop()
 
 
+class TinyFetchCap(harness.BrokerTestCase):
+    def test_consumers_read_everything_under_a_tiny_fetch_max_bytes(self):
+        # fetch.max.bytes=1024 against 64 KiB over 4 partitions: every response
+        # carries about one batch, so a consumer needs many fetches and each
+        # partition must keep getting its turn.
+        b = self.broker(name="tinycap", overrides={"fetch.max.bytes": "1024"})
+        topic = "tinycap"
+        clients.create_topic(b.bootstrap, topic, 4)
+        msgs = [{"i": i, "partition": i % 4, "key": f"k{i}".encode(), "value": (b"%06d" % i) * 42,
+                 "headers": [], "ts": harness.BASE_TS + i} for i in range(256)]  # 256 x 252 B = 63 KiB
+        clients.produce(b.bootstrap, topic, msgs, extra={"linger.ms": 5, "batch.size": 1024})
+        exp = harness.by_partition(msgs, 4)
+        # librdkafka (sessionless fetches; it rotates its own request order).
+        got = clients.consume(b.bootstrap, topic, {p: len(v) for p, v in exp.items()})
+        clients.check_partitions(self, exp, got)
+        # kafka-python, asking for the default 50 MiB per fetch.
+        kc = KafkaConsumer(bootstrap_servers=b.bootstrap, group_id=None, enable_auto_commit=False,
+                           fetch_max_wait_ms=100, api_version_auto_timeout_ms=10000, request_timeout_ms=15000)
+        try:
+            kc.assign([KTP(topic, p) for p in range(4)])
+            kc.seek_to_beginning()
+            kgot = {p: [] for p in range(4)}
+            d = Deadline(60)
+            while sum(map(len, kgot.values())) < len(msgs) and not d.expired():
+                for tp, recs in kc.poll(timeout_ms=200).items():
+                    kgot[tp.partition] += [r.value for r in recs]
+            for p in range(4):
+                self.assertEqual(kgot[p], [m["value"] for m in exp[p]], f"kafka-python, partition {p}")
+        finally:
+            kc.close(autocommit=False)
+        b.stop()
+
+
 if __name__ == "__main__":
     harness.main()

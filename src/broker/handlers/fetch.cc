@@ -2,6 +2,8 @@
 // sends with sendfile. Long poll: when less than min_bytes is available the
 // request parks on its partitions and is woken by an append or by max_wait_ms.
 // Incremental fetch sessions (KIP-227, v7+) are kept in fetch_session_cache.
+// A response holds at most min(request max_bytes, broker fetch.max.bytes),
+// except that the first partition with data returns at least one whole batch.
 #include <spdlog/spdlog.h>
 
 #include "broker/broker.h"
@@ -46,12 +48,18 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
       session_ = lk.session;
       incremental_ = lk.incremental;
     }
-    auto& parts = session_ ? session_->partitions : own_;
-    // Apply the request's partitions (all of them for a full fetch).
+    fetch_partitions& parts = session_ ? session_->partitions : own_;
+    if (!session_) {
+      size_t n = 0;
+      for (const auto& ft : req_.topics) n += ft.partitions.size();
+      own_.reserve(n);
+    }
+    // Apply the request's partitions (all of them for a full fetch), in the
+    // request's order for new ones.
     for (const auto& ft : req_.topics) {
       for (const auto& fp : ft.partitions) {
-        auto key = std::make_tuple(by_id ? std::string() : ft.topic, by_id ? ft.topic_id : protocol::uuid{}, fp.partition);
-        auto& sp = parts[key];
+        auto& sp = parts.upsert(
+            std::make_tuple(by_id ? std::string() : ft.topic, by_id ? ft.topic_id : protocol::uuid{}, fp.partition));
         sp.topic = ft.topic;
         sp.topic_id = ft.topic_id;
         sp.partition = fp.partition;
@@ -67,11 +75,13 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
     }
     // Resolve topics once; a topic deleted while we wait keeps its partition
     // objects alive through these pointers and simply stops growing.
-    for (auto& [key, sp] : parts) {
+    // Served in the order of `parts`: the session's rotated order, or the request's.
+    work_.reserve(parts.size());
+    for (session_partition* sp : parts.order()) {
       work_item w;
-      w.sp = &sp;
-      w.topic = by_id ? b.topics().find(sp.topic_id) : b.topics().find(sp.topic);
-      if (w.topic) w.part = w.topic->partition_at(sp.partition);
+      w.sp = sp;
+      w.topic = by_id ? b.topics().find(sp->topic_id) : b.topics().find(sp->topic);
+      if (w.topic) w.part = w.topic->partition_at(sp->partition);
       work_.push_back(std::move(w));
     }
     run(false);
@@ -128,7 +138,9 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
     hw_sum_ = 0;
     int64_t total = 0;
     bool errors = false;
-    const int64_t max_bytes = req_.max_bytes > 0 ? req_.max_bytes : INT32_MAX;
+    // Kafka: min(request max_bytes, broker fetch.max.bytes). Soft at every
+    // version we serve (v4+; only v0-v2 made it a hard limit): see read_partition.
+    const int64_t max_bytes = std::min<int64_t>(req_.max_bytes > 0 ? req_.max_bytes : INT32_MAX, b.fetch_max_bytes());
     std::vector<part_resp> results;
     results.reserve(work_.size());
     for (const auto& w : work_) results.push_back(read_partition(w, total, max_bytes, errors));
@@ -197,6 +209,8 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
       // ranges' sizes); messages out are not counted, as that would mean
       // reading every batch header of the ranges.
       if (w.part && !pr.records.slices.empty()) w.part->io().add_out(pr.records.size());
+      // Partitions that returned records go to the back of the session's order.
+      w.sp->served = pr.records.size() > 0;
       w.sp->sent_hw = pr.high_watermark;
       w.sp->sent_lso = pr.last_stable_offset;
       w.sp->sent_log_start = pr.log_start_offset;
@@ -210,7 +224,13 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
       }
       resp.responses.back().partitions.push_back(std::move(pr));
     }
-    if (session_) ctx_.b->fetch_sessions().release(session_);
+    if (session_) {
+      // Kafka rotates in incremental fetches only; the full fetch that opens a
+      // session is rotated too, so its first incremental fetch does not serve
+      // the same partitions first again.
+      session_->partitions.rotate_served();
+      ctx_.b->fetch_sessions().release(session_);
+    }
     ctx_.respond(resp);
   }
 
@@ -218,7 +238,7 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
   protocol::fetch_request req_;
   std::shared_ptr<fetch_session> session_;
   bool incremental_ = false;
-  std::map<std::tuple<std::string, protocol::uuid, int32_t>, session_partition> own_;  // sessionless
+  fetch_partitions own_;  // sessionless
   std::vector<work_item> work_;
   std::vector<std::pair<std::shared_ptr<partition>, uint64_t>> wakers_;
   std::shared_ptr<net::timer_handle> timer_;
