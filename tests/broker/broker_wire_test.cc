@@ -361,6 +361,29 @@ TEST(broker_wire, fetch_max_bytes_caps_a_response_except_for_one_batch) {
   EXPECT_EQ(over.responses[0].partitions[2].records.size(), 0u);
 }
 
+TEST(broker_wire, fetch_a_nearly_full_response_stops_looking_at_more_partitions) {
+  const std::string big(2000, 'x');
+  const size_t big_size = make_batch({big}).size();
+  const size_t cap = big_size + 120;  // once the big batch is in, 120 bytes remain
+  ASSERT_LE(120u, cap / 16);          // ... which is within 1/16 of the cap
+  broker_process b({"fetch.max.bytes=" + std::to_string(cap)});
+  wire_client c(b.port());
+  ASSERT_EQ(create_topic(c, "t", 2).topics.at(0).error_code, 0);
+  ASSERT_EQ(produce(c, "t", 0, make_batch({big})).responses[0].partition_responses[0].error_code, 0);
+  const auto tiny = make_batch({"a"});
+  ASSERT_LE(tiny.size(), 120u);  // it would fit
+  ASSERT_EQ(produce(c, "t", 1, tiny).responses[0].partition_responses[0].error_code, 0);
+  auto r = c.call<protocol::fetch_response>(multi_fetch({0, 1}, {0, 0}), 12);
+  ASSERT_EQ(r.responses.at(0).partitions.size(), 2u);
+  EXPECT_EQ(values_of(r.responses[0].partitions[0].records), (std::vector<std::string>{big}));
+  EXPECT_EQ(r.responses[0].partitions[1].records.size(), 0u);
+  EXPECT_EQ(r.responses[0].partitions[1].high_watermark, 1);  // its offsets are still reported
+  // The next fetch, with partition 0 at its end, serves it.
+  auto r2 = c.call<protocol::fetch_response>(multi_fetch({0, 1}, {1, 0}), 12);
+  ASSERT_EQ(r2.responses.at(0).partitions.size(), 2u);
+  EXPECT_EQ(values_of(r2.responses[0].partitions[1].records), (std::vector<std::string>{"a"}));
+}
+
 TEST(broker_wire, fetch_sessions_rotate_partitions_so_none_starves) {
   broker_process b({"fetch.max.bytes=1024"});
   wire_client c(b.port());
