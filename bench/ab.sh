@@ -13,6 +13,8 @@
 # the medians of msgs/s, broker CPU s per million and, for latency, p50/p99, with
 # B/A and A/mock, B/mock ratios. Every process it started is stopped by PID on exit.
 set -euo pipefail
+# shellcheck source=bench/stop_pids.sh
+. "$(dirname "$0")/stop_pids.sh"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
@@ -45,13 +47,7 @@ B_BIN=${B_BIN:-$A_BIN}
 work=$(mktemp -d /tmp/strata-ab.XXXXXX)
 pids=()
 cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
+  stop_pids "${pids[@]}"
   if [[ $KEEP == 1 ]]; then echo "ab.sh: kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT

@@ -29,6 +29,8 @@
 # --keep               keep the temp dir (logs, data, raw results).
 # --report FILE        print the table of an earlier run's --out FILE; run nothing.
 set -euo pipefail
+# shellcheck source=bench/stop_pids.sh
+. "$(dirname "$0")/stop_pids.sh"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
@@ -192,13 +194,7 @@ results=$work/results.jsonl
 pids=()
 
 cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
+  stop_pids "${pids[@]}"
   rm -f /dev/shm/strata-compare-prefault.$$
   if [[ $KEEP == 1 ]]; then
     echo "compare.sh: kept $work and $data" >&2
