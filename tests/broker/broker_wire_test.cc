@@ -384,6 +384,42 @@ TEST(broker_wire, fetch_a_nearly_full_response_stops_looking_at_more_partitions)
   EXPECT_EQ(values_of(r2.responses[0].partitions[1].records), (std::vector<std::string>{"a"}));
 }
 
+TEST(broker_wire, incremental_alter_configs_appends_and_subtracts_whole_list_items) {
+  broker_process b;
+  wire_client c(b.port());
+  ASSERT_EQ(create_topic(c, "t", 1).topics.at(0).error_code, 0);
+  auto alter = [&](int8_t op, const std::string& name, const std::string& value) {
+    protocol::incremental_alter_configs_request req;
+    auto& res = req.resources.emplace_back();
+    res.resource_type = 2;  // topic
+    res.resource_name = "t";
+    auto& cfg = res.configs.emplace_back();
+    cfg.name = name;
+    cfg.config_operation = op;
+    cfg.value = value;
+    auto r = c.call<protocol::incremental_alter_configs_response>(req, 1);
+    return r.responses.at(0).error_code;
+  };
+  auto policy = [&] {
+    protocol::describe_configs_request req;
+    auto& res = req.resources.emplace_back();
+    res.resource_type = 2;
+    res.resource_name = "t";
+    res.configuration_keys = std::vector<std::string>{"cleanup.policy"};
+    auto r = c.call<protocol::describe_configs_response>(req, 4);
+    return r.results.at(0).configs.at(0).value.value_or("<null>");
+  };
+  EXPECT_EQ(alter(2, "cleanup.policy", "compact"), 0);  // APPEND to the default "delete"
+  EXPECT_EQ(policy(), "delete,compact");
+  EXPECT_EQ(alter(2, "cleanup.policy", "compact"), 0);  // already there: unchanged
+  EXPECT_EQ(policy(), "delete,compact");
+  EXPECT_EQ(alter(3, "cleanup.policy", "delete"), 0);  // SUBTRACT
+  EXPECT_EQ(policy(), "compact");
+  EXPECT_EQ(alter(2, "retention.ms", "5"), ec(error_code::invalid_config));  // not a list
+  EXPECT_EQ(alter(9, "retention.ms", "5"), ec(error_code::invalid_request));  // no such operation
+  EXPECT_EQ(policy(), "compact");
+}
+
 TEST(broker_wire, fetch_sessions_rotate_partitions_so_none_starves) {
   broker_process b({"fetch.max.bytes=1024"});
   wire_client c(b.port());

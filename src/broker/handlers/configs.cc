@@ -119,22 +119,27 @@ void describe_configs(request_context&& ctx) {
   ctx.respond(resp);
 }
 
-void alter_configs(request_context&& ctx) {
-  protocol::alter_configs_request req;
-  if (!ctx.decode(req)) return;
-  protocol::alter_configs_response resp;
+namespace {
+
+using outcome = std::pair<protocol::error_code, std::optional<std::string>>;
+
+// The per-resource loop AlterConfigs and IncrementalAlterConfigs share: a
+// topic's new overrides come from `overrides_for` (which may refuse them),
+// then are validated and applied; broker resources are read-only.
+template <class Response, class Request, class OverridesFor>
+void alter_each_resource(request_context& ctx, const Request& req, OverridesFor overrides_for) {
+  Response resp;
   for (const auto& res : req.resources) {
-    protocol::alter_configs_response::alter_configs_resource_response r;
+    typename decltype(resp.responses)::value_type r;
     r.resource_type = res.resource_type;
     r.resource_name = res.resource_name;
-    std::pair<protocol::error_code, std::optional<std::string>> result;
+    outcome result{protocol::error_code::none, std::nullopt};
     if (res.resource_type == resource_topic) {
-      // AlterConfigs replaces the whole set of overrides.
       config::topic_overrides next;
-      for (const auto& c : res.configs)
-        if (c.value) next[c.name] = *c.value;
-      result = apply_topic(*ctx.b, res.resource_name, next, req.validate_only);
-    } else if (res.resource_type == resource_broker) {
+      result = overrides_for(res, next);
+      if (result.first == protocol::error_code::none)
+        result = apply_topic(*ctx.b, res.resource_name, next, req.validate_only);
+    } else if (res.resource_type == resource_broker || res.resource_type == resource_broker_logger) {
       result = broker_read_only();
     } else {
       result = {protocol::error_code::invalid_request, std::string("unsupported resource type")};
@@ -146,22 +151,29 @@ void alter_configs(request_context&& ctx) {
   ctx.respond(resp);
 }
 
+}  // namespace
+
+void alter_configs(request_context&& ctx) {
+  protocol::alter_configs_request req;
+  if (!ctx.decode(req)) return;
+  alter_each_resource<protocol::alter_configs_response>(ctx, req, [](const auto& res, config::topic_overrides& next) {
+    // AlterConfigs replaces the whole set of overrides.
+    for (const auto& c : res.configs)
+      if (c.value) next[c.name] = *c.value;
+    return outcome{protocol::error_code::none, std::nullopt};
+  });
+}
+
 void incremental_alter_configs(request_context&& ctx) {
   protocol::incremental_alter_configs_request req;
   if (!ctx.decode(req)) return;
-  protocol::incremental_alter_configs_response resp;
-  for (const auto& res : req.resources) {
-    protocol::incremental_alter_configs_response::alter_configs_resource_response r;
-    r.resource_type = res.resource_type;
-    r.resource_name = res.resource_name;
-    std::pair<protocol::error_code, std::optional<std::string>> result{protocol::error_code::none, std::nullopt};
-    if (res.resource_type == resource_topic) {
-      auto t = ctx.b->topics().find(res.resource_name);
-      if (!t) {
-        result = {protocol::error_code::unknown_topic_or_partition,
+  alter_each_resource<protocol::incremental_alter_configs_response>(
+      ctx, req, [&ctx](const auto& res, config::topic_overrides& next) -> outcome {
+        auto t = ctx.b->topics().find(res.resource_name);
+        if (!t)
+          return {protocol::error_code::unknown_topic_or_partition,
                   fmt::format("topic '{}' does not exist", res.resource_name)};
-      } else {
-        config::topic_overrides next = t->overrides;
+        next = t->overrides;
         for (const auto& c : res.configs) {
           // Operations: 0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT (lists only).
           switch (c.config_operation) {
@@ -172,34 +184,21 @@ void incremental_alter_configs(request_context&& ctx) {
             case 2:
             case 3: {
               const auto* def = config::find_topic_def(c.name);
-              if (!def || def->type != config::value_type::list) {
-                result = {protocol::error_code::invalid_config,
-                          fmt::format("APPEND/SUBTRACT need a list configuration; '{}' is not one", c.name)};
-                break;
-              }
+              if (!def || def->type != config::value_type::list)
+                return {protocol::error_code::invalid_config,
+                        fmt::format("APPEND/SUBTRACT need a list configuration; '{}' is not one", c.name)};
               const std::string cur = next.count(c.name) ? next[c.name] : std::string(def->default_value);
               const std::string v = c.value.value_or("");
               next[c.name] = c.config_operation == 2 ? config::list_append(cur, v) : config::list_subtract(cur, v);
               break;
             }
             default:
-              result = {protocol::error_code::invalid_request,
-                        fmt::format("unknown config operation {}", c.config_operation)};
+              return {protocol::error_code::invalid_request,
+                      fmt::format("unknown config operation {}", c.config_operation)};
           }
         }
-        if (result.first == protocol::error_code::none)
-          result = apply_topic(*ctx.b, res.resource_name, next, req.validate_only);
-      }
-    } else if (res.resource_type == resource_broker || res.resource_type == resource_broker_logger) {
-      result = broker_read_only();
-    } else {
-      result = {protocol::error_code::invalid_request, std::string("unsupported resource type")};
-    }
-    r.error_code = ec(result.first);
-    r.error_message = result.second;
-    resp.responses.push_back(std::move(r));
-  }
-  ctx.respond(resp);
+        return {protocol::error_code::none, std::nullopt};
+      });
 }
 
 }  // namespace strata::broker::handlers
