@@ -79,6 +79,9 @@ std::size_t poll_batch(rd_kafka_queue_t* q, int timeout_ms, std::vector<rd_kafka
 // A conf with bootstrap.servers, the -X properties and an error/log callback
 // that prints to stderr. Exits the process on a bad property.
 rd_kafka_conf_t* make_conf(const common_options& o);
+// Applies the -X properties (again): a load calls it after its own settings
+// so that the user's -X wins. Exits the process on a bad property.
+void apply_properties(rd_kafka_conf_t* conf, const common_options& o);
 void conf_set(rd_kafka_conf_t* conf, const std::string& key, const std::string& value);
 
 // Creates the topic with `partitions` partitions if it does not exist

@@ -74,6 +74,11 @@ rd_kafka_conf_t* make_conf(const common_options& o) {
   conf_set(conf, "client.id", "strata-bench");
   rd_kafka_conf_set_log_cb(conf, log_cb);
   rd_kafka_conf_set_error_cb(conf, error_cb);
+  apply_properties(conf, o);
+  return conf;
+}
+
+void apply_properties(rd_kafka_conf_t* conf, const common_options& o) {
   for (const auto& kv : o.properties) {
     std::string key, value;
     if (!rdk::split_property(kv, key, value)) {
@@ -82,7 +87,6 @@ rd_kafka_conf_t* make_conf(const common_options& o) {
     }
     conf_set(conf, key, value);
   }
-  return conf;
 }
 
 namespace {

@@ -26,10 +26,7 @@ int run_consume(const consume_options& o) {
   // messages, counted over all partitions of the consumer queue) one large
   // fetch response stops all fetching until the application has drained it.
   conf_set(conf, "queued.min.messages", "1000000");
-  for (const auto& kv : o.common.properties) {
-    auto eq = kv.find('=');
-    conf_set(conf, kv.substr(0, eq), kv.substr(eq + 1));
-  }
+  apply_properties(conf, o.common);
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
   if (!rk) {

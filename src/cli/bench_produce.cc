@@ -102,10 +102,7 @@ rd_kafka_t* make_producer(const produce_options& o, producer_state* st) {
   rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
   rd_kafka_conf_set_opaque(conf, st);
   // Re-apply -X last so that it can override anything above.
-  for (const auto& kv : o.common.properties) {
-    auto eq = kv.find('=');
-    conf_set(conf, kv.substr(0, eq), kv.substr(eq + 1));
-  }
+  apply_properties(conf, o.common);
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (!rk) std::fprintf(stderr, "strata bench: producer: %s\n", err);
@@ -299,10 +296,7 @@ int run_e2e(const produce_options& o) {
   conf_set(conf, "enable.auto.offset.store", "false");
   conf_set(conf, "fetch.wait.max.ms", std::to_string(o.fetch_wait_ms));
   conf_set(conf, "queued.min.messages", "1000000");  // as rdkafka_performance
-  for (const auto& kv : o.common.properties) {
-    auto eq = kv.find('=');
-    conf_set(conf, kv.substr(0, eq), kv.substr(eq + 1));
-  }
+  apply_properties(conf, o.common);
   char err[512];
   rd_kafka_t* cons = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
   if (!cons) {
