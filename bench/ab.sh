@@ -13,8 +13,8 @@
 # the medians of msgs/s, broker CPU s per million and, for latency, p50/p99, with
 # B/A and A/mock, B/mock ratios. Every process it started is stopped by PID on exit.
 set -euo pipefail
-# shellcheck source=bench/stop_pids.sh
-. "$(dirname "$0")/stop_pids.sh"
+# shellcheck source=bench/servers.sh
+. "$(dirname "$0")/servers.sh"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
@@ -53,55 +53,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-start_strata() {  # NAME BIN overrides...: sets SERVER_PID, SERVER_BS
-  local name=$1 bin=$2; shift 2
-  mkdir -p "$work/$name"
-  "$bin" serve --override listeners=PLAINTEXT://127.0.0.1:0 --override "log.dirs=$work/$name" \
-    --override strata.admin.listener= --override num.partitions=$PARTS "$@" > "$work/$name.log" 2>&1 &
-  SERVER_PID=$!
-  pids+=("$SERVER_PID")
-  local line=""
-  for _ in $(seq 200); do
-    line=$(grep -m1 -o 'listening on PLAINTEXT://127\.0\.0\.1:[0-9]*' "$work/$name.log" || true)
-    [[ -n $line ]] && break
-    sleep 0.05
-  done
-  [[ -n $line ]] || { echo "ab.sh: $name did not start" >&2; cat "$work/$name.log" >&2; exit 1; }
-  SERVER_BS=${line#listening on PLAINTEXT://}
-}
-
 topics=()
 for r in $(seq "$ROUNDS"); do topics+=("ab$r"); done
 topic_list=$(IFS=,; echo "${topics[*]}")
-start_strata a "$A_BIN" "${A_OV[@]}"; A_PID=$SERVER_PID; A_BS=$SERVER_BS
-start_strata b "$B_BIN" "${B_OV[@]}"; B_PID=$SERVER_PID; B_BS=$SERVER_BS
-"$A_BIN" bench mock-broker --partitions "$PARTS" --topic "$topic_list" > "$work/mock.log" 2>&1 &
-M_PID=$!
-pids+=("$M_PID")
-M_BS=""
-for _ in $(seq 200); do
-  M_BS=$(sed -n 's/^bootstrap.servers=//p' "$work/mock.log" | head -1)
-  [[ -n $M_BS ]] && break
-  sleep 0.05
-done
-[[ -n $M_BS ]] || { echo "ab.sh: mock did not start" >&2; exit 1; }
-for bs in "$A_BS" "$B_BS" "$M_BS"; do
-  [[ $bs != "$M_BS" ]] && "$A_BIN" bench setup --bootstrap-server "$bs" --topics "$topic_list" --partitions "$PARTS" -q > /dev/null
-  for t in "${topics[@]}"; do
-    "$A_BIN" bench produce --bootstrap-server "$bs" --topic "$t" --messages "$PARTS" --rotate 1 -q > /dev/null
-  done
-  "$A_BIN" bench consume --bootstrap-server "$bs" --topic "${topics[0]}" --messages 1 -q > /dev/null
-done
+start_strata "$A_BIN" "$work/a" "$work/a.log" --override num.partitions=$PARTS "${A_OV[@]}"
+A_PID=$SERVER_PID; A_BS=$SERVER_BS
+start_strata "$B_BIN" "$work/b" "$work/b.log" --override num.partitions=$PARTS "${B_OV[@]}"
+B_PID=$SERVER_PID; B_BS=$SERVER_BS
+start_mock "$A_BIN" "$PARTS" "$topic_list" "$work/mock.log"
+M_PID=$SERVER_PID; M_BS=$SERVER_BS
+warm_up "$A_BIN" "$PARTS" "$topic_list" "$M_BS" "$A_BS" "$B_BS" "$M_BS"
 echo "ab.sh: A=$A_BS (${A_OV[*]:-defaults}) B=$B_BS (${B_OV[*]:-defaults}) mock=$M_BS; load $LOAD, $ROUNDS rounds" >&2
-
-cpu_ticks() {
-  local line rest
-  read -r line < "/proc/$1/stat"
-  rest=${line##*) }
-  # shellcheck disable=SC2086
-  set -- $rest
-  echo $(( ${12} + ${13} ))
-}
 
 P100=(--size 100 --linger-ms 5 --batch-size 1048576 --compression none --rotate 1000)
 : > "$work/results"

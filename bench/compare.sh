@@ -29,8 +29,8 @@
 # --keep               keep the temp dir (logs, data, raw results).
 # --report FILE        print the table of an earlier run's --out FILE; run nothing.
 set -euo pipefail
-# shellcheck source=bench/stop_pids.sh
-. "$(dirname "$0")/stop_pids.sh"
+# shellcheck source=bench/servers.sh
+. "$(dirname "$0")/servers.sh"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
@@ -206,68 +206,23 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # start_strata NAME [serve args...]: sets SERVER_PID and SERVER_BS.
-start_strata() {
-  local name=$1; shift
-  mkdir -p "$data/$name"
-  "$STRATA" serve \
-    --override listeners=PLAINTEXT://127.0.0.1:0 \
-    --override "log.dirs=$data/$name" \
-    --override strata.admin.listener= \
-    --override num.partitions=$PARTS "$@" > "$work/$name.log" 2>&1 &
-  SERVER_PID=$!
-  pids+=("$SERVER_PID")
-  local line=""
-  for _ in $(seq 200); do
-    line=$(grep -m1 -o 'listening on PLAINTEXT://127\.0\.0\.1:[0-9]*' "$work/$name.log" || true)
-    [[ -n $line ]] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  [[ -n $line ]] || { echo "compare.sh: $name did not start:" >&2; cat "$work/$name.log" >&2; exit 1; }
-  SERVER_BS=${line#listening on PLAINTEXT://}
-}
-
 # Every topic the rounds use (the mock has no CreateTopics).
 topics=()
 for r in $(seq "$ROUNDS"); do topics+=("r$r-p100-a1" "r$r-p100-all" "r$r-p1k" "r$r-lat" "r$r-e2e"); done
 topic_list=$(IFS=,; echo "${topics[*]}")
 
-start_strata strata "${OVERRIDES[@]}"
+start_strata "$STRATA" "$data/strata" "$work/strata.log" --override num.partitions=$PARTS "${OVERRIDES[@]}"
 STRATA_PID=$SERVER_PID; STRATA_BS=$SERVER_BS
-start_strata strata-flush --override strata.log.flush.on.ack=true "${OVERRIDES[@]}"
+start_strata "$STRATA" "$data/strata-flush" "$work/strata-flush.log" --override num.partitions=$PARTS \
+  --override strata.log.flush.on.ack=true "${OVERRIDES[@]}"
 FLUSH_PID=$SERVER_PID; FLUSH_BS=$SERVER_BS
-
-"$STRATA" bench mock-broker --partitions "$PARTS" --topic "$topic_list" > "$work/mock.log" 2>&1 &
-MOCK_PID=$!
-pids+=("$MOCK_PID")
-MOCK_BS=""
-for _ in $(seq 200); do
-  MOCK_BS=$(sed -n 's/^bootstrap.servers=//p' "$work/mock.log" | head -1)
-  [[ -n $MOCK_BS ]] && break
-  sleep 0.05
-done
-[[ -n $MOCK_BS ]] || { echo "compare.sh: mock-broker did not start:" >&2; cat "$work/mock.log" >&2; exit 1; }
+start_mock "$STRATA" "$PARTS" "$topic_list" "$work/mock.log"
+MOCK_PID=$SERVER_PID; MOCK_BS=$SERVER_BS
 echo "compare.sh: strata $STRATA_BS (pid $STRATA_PID), strata flush-on-ack $FLUSH_BS (pid $FLUSH_PID)," \
      "mock $MOCK_BS (pid $MOCK_PID); $ROUNDS round(s), prefault=$PREFAULT, overrides: ${OVERRIDES[*]:-none}" >&2
 
-# Topics, first appends, __consumer_offsets: outside the measured loads.
-for bs in "$STRATA_BS" "$FLUSH_BS" "$MOCK_BS"; do
-  [[ $bs != "$MOCK_BS" ]] && "$STRATA" bench setup --bootstrap-server "$bs" --topics "$topic_list" \
-    --partitions "$PARTS" -q > /dev/null
-  for t in "${topics[@]}"; do
-    "$STRATA" bench produce --bootstrap-server "$bs" --topic "$t" --messages "$PARTS" --rotate 1 -q > /dev/null
-  done
-  "$STRATA" bench consume --bootstrap-server "$bs" --topic "${topics[0]}" --messages 1 -q > /dev/null
-done
+warm_up "$STRATA" "$PARTS" "$topic_list" "$MOCK_BS" "$STRATA_BS" "$FLUSH_BS" "$MOCK_BS"
 
-cpu_ticks() {  # utime+stime of a process (all its threads), in clock ticks
-  local line rest
-  read -r line < "/proc/$1/stat"
-  rest=${line##*) }
-  # shellcheck disable=SC2086
-  set -- $rest
-  echo $(( ${12} + ${13} ))
-}
 TICK=$(getconf CLK_TCK)
 
 # Touch and free MiB of memory, so that the page cache the next load grows
