@@ -45,20 +45,27 @@ def count_lines(path: str) -> int:
 
 
 class CrashTest(harness.BrokerTestCase):
-    def crash_and_check(self, overrides: dict, codec: str):
-        b = self.broker(name="crash", overrides=overrides)
-        topic = "crash"
-        clients.create_topic(b.bootstrap, topic, PARTITIONS)
+    def start_producer(self, b, topic, messages, seconds, codec, *extra):
+        """Starts crash_producer.py against `b` in a scratch directory (removed
+        at the end of the test), its output in producer.log there; returns
+        (directory, path of its acks file, the child process)."""
         tmp = tempfile.mkdtemp(prefix="strata-it-crash-acks-")
         self.addCleanup(shutil.rmtree, tmp, True)
         ackfile = os.path.join(tmp, "acks.txt")
         child_log = open(os.path.join(tmp, "producer.log"), "wb")
         self.addCleanup(child_log.close)
         child = subprocess.Popen([sys.executable, os.path.join(HERE, "crash_producer.py"), b.bootstrap, topic,
-                                  str(PARTITIONS), ackfile, str(MAX_MESSAGES), str(PRODUCER_SECONDS), codec],
+                                  str(PARTITIONS), ackfile, str(messages), str(seconds), codec, *extra],
                                  stdin=subprocess.DEVNULL, stdout=child_log, stderr=subprocess.STDOUT,
                                  preexec_fn=harness._child_setup)
         self.addCleanup(harness.free_child_cleanup, child)
+        return tmp, ackfile, child
+
+    def crash_and_check(self, overrides: dict, codec: str):
+        b = self.broker(name="crash", overrides=overrides)
+        topic = "crash"
+        clients.create_topic(b.bootstrap, topic, PARTITIONS)
+        tmp, ackfile, child = self.start_producer(b, topic, MAX_MESSAGES, PRODUCER_SECONDS, codec)
         harness.wait_until(lambda: count_lines(ackfile) >= ACKS_BEFORE_KILL or child.poll() is not None, 60,
                            f"{ACKS_BEFORE_KILL} acknowledged messages")
         if child.poll() is not None:
@@ -124,16 +131,7 @@ class CrashTest(harness.BrokerTestCase):
         b = self.broker(name="crash-idem", overrides={"log.segment.bytes": "262144"})
         topic = "crash-idem"
         clients.create_topic(b.bootstrap, topic, PARTITIONS)
-        tmp = tempfile.mkdtemp(prefix="strata-it-crash-acks-")
-        self.addCleanup(shutil.rmtree, tmp, True)
-        ackfile = os.path.join(tmp, "acks.txt")
-        child_log = open(os.path.join(tmp, "producer.log"), "wb")
-        self.addCleanup(child_log.close)
-        child = subprocess.Popen([sys.executable, os.path.join(HERE, "crash_producer.py"), b.bootstrap, topic,
-                                  str(PARTITIONS), ackfile, str(total), "120", "none", "1"],
-                                 stdin=subprocess.DEVNULL, stdout=child_log, stderr=subprocess.STDOUT,
-                                 preexec_fn=harness._child_setup)
-        self.addCleanup(harness.free_child_cleanup, child)
+        tmp, ackfile, child = self.start_producer(b, topic, total, 120, "none", "1")
         def producer_output():
             out = []
             for name in ("producer.log", "acks.txt.errors"):
