@@ -129,16 +129,10 @@ void commit_offsets(cluster_client& c, const std::string& group_id, const std::m
   req.generation_id_or_member_epoch = -1;
   req.member_id = "";
   for (auto& [tp, off] : offsets) {
-    if (req.topics.empty() || req.topics.back().name != tp.topic) {
-      protocol::offset_commit_request::offset_commit_request_topic t;
-      t.name = tp.topic;
-      req.topics.push_back(std::move(t));
-    }
-    protocol::offset_commit_request::offset_commit_request_topic::offset_commit_request_partition p;
+    auto& p = topic_entry(req.topics, tp.topic).partitions.emplace_back();
     p.partition_index = tp.partition;
     p.committed_offset = off;
     p.committed_metadata = "";
-    req.topics.back().partitions.push_back(p);
   }
   c.with_retries([&] {
     auto resp = c.coordinator(group_id).call<protocol::offset_commit_response>(req, c.deadline());

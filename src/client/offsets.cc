@@ -29,15 +29,9 @@ std::map<topic_partition, int64_t> list_offsets(cluster_client& c,
                            protocol::error_code::leader_not_available);
       auto& req = by_leader[it->second];
       req.replica_id = -1;  // a client, not a follower
-      if (req.topics.empty() || req.topics.back().name != tp.topic) {
-        protocol::list_offsets_request::list_offsets_topic t;
-        t.name = tp.topic;
-        req.topics.push_back(std::move(t));
-      }
-      protocol::list_offsets_request::list_offsets_topic::list_offsets_partition p;
+      auto& p = topic_entry(req.topics, tp.topic).partitions.emplace_back();
       p.partition_index = tp.partition;
       p.timestamp = ts;
-      req.topics.back().partitions.push_back(p);
     }
     std::map<topic_partition, int64_t> out;
     for (auto& [node, req] : by_leader) {
