@@ -12,16 +12,16 @@
 #include "broker/offsets_log.h"
 #include "broker/producer_ids.h"
 #include "group/group_coordinator.h"
+#include "net/server.h"
 #include "protocol/frame.h"
 #include "protocol/generated/messages.h"
 
 namespace strata::broker {
 namespace {
 
-// One metrics shard per reactor, as net::server sizes its reactors.
-unsigned reactor_count(const config::broker_config& cfg) {
-  auto n = cfg.get_int("num.network.threads");
-  return n > 0 ? static_cast<unsigned>(n) : std::max(1u, std::thread::hardware_concurrency());
+// One metrics shard per reactor.
+unsigned metrics_shards(const config::broker_config& cfg) {
+  return net::reactor_count(static_cast<unsigned>(cfg.get_int("num.network.threads")));  // 0..1024
 }
 
 }  // namespace
@@ -32,7 +32,7 @@ broker::broker(config::broker_config& cfg, cluster::metadata_store& store, stora
       logs_(logs),
       topics_(cfg, store, logs),
       pids_(std::make_unique<producer_ids>(cfg.log_dirs().front())),
-      request_stats_(supported_apis().size(), reactor_count(cfg)),
+      request_stats_(supported_apis().size(), metrics_shards(cfg)),
       advertised_port_(cfg.advertised_listeners().front().port),
       flush_on_ack_(cfg.get_bool("strata.log.flush.on.ack")),
       validate_records_(cfg.get_bool("strata.produce.validate.records")),

@@ -78,9 +78,13 @@ struct server::impl {
   }
 };
 
+unsigned reactor_count(unsigned requested) {
+  return requested ? requested : std::max(1u, std::thread::hardware_concurrency());
+}
+
 server::server(server_options opts, request_handler& handler)
     : impl_(std::make_unique<impl>(std::move(opts), handler)) {
-  unsigned n = impl_->opts.reactors ? impl_->opts.reactors : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned n = net::reactor_count(impl_->opts.reactors);
   for (unsigned i = 0; i < n; ++i) impl_->reactors.push_back(std::make_unique<net::reactor>(i));
   impl_->live.resize(n);
 }

@@ -19,7 +19,7 @@ struct server_options {
     std::string name = "PLAINTEXT";
   };
   std::vector<endpoint> endpoints;
-  unsigned reactors = 0;                    // 0 = hardware concurrency
+  unsigned reactors = 0;                    // 0 = hardware concurrency (reactor_count)
   int32_t max_request_bytes = 104'857'600;  // socket.request.max.bytes
   int32_t max_inflight_per_connection = 500;
   int64_t idle_timeout_ms = 600'000;        // connections.max.idle.ms
@@ -27,6 +27,10 @@ struct server_options {
   int receive_buffer_bytes = -1;
   bool use_sendfile = true;
 };
+
+// How many reactors a server runs for server_options::reactors (0: one per
+// hardware thread). Others that keep per-reactor state size it with this.
+unsigned reactor_count(unsigned requested);
 
 class server {
  public:
