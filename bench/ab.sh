@@ -9,7 +9,7 @@
 # --b-strata; each with its own --override list) and the mock, creates and warms
 # the topics as compare.sh does, then per round runs the load against A, B and the
 # mock in turn (rotating the order each round so none always goes first), reading
-# each server's CPU time from /proc/<pid>/stat around the load. Prints each run and
+# each server's CPU time (ns, /proc/<pid>/task/*/schedstat) around the load. Prints each run and
 # the medians of msgs/s, broker CPU s per million and, for latency, p50/p99, with
 # B/A and A/mock, B/mock ratios. Every process it started is stopped by PID on exit.
 set -euo pipefail
@@ -84,26 +84,25 @@ for r in $(seq "$ROUNDS"); do
       latency) args=(produce --topic "ab$r" --size 100 --linger-ms 0 --acks 1 --rate 5000 --messages "$N") ;;
       *) echo "ab.sh: unknown load $LOAD" >&2; exit 2 ;;
     esac
-    before=$(cpu_ticks "$pid")
+    before=$(cpu_ns "$pid")
     "$A_BIN" bench "${args[@]}" --bootstrap-server "$bs" --json -q > "$work/out.json"
-    after=$(cpu_ticks "$pid")
+    after=$(cpu_ns "$pid")
     echo "$r $t $before $after $(cat "$work/out.json")" >> "$work/results"
   done
 done
 
-/usr/bin/python3 - "$work/results" "$(getconf CLK_TCK)" <<'EOF'
+/usr/bin/python3 - "$work/results" <<'EOF'
 import json, statistics, sys
-tick = int(sys.argv[2])
 rows = {}
 for line in open(sys.argv[1]):
     r, t, b, a, js = line.split(" ", 4)
     res = json.loads(js)
     m = res.get("messages", 0) or 1
     lat = res.get("latency_us", {})
-    rows.setdefault(t, []).append((res.get("msgs_per_sec", 0), (int(a) - int(b)) / tick / m * 1e6,
+    rows.setdefault(t, []).append((res.get("msgs_per_sec", 0), (int(a) - int(b)) / 1e9 / m * 1e6,
                                    lat.get("p50", 0), lat.get("p99", 0)))
-    print(f"round {r} {t}: {res.get('msgs_per_sec', 0):>10.0f} msg/s  cpu {(int(a)-int(b))/tick:.2f} s "
-          f"({(int(a)-int(b))/tick/m*1e6:.3f} s/M)  p50 {lat.get('p50')} p99 {lat.get('p99')}")
+    print(f"round {r} {t}: {res.get('msgs_per_sec', 0):>10.0f} msg/s  cpu {(int(a)-int(b))/1e9:.3f} s "
+          f"({(int(a)-int(b))/1e9/m*1e6:.4f} s/M)  p50 {lat.get('p50')} p99 {lat.get('p99')}")
 names = {"a": "A", "b": "B", "m": "mock"}
 med = {t: [statistics.median(x[i] for x in v) for i in range(4)] for t, v in rows.items()}
 print("\n| figure | A | B | mock | B/A | A/mock | B/mock |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |")

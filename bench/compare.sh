@@ -14,7 +14,7 @@
 # cost), and reads one message back (Strata creates __consumer_offsets on the
 # first FindCoordinator). Then, round after round, runs each load against
 # Strata and then the mock (A B A B ...), reading each server's CPU time
-# (utime+stime of all its threads, /proc/<pid>/stat) before and after the
+# (time on CPU of all its threads, /proc/<pid>/task/*/schedstat, in ns) before and after the
 # load. Prints a table of the medians over the rounds: figure, Strata, mock,
 # ratio, target. Every process it started is stopped by PID on exit.
 #
@@ -223,8 +223,6 @@ echo "compare.sh: strata $STRATA_BS (pid $STRATA_PID), strata flush-on-ack $FLUS
 
 warm_up "$STRATA" "$PARTS" "$topic_list" "$MOCK_BS" "$STRATA_BS" "$FLUSH_BS" "$MOCK_BS"
 
-TICK=$(getconf CLK_TCK)
-
 # Touch and free MiB of memory, so that the page cache the next load grows
 # into is made of recently used guest pages (see --no-prefault).
 prefault() {
@@ -241,19 +239,19 @@ def children_cpu(path):  # `times` output, second line: children's user and sys
     line = open(path).read().splitlines()[1]
     return sum(int(m) * 60 + float(s) for m, s in re.findall(r"(\d+)m([\d.]+)s", line))
 
-fig, target, rnd, b, a, tick, t0, t1, rc, path, results = sys.argv[1:]
+fig, target, rnd, b, a, t0, t1, rc, path, results = sys.argv[1:]
 try:
     res = json.load(open(path))
 except Exception:
     res = {}
 row = {"figure": fig, "target": target, "round": int(rnd), "rc": int(rc),
-       "server_cpu_s": (int(a) - int(b)) / int(tick),
+       "server_cpu_s": round((int(a) - int(b)) / 1e9, 4),
        "client_cpu_s": round(children_cpu(t1) - children_cpu(t0), 3), "result": res}
 with open(results, "a") as f:
     f.write(json.dumps(row) + "\n")
 lat = res.get("latency_us")
 msg = (f"compare.sh: round {rnd} {fig:<16} {target:<7} {res.get('msgs_per_sec', 0):>10.0f} msg/s"
-       f"  server cpu {row['server_cpu_s']:.2f} s  client cpu {row['client_cpu_s']:.2f} s"
+       f"  server cpu {row['server_cpu_s']:.3f} s  client cpu {row['client_cpu_s']:.2f} s"
        f"  msgs {res.get('messages', 0)}" + (f"  p50 {lat['p50']} us  p99 {lat['p99']} us" if lat else ""))
 print(msg, file=sys.stderr)
 EOF
@@ -269,16 +267,16 @@ run() {
   esac
   prefault "$mib"
   times > "$work/times0"   # not in a subshell: `times` reports this shell's children
-  before=$(cpu_ticks "$pid")
+  before=$(cpu_ns "$pid")
   timeout "$CLIENT_TIMEOUT" "$STRATA" bench "$@" --bootstrap-server "$bs" --json -q > "$out" 2> "$work/err" || rc=$?
-  after=$(cpu_ticks "$pid")
+  after=$(cpu_ns "$pid")
   times > "$work/times1"
   if [[ $rc != 0 || ! -s $out ]]; then
     echo "compare.sh: $figure against $target failed (exit $rc):" >&2
     cat "$work/err" >&2
     echo '{}' > "$out"
   fi
-  "$PY" "$work/record.py" "$figure" "$target" "$round" "$before" "$after" "$TICK" \
+  "$PY" "$work/record.py" "$figure" "$target" "$round" "$before" "$after" \
     "$work/times0" "$work/times1" "$rc" "$out" "$results"
 }
 

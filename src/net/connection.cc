@@ -120,7 +120,7 @@ awaitable<void> connection::read_loop() {
     // The frame is the request's own buffer (the log stamps offsets into it in place and
     // record views point into it), so what is already buffered is copied once; the rest
     // of a large body is read into the frame directly.
-    auto frame = std::make_shared<protocol::bytes>(static_cast<size_t>(size));
+    auto frame = std::make_shared<frame_bytes>(static_cast<size_t>(size));
     size_t have = std::min(rend_ - rpos_, static_cast<size_t>(size));
     std::memcpy(frame->data(), rbuf_.get() + rpos_, have);
     rpos_ += have;

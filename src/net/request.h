@@ -3,6 +3,7 @@
 // Asio: the broker's handlers see a request, a way to answer it (from any
 // thread, exactly once), and a reactor facade for timers and posting.
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -55,11 +56,26 @@ struct outcome {
 
 using completion = std::function<void(outcome)>;
 
+// A request frame's bytes. Not zero-filled when allocated: every byte is read from
+// the socket before anyone looks at it, and filling a large produce request only to
+// overwrite it cost a memset per request.
+class frame_bytes {
+ public:
+  explicit frame_bytes(size_t size) : data_(std::make_unique_for_overwrite<uint8_t[]>(size)), size_(size) {}
+  uint8_t* data() { return data_.get(); }
+  const uint8_t* data() const { return data_.get(); }
+  size_t size() const { return size_; }
+
+ private:
+  std::unique_ptr<uint8_t[]> data_;
+  size_t size_;
+};
+
 struct request {
   // The frame without its size prefix. Shared so that views into it (record
   // batches) stay valid until the request completes; mutable because the log
   // stamps offsets into batches in place.
-  std::shared_ptr<protocol::bytes> frame;
+  std::shared_ptr<frame_bytes> frame;
   std::shared_ptr<const connection_info> conn;
   reactor_ref* reactor = nullptr;  // the connection's reactor; outlives the request
   // Call exactly once, from any thread. Responses leave in request order.

@@ -137,24 +137,64 @@ bool record_iterator::next(record& out) {
   return true;
 }
 
+namespace {
+
+bool skip_nullable(const uint8_t*& p, const uint8_t* end) {
+  int32_t len;
+  if (!detail::read_varint(p, end, len)) return false;
+  if (len < 0) return true;
+  if (len > end - p) return false;
+  p += len;
+  return true;
+}
+
+// Checks the framing of `count` records in [p, end) exactly as record_iterator::next
+// reads them, without decoding what is not checked (the produce path runs this on
+// every record it accepts; it is a tight loop instead of a walk with the iterator).
+errc check_records(const uint8_t* p, const uint8_t* end, int32_t count, int32_t last_offset_delta,
+                   validate_mode mode) {
+  int64_t prev = -1;
+  for (int32_t i = 0; i < count; ++i) {
+    int32_t len;
+    if (!detail::read_varint(p, end, len) || len <= 0 || len > end - p) return errc::invalid_record;
+    const uint8_t* const rend = p + len;
+    const uint8_t* q = p + 1;  // attributes
+    int32_t offset_delta;
+    int32_t header_count;
+    if (!detail::skip_varlong(q, rend) || !detail::read_varint(q, rend, offset_delta) ||
+        !skip_nullable(q, rend) || !skip_nullable(q, rend) ||
+        !detail::read_varint(q, rend, header_count) || header_count < 0 ||
+        header_count > (rend - q) / 2)
+      return errc::invalid_record;
+    for (int32_t h = 0; h < header_count; ++h) {
+      int32_t klen;
+      if (!detail::read_varint(q, rend, klen) || klen < 0 || klen > rend - q) return errc::invalid_record;
+      q += klen;
+      if (!skip_nullable(q, rend)) return errc::invalid_record;
+    }
+    if (q != rend) return errc::invalid_record;
+    if (offset_delta <= prev || offset_delta > last_offset_delta) return errc::invalid_record;
+    if (mode == validate_mode::client && offset_delta != i) return errc::invalid_record;
+    prev = offset_delta;
+    p = rend;
+  }
+  // Kafka: "Incorrect declared batch size, records still remaining in file".
+  return p == end ? errc::ok : errc::invalid_record;
+}
+
+}  // namespace
+
 errc validate_records(bytes_view batch, std::vector<uint8_t>& scratch, validate_mode mode,
                       const iterate_options& opts) {
-  record_iterator it(batch, scratch, opts);
+  const record_iterator it(batch, scratch, opts);
   if (!it.ok()) return it.error();
   const int32_t last_offset_delta = it.header().last_offset_delta();
   if (last_offset_delta < 0) return errc::invalid_offset_range;
-  if (mode == validate_mode::client &&
-      int64_t(it.header().records_count()) != int64_t(last_offset_delta) + 1)
+  const int32_t count = it.header().records_count();
+  if (mode == validate_mode::client && int64_t(count) != int64_t(last_offset_delta) + 1)
     return errc::invalid_record_count;
-  record r;
-  int64_t prev = -1;
-  while (it.next(r)) {
-    if (r.offset_delta <= prev || r.offset_delta > last_offset_delta) return errc::invalid_record;
-    if (mode == validate_mode::client && r.offset_delta != it.records_read() - 1)
-      return errc::invalid_record;
-    prev = r.offset_delta;
-  }
-  return it.error();
+  const bytes_view body = it.unread();
+  return check_records(body.data(), body.data() + body.size(), count, last_offset_delta, mode);
 }
 
 }  // namespace strata::records

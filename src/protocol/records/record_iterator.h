@@ -121,6 +121,9 @@ class record_iterator {
 
   errc error() const { return error_; }
   bool ok() const { return error_ == errc::ok; }
+  // The record bytes next() has not read yet (all of them before the first call;
+  // decompressed for a compressed batch).
+  bytes_view unread() const { return bytes_view(p_, size_t(end_ - p_)); }
   int32_t records_read() const { return read_; }
 
   // The header of the batch being iterated (valid only when the batch holds at

@@ -15,6 +15,22 @@ namespace strata::records::detail {
 // Reads a zigzag varint at p (p < end not required). Advances p and returns true on
 // success; on failure p is unspecified and false is returned.
 inline bool read_varint(const uint8_t*& p, const uint8_t* end, int32_t& out) {
+  // Fast paths for the one- and two-byte varints that most lengths and deltas in a
+  // record are; the loop below handles the rest (and the end of the buffer).
+  if (end - p >= 2) {
+    uint32_t v = p[0];
+    if (v < 0x80) {
+      p += 1;
+      out = int32_t((v >> 1) ^ (~(v & 1) + 1));
+      return true;
+    }
+    if (p[1] < 0x80) {
+      v = (v & 0x7f) | (uint32_t(p[1]) << 7);
+      p += 2;
+      out = int32_t((v >> 1) ^ (~(v & 1) + 1));
+      return true;
+    }
+  }
   uint32_t v = 0;
   for (int shift = 0; shift <= 28; shift += 7) {
     if (p == end) return false;
@@ -29,6 +45,11 @@ inline bool read_varint(const uint8_t*& p, const uint8_t* end, int32_t& out) {
 }
 
 inline bool read_varlong(const uint8_t*& p, const uint8_t* end, int64_t& out) {
+  if (p != end && *p < 0x80) {
+    const uint64_t v = *p++;
+    out = int64_t((v >> 1) ^ (~(v & 1) + 1));
+    return true;
+  }
   uint64_t v = 0;
   for (int shift = 0; shift <= 63; shift += 7) {
     if (p == end) return false;
@@ -40,6 +61,14 @@ inline bool read_varlong(const uint8_t*& p, const uint8_t* end, int64_t& out) {
     }
   }
   return false;  // more than 10 bytes
+}
+
+// Steps over a varlong without decoding it: the same bytes read_varlong accepts.
+inline bool skip_varlong(const uint8_t*& p, const uint8_t* end) {
+  const uint8_t* last = end - p > 10 ? p + 10 : end;
+  while (p != last)
+    if ((*p++ & 0x80) == 0) return true;
+  return false;
 }
 
 inline void write_uvarlong(std::vector<uint8_t>& out, uint64_t v) {
