@@ -40,6 +40,9 @@ storage::log_manager_options storage_options_from(const config::broker_config& c
   o.log_dirs = cfg.log_dirs();
   o.retention_check_interval_ms = cfg.get_int("log.retention.check.interval.ms");
   o.flush_threads = static_cast<int>(cfg.get_int("strata.log.flush.threads"));
+  o.cleaner_enable = cfg.get_bool("log.cleaner.enable");
+  o.cleaner_backoff_ms = cfg.get_int("log.cleaner.backoff.ms");
+  o.cleaner_dedupe_buffer_bytes = static_cast<size_t>(cfg.get_int("log.cleaner.dedupe.buffer.size"));
   return o;
 }
 

@@ -18,6 +18,11 @@ storage::log_config to_log_config(const config::topic_config& tc) {
   lc.retention_bytes = tc.remove_on_retention ? tc.retention_bytes : -1;
   lc.flush_interval_messages = tc.flush_messages;
   lc.flush_interval_ms = tc.flush_ms;
+  lc.compact = tc.compact;
+  lc.min_cleanable_dirty_ratio = tc.min_cleanable_dirty_ratio;
+  lc.min_compaction_lag_ms = tc.min_compaction_lag_ms;
+  lc.max_compaction_lag_ms = tc.max_compaction_lag_ms;
+  lc.delete_retention_ms = tc.delete_retention_ms;
   return lc;
 }
 

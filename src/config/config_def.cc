@@ -85,6 +85,19 @@ const config_def kBroker[] = {
     {"log.cleanup.policy", vt::list, "delete", "delete or compact.", 0, 0, {}, {}, true},
     {"log.cleaner.delete.retention.ms", vt::int64, "86400000", "How long tombstones are kept when compacting.",
      0, kI64Max, {}, {}, true},
+    {"log.cleaner.enable", vt::boolean, "true", "Run the log cleaner (compaction of cleanup.policy=compact topics)."},
+    {"log.cleaner.backoff.ms", vt::int64, "15000", "Pause between two passes of the log cleaner over the compacted logs.",
+     1, kI64Max, {}, {}, true},
+    {"log.cleaner.dedupe.buffer.size", vt::int64, "134217728",
+     "Memory for the cleaner's key -> offset map; a longer dirty log is cleaned over several passes.", 1 << 20,
+     kI64Max, {}, {}, true},
+    {"log.cleaner.threads", vt::int32, "1", "Accepted; Strata cleans with one thread.", 1, kI32Max, {}, {}, true},
+    {"log.cleaner.min.cleanable.ratio", vt::double_, "0.5",
+     "Default min.cleanable.dirty.ratio: share of uncleaned bytes that starts a cleaning.", 0, 1, {}, {}, true},
+    {"log.cleaner.min.compaction.lag.ms", vt::int64, "0", "Default min.compaction.lag.ms.", 0, kI64Max, {}, {},
+     true},
+    {"log.cleaner.max.compaction.lag.ms", vt::int64, "9223372036854775807", "Default max.compaction.lag.ms.", 1,
+     kI64Max, {}, {}, true},
     {"log.segment.delete.delay.ms", vt::int64, "60000", "Delay before a deleted segment's file is removed.", 0,
      kI64Max, {}, {}, true},
     {"compression.type", vt::string, "producer", "Codec batches are stored with (producer: as sent).", 0, 0,
@@ -156,9 +169,14 @@ const config_def kTopic[] = {
     {"segment.jitter.ms", vt::int64, "0", "Accepted; no jitter is applied.", 0, kI64Max, {}, "log.roll.jitter.ms"},
     {"unclean.leader.election.enable", vt::boolean, "false", "Allow a replica outside the ISR to lead.", 0, 0, {},
      "unclean.leader.election.enable"},
-    {"min.compaction.lag.ms", vt::int64, "0", "Accepted; used by compaction.", 0, kI64Max},
-    {"max.compaction.lag.ms", vt::int64, "9223372036854775807", "Accepted; used by compaction.", 1, kI64Max},
-    {"min.cleanable.dirty.ratio", vt::double_, "0.5", "Accepted; used by compaction."},
+    {"min.compaction.lag.ms", vt::int64, "0", "Youngest a segment's newest record may be for compaction to clean it.",
+     0, kI64Max, {}, "log.cleaner.min.compaction.lag.ms"},
+    {"max.compaction.lag.ms", vt::int64, "9223372036854775807",
+     "Oldest an uncleaned segment's newest record may be before it is cleaned whatever the dirty ratio.", 1,
+     kI64Max, {}, "log.cleaner.max.compaction.lag.ms"},
+    {"min.cleanable.dirty.ratio", vt::double_, "0.5",
+     "Share of uncleaned bytes in the cleanable part of a compacted log that starts a cleaning.", 0, 1, {},
+     "log.cleaner.min.cleanable.ratio"},
     {"message.downconversion.enable", vt::boolean, "true", "Accepted; Strata never down-converts."},
     {"preallocate", vt::boolean, "false", "Accepted; segments are not preallocated."},
     {"message.timestamp.difference.max.ms", vt::int64, "9223372036854775807", "Accepted; not enforced.", 0,
@@ -216,13 +234,17 @@ std::optional<std::string> validate_value(const config_def& def, std::string_vie
       return std::nullopt;
     }
     case value_type::double_: {
+      double v = 0;
       try {
         size_t used = 0;
-        (void)std::stod(std::string(value), &used);
+        v = std::stod(std::string(value), &used);
         if (used != value.size()) throw std::invalid_argument("trailing");
       } catch (const std::exception&) {
         return fmt::format("invalid value '{}' for '{}': expected a number", value, def.name);
       }
+      if (v < double(def.min) || v > double(def.max))
+        return fmt::format("invalid value '{}' for '{}': must be between {} and {}", value, def.name, def.min,
+                           def.max);
       return std::nullopt;
     }
     case value_type::string:

@@ -16,6 +16,16 @@ int64_t to_i64(const std::string& s, int64_t fallback) {
   return ec == std::errc() && p == s.data() + s.size() ? v : fallback;
 }
 
+double to_double(const std::string& s, double fallback) {
+  try {
+    size_t used = 0;
+    const double v = std::stod(s, &used);
+    return used == s.size() ? v : fallback;
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
 }  // namespace
 
 std::optional<std::string> validate_topic_overrides(const topic_overrides& overrides) {
@@ -74,6 +84,10 @@ topic_config resolve_topic_config(const broker_config& broker, const topic_overr
   tc.compact = policy.find("compact") != std::string::npos;
   tc.remove_on_retention = policy.find("delete") != std::string::npos;
   tc.compression_type = eff["compression.type"];
+  tc.min_cleanable_dirty_ratio = to_double(eff["min.cleanable.dirty.ratio"], tc.min_cleanable_dirty_ratio);
+  tc.min_compaction_lag_ms = to_i64(eff["min.compaction.lag.ms"], tc.min_compaction_lag_ms);
+  tc.max_compaction_lag_ms = to_i64(eff["max.compaction.lag.ms"], tc.max_compaction_lag_ms);
+  tc.delete_retention_ms = to_i64(eff["delete.retention.ms"], tc.delete_retention_ms);
   return tc;
 }
 

@@ -31,6 +31,10 @@ struct topic_config {
   bool log_append_time = false;
   bool compact = false;
   bool remove_on_retention = true;  // cleanup.policy contains delete
+  double min_cleanable_dirty_ratio = 0.5;
+  int64_t min_compaction_lag_ms = 0;
+  int64_t max_compaction_lag_ms = INT64_MAX;
+  int64_t delete_retention_ms = 86'400'000;
   std::string compression_type = "producer";
 
   // Effective value of a topic setting and whether it came from an override,

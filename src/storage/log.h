@@ -43,6 +43,17 @@ namespace strata::storage {
 
 class segment;
 
+// What one cleaning pass did (log::clean).
+struct clean_stats {
+  size_t segments_before = 0;  // segments rewritten
+  size_t segments_after = 0;
+  uint64_t bytes_before = 0;
+  uint64_t bytes_after = 0;
+  int64_t records_read = 0;
+  int64_t records_kept = 0;
+  int64_t cleaned_up_to = 0;  // the first offset the pass did not deduplicate
+};
+
 struct log_open_options {
   fs::file_system* fs = &fs::posix_file_system();
   std::string dir;  // the partition directory
@@ -119,6 +130,21 @@ class log : public std::enable_shared_from_this<log> {
   // segments below the HW. Returns how many were deleted. Background thread.
   result<size_t> delete_old_segments(int64_t now_ms);
 
+  // Compaction (cleanup.policy=compact; Kafka's LogCleaner, one pass): when the part of
+  // the log not yet cleaned is at least min.cleanable.dirty.ratio of the cleanable part
+  // (every segment but the active one, below the HW and older than
+  // min.compaction.lag.ms; or a dirty segment is older than max.compaction.lag.ms),
+  // keeps only the newest record of each key (offsets stay; keyless records go;
+  // tombstones go once delete.retention.ms past their batch's timestamp) and rewrites
+  // those segments, merged up to segment.bytes. A new segment is written to
+  // `<base>.log.cleaned`, fsynced, renamed to `.log.swap` and swapped in under the append
+  // lock (the loader finishes an interrupted swap). Keys are held in memory up to
+  // `map_bytes` (log.cleaner.dedupe.buffer.size); a longer dirty part is cleaned over
+  // several passes. nullopt when there was nothing to do. Background thread only.
+  result<std::optional<clean_stats>> clean(int64_t now_ms, size_t map_bytes);
+  // Offsets below this were deduplicated by the last pass (the log start until then).
+  int64_t first_dirty_offset() const;
+
   // fsyncs everything up to the current LEO and moves the recovery point there. Not on
   // a network thread. A failed fsync takes the log offline (the page cache may have
   // dropped the data: never carry on).
@@ -173,6 +199,11 @@ class log : public std::enable_shared_from_this<log> {
   result<size_t> delete_segments(int64_t now_ms, bool retention);
   void request_flush();
   void flush_epochs_after_truncation();
+  // log_cleaner.cc: writes one cleaned group of segments and swaps it in.
+  struct clean_pass;
+  result<bool> clean_group(clean_pass& pass, size_t first, size_t count);
+  result<bool> swap_in(const std::vector<std::shared_ptr<segment>>& group, const std::string& cleaned_path,
+                       const log_config& cfg);
 
   fs::file_system& fs_;
   const std::string dir_;
@@ -201,6 +232,8 @@ class log : public std::enable_shared_from_this<log> {
   std::atomic<int64_t> last_flush_ms_{0};
 
   std::mutex flush_mu_;  // one flush at a time
+  std::mutex clean_mu_;  // one cleaning pass at a time
+  std::atomic<int64_t> first_dirty_{-1};
   mutable leader_epoch_cache epochs_;
 };
 

@@ -25,6 +25,20 @@ struct log_config {
   // replication and the page cache.
   int64_t flush_interval_messages = std::numeric_limits<int64_t>::max();
   int64_t flush_interval_ms = std::numeric_limits<int64_t>::max();
+
+  // Compaction (cleanup.policy containing "compact"; log_cleaner.cc).
+  bool compact = false;
+  // min.cleanable.dirty.ratio: clean when the bytes not yet cleaned are at least this
+  // share of the cleanable bytes.
+  double min_cleanable_dirty_ratio = 0.5;
+  // min.compaction.lag.ms: a segment whose newest batch is younger stays uncleaned.
+  int64_t min_compaction_lag_ms = 0;
+  // max.compaction.lag.ms: a dirty segment whose newest batch is older is cleaned
+  // whatever the ratio.
+  int64_t max_compaction_lag_ms = std::numeric_limits<int64_t>::max();
+  // delete.retention.ms: how long a tombstone (null value) outlives its batch's
+  // timestamp before cleaning removes it.
+  int64_t delete_retention_ms = int64_t(24) * 3600 * 1000;
 };
 
 }  // namespace strata::storage

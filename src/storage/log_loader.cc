@@ -1,7 +1,10 @@
 // Loading a partition directory, in Kafka's LogLoader passes (DESIGN-NOTES §5):
 //
-//   1. Sweep leftovers: *.tmp, *.deleted, *.cleaned, *.swap files (Strata writes no swap
-//      files: compaction is not implemented), and index files without a .log.
+//   0. Finish an interrupted compaction swap (log_cleaner.cc): a `<base>.log.swap` is a
+//      complete, fsynced replacement for the segments from `base` up to its last
+//      offset. Their files are removed and the swap file becomes `<base>.log` (its
+//      indexes are rebuilt in pass 3, as for any segment without index files).
+//   1. Sweep leftovers: *.tmp, *.deleted, *.cleaned files, and index files without a .log.
 //   2. Open the segments in base-offset order (the .log only; indexes load lazily).
 //   3. Recover.
 //      After a clean shutdown: trust the files. Only a segment with a missing index is
@@ -27,6 +30,7 @@
 #include <chrono>
 #include <map>
 
+#include "storage/batch_scan.h"
 #include "storage/file_names.h"
 #include "storage/log.h"
 #include "storage/segment.h"
@@ -44,6 +48,43 @@ bool is_transient(std::string_view name) {
          ends_with(name, kCleanedSuffix) || ends_with(name, kSwapSuffix);
 }
 
+std::string swap_suffix() { return std::string(kLogSuffix) + std::string(kSwapSuffix); }
+
+// Pass 0. A swap file whose batches do not read cleanly end to end was never renamed
+// from .cleaned after its fsync, so it cannot be: it is left for the sweep.
+std::error_code finish_swaps(fs::file_system& fs, const std::string& dir,
+                             const std::vector<fs::dir_entry>& listing) {
+  for (const auto& e : listing) {
+    auto base = parse_segment_file_name(e.name, swap_suffix());
+    if (!base) continue;
+    const std::string swap_path = dir + "/" + e.name;
+    int64_t last = -1;
+    {
+      auto f = fs.open(swap_path, fs::open_mode::read_write);
+      if (!f) return f.error();
+      auto size = f.value()->size();
+      if (!size) return size.error();
+      batch_reader r(*f.value(), 0, size.value(), true);
+      batch_info b;
+      scan_status st;
+      while ((st = r.next(&b)) == scan_status::ok) last = b.last_offset;
+      if (st != scan_status::end || last < *base) {
+        spdlog::warn("storage: {}: ignoring damaged {}", dir, e.name);
+        continue;
+      }
+    }
+    for (const auto& old : listing) {
+      for (auto suffix : {kLogSuffix, kIndexSuffix, kTimeIndexSuffix, kTxnIndexSuffix}) {
+        auto b = parse_segment_file_name(old.name, suffix);
+        if (b && *b >= *base && *b <= last) fs.remove(dir + "/" + old.name);
+      }
+    }
+    if (auto ec = fs.rename(swap_path, dir + "/" + segment_file_name(*base, kLogSuffix))) return ec;
+    spdlog::info("storage: {}: finished swapping in cleaned segment {}", dir, *base);
+  }
+  return fs.sync_dir(dir);
+}
+
 }  // namespace
 
 result<std::shared_ptr<log>> log::open(const log_open_options& opts) {
@@ -56,6 +97,14 @@ result<std::shared_ptr<log>> log_loader::load(const log_open_options& opts) {
   if (auto ec = fs.create_dirs(opts.dir)) return ec;
   auto listing = fs.list_dir(opts.dir);
   if (!listing) return listing.error();
+  const bool has_swap = std::any_of(listing.value().begin(), listing.value().end(), [](const fs::dir_entry& e) {
+    return parse_segment_file_name(e.name, swap_suffix()).has_value();
+  });
+  if (has_swap) {
+    if (auto ec = finish_swaps(fs, opts.dir, listing.value())) return ec;
+    listing = fs.list_dir(opts.dir);
+    if (!listing) return listing.error();
+  }
 
   // Pass 1: sweep.
   std::map<int64_t, bool> bases;  // base offset -> has .log

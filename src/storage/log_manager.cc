@@ -30,13 +30,7 @@ log_manager::log_manager(log_manager_options cfg) : cfg_(std::move(cfg)), fs_(*c
 }
 
 log_manager::~log_manager() {
-  {
-    std::lock_guard lk(sched_mu_);
-    sched_stop_ = true;
-  }
-  sched_cv_.notify_all();
-  if (scheduler_.joinable()) scheduler_.join();
-  flusher_.stop();
+  stop_threads();
   // Logs may outlive the manager (the broker holds them): stop them calling back into it.
   for (auto& lg : all_logs()) lg->set_flush_scheduler({});
 }
@@ -174,6 +168,47 @@ void log_manager::start() {
   if (scheduler_.joinable()) return;
   sched_stop_ = false;
   scheduler_ = std::thread([this] { scheduler_loop(); });
+  if (cfg_.cleaner_enable) cleaner_ = std::thread([this] { cleaner_loop(); });
+}
+
+void log_manager::stop_threads() {
+  {
+    std::lock_guard lk(sched_mu_);
+    sched_stop_ = true;
+  }
+  sched_cv_.notify_all();
+  if (scheduler_.joinable()) scheduler_.join();
+  if (cleaner_.joinable()) cleaner_.join();
+  flusher_.stop();
+}
+
+void log_manager::cleaner_loop() {
+  const auto backoff = std::chrono::milliseconds(std::max<int64_t>(cfg_.cleaner_backoff_ms, 1));
+  std::unique_lock lk(sched_mu_);
+  while (!sched_stop_) {
+    if (sched_cv_.wait_for(lk, backoff, [&] { return sched_stop_; })) break;
+    lk.unlock();
+    run_cleaner();
+    lk.lock();
+  }
+}
+
+size_t log_manager::run_cleaner() {
+  size_t cleaned = 0;
+  for (auto& lg : all_logs()) {
+    if (!lg->config().compact) continue;
+    {
+      std::lock_guard lk(sched_mu_);
+      if (sched_stop_) break;  // shutting down: the logs are about to close
+    }
+    auto r = lg->clean(now_ms(), cfg_.cleaner_dedupe_buffer_bytes);
+    if (!r) {
+      spdlog::warn("storage: cleaning {}-{} failed: {}", lg->topic(), lg->partition(), r.error().message());
+    } else if (r.value()) {
+      ++cleaned;
+    }
+  }
+  return cleaned;
 }
 
 void log_manager::scheduler_loop() {
@@ -361,13 +396,7 @@ std::error_code log_manager::checkpoint_log_start_offsets() {
 std::error_code log_manager::shutdown() {
   if (shut_down_) return {};
   shut_down_ = true;
-  {
-    std::lock_guard lk(sched_mu_);
-    sched_stop_ = true;
-  }
-  sched_cv_.notify_all();
-  if (scheduler_.joinable()) scheduler_.join();
-  flusher_.stop();
+  stop_threads();
   delete_pending_dirs();
 
   std::error_code first;

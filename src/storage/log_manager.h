@@ -24,6 +24,8 @@
 //              removed partitions' directories.
 //   flusher    group commit and every other background fsync, up to flush_threads
 //              threads syncing different logs at once (group_commit_flusher.h).
+//   cleaner    compaction of cleanup.policy=compact logs every cleaner_backoff_ms
+//              (log.cleaner.backoff.ms), one log at a time (log::clean).
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -51,6 +53,9 @@ struct log_manager_options {
   int64_t log_start_offset_checkpoint_interval_ms = 60000; // log.flush.start.offset.checkpoint.interval.ms
   int recovery_threads = 2;            // threads opening/recovering logs in open_all
   int flush_threads = 8;               // strata.log.flush.threads: most concurrent fsyncs
+  bool cleaner_enable = true;                              // log.cleaner.enable
+  int64_t cleaner_backoff_ms = 15000;                      // log.cleaner.backoff.ms
+  size_t cleaner_dedupe_buffer_bytes = size_t(128) << 20;  // log.cleaner.dedupe.buffer.size
   fs::file_system* fs = &fs::posix_file_system();
   std::function<int64_t()> clock_ms;   // wall clock in ms; the system clock when empty
 };
@@ -99,6 +104,8 @@ class log_manager {
 
   // The background tasks, also callable directly (tests, tools).
   size_t run_retention();
+  // One cleaning pass over every compacted log; returns how many were cleaned.
+  size_t run_cleaner();
   void flush_due_logs();
   std::error_code checkpoint_recovery_points();
   std::error_code checkpoint_log_start_offsets();
@@ -122,6 +129,8 @@ class log_manager {
   void wire(const std::shared_ptr<log>& lg);
   std::error_code write_offsets(std::string_view file, bool recovery_points);
   void scheduler_loop();
+  void cleaner_loop();
+  void stop_threads();
 
   log_manager_options cfg_;
   fs::file_system& fs_;
@@ -135,6 +144,7 @@ class log_manager {
   std::condition_variable sched_cv_;
   bool sched_stop_ = false;
   std::thread scheduler_;
+  std::thread cleaner_;
   group_commit_flusher flusher_;
   bool shut_down_ = false;
 };

@@ -123,6 +123,16 @@ void segment::index_batch(const batch_info& b, int32_t interval) {
   bytes_since_last_index_entry_ += b.size;
 }
 
+std::error_code segment::build_indexes() {
+  std::lock_guard lk(index_mu_);
+  if (!indexes_ready_.load(std::memory_order_relaxed)) {
+    if (auto ec = open_indexes_locked()) return ec;
+  }
+  if (auto ec = rebuild_indexes_locked()) return ec;
+  indexes_ready_.store(true, std::memory_order_release);
+  return {};
+}
+
 std::error_code segment::rebuild_indexes_locked() {
   if (auto ec = offsets_->reset()) return ec;
   if (auto ec = times_->reset()) return ec;
@@ -238,9 +248,10 @@ result<segment_scan> segment::recover(int32_t index_interval_bytes, bool verify_
     if (st == scan_status::io_error) return make_error_code(errc::io_error);
     // Offsets must continue exactly where the previous batch ended (the first batch
     // starts at the base offset) and fit the segment's relative offsets. Deviation:
-    // Kafka only asks for increasing offsets, because compaction leaves gaps. Strata
-    // has no compaction yet, and exact continuity also catches a damaged base_offset,
-    // which the CRC does not cover. Relax this for compacted topics.
+    // Kafka only asks for increasing offsets, because its compaction leaves gaps.
+    // Strata's cleaner writes an empty batch over each run of removed batches instead
+    // (log_cleaner.cc), so exact continuity holds and also catches a damaged
+    // base_offset, which the CRC does not cover.
     if (st == scan_status::ok &&
         (b.base_offset != prev_last + 1 ||
          b.last_offset - base_offset_ > int64_t(std::numeric_limits<int32_t>::max()))) {

@@ -74,6 +74,9 @@ class segment {
   // Opens, checks and if needed rebuilds (by scanning headers) both indexes. Thread-safe;
   // cheap after the first call.
   std::error_code ensure_indexes();
+  // Builds both indexes from the .log by a header scan, replacing whatever index files
+  // there are (a segment the cleaner wrote). Before the segment is published.
+  std::error_code build_indexes();
   // Only after ensure_indexes() succeeded.
   const offset_index& offsets() const { return *offsets_; }
   const time_index& times() const { return *times_; }

@@ -31,6 +31,7 @@ error_code map_validation(records::errc e) {
     case records::errc::invalid_record_count:
     case records::errc::invalid_sequence:
     case records::errc::control_batch_from_client:
+    case records::errc::missing_key:
     case records::errc::invalid_record: return error_code::invalid_record;
     default: return error_code::corrupt_message;
   }
@@ -89,7 +90,10 @@ std::optional<int64_t> produce_partition(request_context& ctx, const std::string
       // be): a batch consumers could not read must never be stored.
       if (b.validate_records() && record_error == records::errc::ok) {
         thread_local std::vector<uint8_t> scratch;
-        record_error = records::validate_records(pd.records.memory.subspan(bi.position, bi.size), scratch);
+        // Compacted topics keep the newest record per key: a record without one
+        // would be dropped by the cleaner, so Kafka refuses it here.
+        record_error = records::validate_records(pd.records.memory.subspan(bi.position, bi.size), scratch,
+                                                 records::validate_mode::client, {}, t->cfg.compact);
       }
     });
     const bool idempotent = vr.ok() && first.producer_id >= 0;

@@ -18,6 +18,7 @@ std::string_view to_string(errc e) {
     case errc::invalid_sequence: return "invalid base sequence";
     case errc::control_batch_from_client: return "clients may not write control batches";
     case errc::invalid_record: return "invalid record framing";
+    case errc::missing_key: return "a compacted topic cannot accept a record without a key";
     case errc::decompression_failed: return "decompression failed";
     case errc::decompressed_too_large: return "decompressed size over the limit";
     case errc::compression_failed: return "compression failed";

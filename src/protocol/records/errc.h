@@ -24,6 +24,7 @@ enum class errc : uint8_t {
   control_batch_from_client,// clients may not write control batches           INVALID_RECORD
   // Record level, found by record_iterator.
   invalid_record,           // a record's varint framing is wrong              INVALID_RECORD
+  missing_key,              // a record without a key for a compacted topic    INVALID_RECORD
   decompression_failed,     // the compressed blob does not decode             CORRUPT_MESSAGE
   decompressed_too_large,   // it decodes past the caller's limit              CORRUPT_MESSAGE
   // Codecs and builder.

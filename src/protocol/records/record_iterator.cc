@@ -152,7 +152,7 @@ bool skip_nullable(const uint8_t*& p, const uint8_t* end) {
 // reads them, without decoding what is not checked (the produce path runs this on
 // every record it accepts; it is a tight loop instead of a walk with the iterator).
 errc check_records(const uint8_t* p, const uint8_t* end, int32_t count, int32_t last_offset_delta,
-                   validate_mode mode) {
+                   validate_mode mode, bool keys_required) {
   int64_t prev = -1;
   for (int32_t i = 0; i < count; ++i) {
     int32_t len;
@@ -160,10 +160,14 @@ errc check_records(const uint8_t* p, const uint8_t* end, int32_t count, int32_t 
     const uint8_t* const rend = p + len;
     const uint8_t* q = p + 1;  // attributes
     int32_t offset_delta;
+    int32_t key_len;
     int32_t header_count;
     if (!detail::skip_varlong(q, rend) || !detail::read_varint(q, rend, offset_delta) ||
-        !skip_nullable(q, rend) || !skip_nullable(q, rend) ||
-        !detail::read_varint(q, rend, header_count) || header_count < 0 ||
+        !detail::read_varint(q, rend, key_len) || key_len > rend - q)
+      return errc::invalid_record;
+    if (key_len >= 0) q += key_len;
+    else if (keys_required) return errc::missing_key;
+    if (!skip_nullable(q, rend) || !detail::read_varint(q, rend, header_count) || header_count < 0 ||
         header_count > (rend - q) / 2)
       return errc::invalid_record;
     for (int32_t h = 0; h < header_count; ++h) {
@@ -185,7 +189,7 @@ errc check_records(const uint8_t* p, const uint8_t* end, int32_t count, int32_t 
 }  // namespace
 
 errc validate_records(bytes_view batch, std::vector<uint8_t>& scratch, validate_mode mode,
-                      const iterate_options& opts) {
+                      const iterate_options& opts, bool keys_required) {
   const record_iterator it(batch, scratch, opts);
   if (!it.ok()) return it.error();
   const int32_t last_offset_delta = it.header().last_offset_delta();
@@ -194,7 +198,7 @@ errc validate_records(bytes_view batch, std::vector<uint8_t>& scratch, validate_
   if (mode == validate_mode::client && int64_t(count) != int64_t(last_offset_delta) + 1)
     return errc::invalid_record_count;
   const bytes_view body = it.unread();
-  return check_records(body.data(), body.data() + body.size(), count, last_offset_delta, mode);
+  return check_records(body.data(), body.data() + body.size(), count, last_offset_delta, mode, keys_required);
 }
 
 }  // namespace strata::records

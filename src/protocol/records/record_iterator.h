@@ -163,8 +163,9 @@ class record_iterator {
 // increasing within [0, last_offset_delta]; in client mode they must be exactly
 // 0, 1, 2, ... (Kafka's LogValidator, "inner record has invalid offset").
 // `scratch` as for record_iterator.
+// With keys_required (a compacted topic), a record without a key is errc::missing_key.
 errc validate_records(bytes_view batch, std::vector<uint8_t>& scratch,
                       validate_mode mode = validate_mode::client,
-                      const iterate_options& opts = {});
+                      const iterate_options& opts = {}, bool keys_required = false);
 
 }  // namespace strata::records
