@@ -202,8 +202,11 @@ TEST(log_cleaner, a_small_map_cleans_over_several_passes) {
   // Whatever the passes, each key of the cleaned part appears once at most.
   std::map<std::string, int> seen;
   const int64_t active_base = f.lg->log_end_offset() - 4;
-  for (const auto& rec : records_of(*f.lg))
-    if (rec.offset < active_base) EXPECT_EQ(++seen[*rec.key], 1) << *rec.key;
+  for (const auto& rec : records_of(*f.lg)) {
+    if (rec.offset < active_base) {
+      EXPECT_EQ(++seen[*rec.key], 1) << *rec.key;
+    }
+  }
 }
 
 TEST(log_cleaner, the_cleaned_log_reopens_after_a_clean_shutdown_and_after_a_crash) {
