@@ -57,6 +57,7 @@ scan_status batch_reader::fill(size_t n) {
 }
 
 scan_status batch_reader::next(batch_info* out) {
+  last_ = {};
   if (pos_ >= limit_) return scan_status::end;
   if (auto s = fill(records::kBatchHeaderSize); s != scan_status::ok) return s;
   const uint8_t* hdr = buf_.data() + (pos_ - buf_start_);
@@ -68,6 +69,7 @@ scan_status batch_reader::next(batch_info* out) {
     uint32_t want = records::batch_header_view(b).crc();
     uint32_t got = base::crc32c(b + records::kCrcStart, out->size - records::kCrcStart);
     if (want != got) return scan_status::corrupt;
+    last_ = {b, out->size};
   }
   pos_ += out->size;
   return scan_status::ok;

@@ -9,6 +9,7 @@
 // Both check what makes a batch walkable: magic 2, a batch_length that covers the header,
 // a non-negative last_offset_delta, and that the batch ends inside the valid data.
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "storage/fs/file.h"
@@ -48,6 +49,9 @@ class batch_reader {
   // the valid data ends.
   scan_status next(batch_info* out);
   uint64_t position() const { return pos_; }
+  // The bytes of the batch next() last returned ok, when CRCs are verified (they were
+  // read to check it); empty otherwise. Valid until the next call to next().
+  std::span<const uint8_t> batch_bytes() const { return last_; }
 
  private:
   // Makes [pos_, pos_+n) available in buf_; false at end of data (short).
@@ -60,6 +64,7 @@ class batch_reader {
   std::vector<uint8_t> buf_;
   uint64_t buf_start_ = 0;  // file position of buf_[0]
   size_t buf_len_ = 0;
+  std::span<const uint8_t> last_;
 };
 
 }  // namespace strata::storage

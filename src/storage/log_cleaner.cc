@@ -50,15 +50,6 @@ namespace {
 // unordered_map node and bucket cost besides.
 size_t map_entry_bytes(size_t key_size) { return key_size + 64; }
 
-// Reads the whole batch `b` of `f` into `buf`.
-std::error_code read_batch(fs::file& f, const batch_info& b, std::vector<uint8_t>& buf) {
-  buf.resize(b.size);
-  auto n = f.pread(buf.data(), b.size, b.position);
-  if (!n) return n.error();
-  if (n.value() != b.size) return make_error_code(errc::corrupt_segment);
-  return {};
-}
-
 std::string key_string(const records::bytes_view& k) {
   return std::string(reinterpret_cast<const char*>(k.data()), k.size());
 }
@@ -73,7 +64,7 @@ struct log::clean_pass {
   std::unordered_map<std::string, int64_t> newest;  // key -> newest offset in the map
   int64_t map_end = 0;                              // the map covers offsets below this
   clean_stats stats;
-  std::vector<uint8_t> batch, scratch, out;
+  std::vector<uint8_t> scratch, out;
   std::vector<records::record> retained;
   std::vector<records::record_header> headers;
 };
@@ -132,8 +123,7 @@ result<std::optional<clean_stats>> log::clean(int64_t now_ms, size_t map_bytes) 
     scan_status st;
     while ((st = reader.next(&b)) == scan_status::ok) {
       if (b.last_offset < first_dirty) continue;
-      if (auto ec = read_batch(s.log_file(), b, pass.batch)) return ec;
-      records::record_iterator it(pass.batch, pass.scratch);
+      records::record_iterator it(reader.batch_bytes(), pass.scratch);
       if (it.header().is_control()) continue;
       // Whole batches only: if this one might not fit, the map ends before it.
       if (used + map_entry_bytes(0) * size_t(std::max(it.header().records_count(), 0)) +
@@ -250,8 +240,8 @@ result<bool> log::clean_group(clean_pass& pass, size_t first, size_t count) {
     batch_info b;
     scan_status st;
     while ((st = reader.next(&b)) == scan_status::ok) {
-      if (auto ec = read_batch(s.log_file(), b, pass.batch)) return fail(ec);
-      records::record_iterator it(pass.batch, pass.scratch);
+      const auto bytes = reader.batch_bytes();
+      records::record_iterator it(bytes, pass.scratch);
       const records::batch_header_view h = it.header();
       bool keep_all = true;
       int32_t keep_count = 0;
@@ -288,7 +278,7 @@ result<bool> log::clean_group(clean_pass& pass, size_t first, size_t count) {
       }
       if (!end_gap()) return fail(make_error_code(errc::corrupt_segment));
       if (keep_all) {
-        pass.out.insert(pass.out.end(), pass.batch.begin(), pass.batch.end());
+        pass.out.insert(pass.out.end(), bytes.begin(), bytes.end());
       } else {
         records::batch_options o;
         o.codec = h.codec();
