@@ -8,6 +8,7 @@
 #include "protocol/generated/list_groups.h"
 #include "protocol/generated/offset_commit.h"
 #include "protocol/generated/offset_fetch.h"
+#include "protocol/versioned_bytes.h"
 
 namespace strata::client {
 
@@ -17,21 +18,14 @@ std::string group_context(const std::string& verb, const std::string& group) {
   return verb + " group '" + group + "'";
 }
 
-// A consumer member's assignment: int16 version, then ConsumerProtocolAssignment.
-// Newer versions only append fields, so a version above ours decodes as ours
-// (Kafka's ConsumerProtocol does the same). Undecodable bytes give no
-// assignment rather than an error: describe is for looking, not validating.
+// A consumer member's assignment (int16 version, then ConsumerProtocolAssignment).
+// Undecodable bytes give no assignment rather than an error: describe is for
+// looking, not validating.
 std::vector<topic_partition> decode_assignment(const protocol::bytes& b) {
   std::vector<topic_partition> out;
-  if (b.size() < 2) return out;
-  protocol::reader r(b);
-  int16_t version = r.read_int16();
-  if (version < 0) return out;
-  version = std::min<int16_t>(version, protocol::consumer_protocol_assignment::max_version);
-  protocol::consumer_protocol_assignment a;
-  a.decode(r, version);
-  if (!r.ok()) return out;
-  for (auto& t : a.assigned_partitions)
+  auto a = protocol::decode_versioned<protocol::consumer_protocol_assignment>(b);
+  if (!a) return out;
+  for (auto& t : a->assigned_partitions)
     for (int32_t p : t.partitions) out.push_back({t.topic, p});
   std::sort(out.begin(), out.end());
   return out;

@@ -28,14 +28,17 @@ bool group::all_members_joined() const {
   return true;
 }
 
+bool group::every_member_supports(const std::string& protocol) const {
+  return std::all_of(members.begin(), members.end(),
+                     [&protocol](const auto& kv) { return kv.second.metadata_for(protocol) != nullptr; });
+}
+
 std::optional<std::string> group::select_protocol() const {
   if (members.empty()) return std::nullopt;
   // Candidates: protocols every member supports.
   std::vector<std::string> candidates;
   for (const auto& [name, meta] : members.begin()->second.protocols) {
-    bool everyone = std::all_of(members.begin(), members.end(),
-                                [&](const auto& kv) { return kv.second.metadata_for(name) != nullptr; });
-    if (everyone) candidates.push_back(name);
+    if (every_member_supports(name)) candidates.push_back(name);
   }
   if (candidates.empty()) return std::nullopt;
   // Each member votes for its most preferred candidate; most votes wins,
@@ -61,9 +64,7 @@ bool group::supports_protocols(const std::string& type,
   if (members.empty()) return true;
   if (type != protocol_type) return false;
   for (const auto& [name, meta] : protocols) {
-    bool everyone = std::all_of(members.begin(), members.end(),
-                                [&](const auto& kv) { return kv.second.metadata_for(name) != nullptr; });
-    if (everyone) return true;
+    if (every_member_supports(name)) return true;
   }
   return false;
 }

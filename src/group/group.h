@@ -95,6 +95,8 @@ struct group {
 
   bool has_member(const std::string& id) const { return members.count(id) != 0; }
   bool all_members_joined() const;
+  // Whether every member offered `protocol` in its JoinGroup.
+  bool every_member_supports(const std::string& protocol) const;
   // The protocol every member supports that most members prefer (Kafka's
   // GroupMetadata.selectProtocol vote).
   std::optional<std::string> select_protocol() const;

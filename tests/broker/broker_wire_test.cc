@@ -3,6 +3,7 @@
 // fetch sessions, bad frames, restart.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <thread>
 
 #include "broker_process.h"
@@ -604,4 +605,107 @@ TEST(broker_wire, idempotent_retries_are_not_duplicated_even_after_restart) {
   EXPECT_EQ(again.base_offset, 3);
   auto fr = c.call<protocol::fetch_response>(fetch_req("t", 0, 0), 11);
   EXPECT_EQ(values_of(fr.responses[0].partitions[0].records), (std::vector<std::string>{"a", "b", "c", "d"}));
+}
+
+namespace {
+
+// Joins `group` as its only member (JoinGroup v3 needs no member-id round trip),
+// syncs an empty assignment, and returns {member id, generation}.
+std::pair<std::string, int32_t> join_alone(wire_client& c, const std::string& group, const protocol::bytes& metadata) {
+  protocol::join_group_request jr;
+  jr.group_id = group;
+  jr.session_timeout_ms = 30'000;
+  jr.rebalance_timeout_ms = 30'000;
+  jr.protocol_type = "consumer";
+  auto& p = jr.protocols.emplace_back();
+  p.name = "range";
+  p.metadata = metadata;
+  auto j = c.call<protocol::join_group_response>(jr, 3);
+  EXPECT_EQ(j.error_code, 0);
+  protocol::sync_group_request sr;
+  sr.group_id = group;
+  sr.generation_id = j.generation_id;
+  sr.member_id = j.member_id;
+  auto& a = sr.assignments.emplace_back();
+  a.member_id = j.member_id;
+  auto s = c.call<protocol::sync_group_response>(sr, 3);
+  EXPECT_EQ(s.error_code, 0);
+  return {j.member_id, j.generation_id};
+}
+
+void commit(wire_client& c, const std::string& group, const std::pair<std::string, int32_t>& member,
+            const std::vector<std::string>& topics) {
+  protocol::offset_commit_request req;
+  req.group_id = group;
+  req.member_id = member.first;
+  req.generation_id_or_member_epoch = member.second;
+  for (const auto& t : topics) {
+    auto& rt = req.topics.emplace_back();
+    rt.name = t;
+    auto& rp = rt.partitions.emplace_back();
+    rp.partition_index = 0;
+    rp.committed_offset = 7;
+  }
+  auto r = c.call<protocol::offset_commit_response>(req, 7);
+  for (const auto& t : r.topics) EXPECT_EQ(t.partitions.at(0).error_code, 0) << t.name;
+}
+
+// Error code per topic of an OffsetDelete of partition 0 of each topic.
+std::map<std::string, int16_t> offset_delete(wire_client& c, const std::string& group,
+                                             const std::vector<std::string>& topics) {
+  protocol::offset_delete_request req;
+  req.group_id = group;
+  for (const auto& t : topics) {
+    auto& rt = req.topics.emplace_back();
+    rt.name = t;
+    rt.partitions.emplace_back().partition_index = 0;
+  }
+  auto r = c.call<protocol::offset_delete_response>(req, 0);
+  EXPECT_EQ(r.error_code, 0);
+  std::map<std::string, int16_t> out;
+  for (const auto& t : r.topics) out[t.name] = t.partitions.at(0).error_code;
+  return out;
+}
+
+// Committed offset of partition 0 of `topic` (-1: none).
+int64_t committed(wire_client& c, const std::string& group, const std::string& topic) {
+  protocol::offset_fetch_request req;
+  req.group_id = group;
+  auto& rt = req.topics->emplace_back();
+  rt.name = topic;
+  rt.partition_indexes = {0};
+  auto r = c.call<protocol::offset_fetch_response>(req, 5);
+  return r.topics.at(0).partitions.at(0).committed_offset;
+}
+
+}  // namespace
+
+TEST(broker_wire, offset_delete_keeps_offsets_of_topics_a_member_subscribes_to) {
+  broker_process b;
+  wire_client c(b.port());
+  ASSERT_EQ(create_topic(c, "a", 1).topics.at(0).error_code, 0);
+  ASSERT_EQ(create_topic(c, "b", 1).topics.at(0).error_code, 0);
+  protocol::find_coordinator_request fc;
+  fc.key = "g";
+  ASSERT_EQ(c.call<protocol::find_coordinator_response>(fc, 2).error_code, 0);
+
+  protocol::consumer_protocol_subscription sub;
+  sub.topics = {"a"};
+  protocol::writer w;
+  w.write_int16(1);
+  sub.encode(w, 1);
+  auto member = join_alone(c, "g", w.buffer());
+  commit(c, "g", member, {"a", "b"});
+  auto errors = offset_delete(c, "g", {"a", "b"});
+  EXPECT_EQ(errors["a"], ec(error_code::group_subscribed_to_topic));
+  EXPECT_EQ(errors["b"], 0);
+  EXPECT_EQ(committed(c, "g", "a"), 7);
+  EXPECT_EQ(committed(c, "g", "b"), -1);
+
+  // A subscription that does not decode (version -1) counts as subscribed to
+  // everything, as in Kafka: nothing is deleted.
+  auto other = join_alone(c, "h", protocol::bytes{0xff, 0xff});
+  commit(c, "h", other, {"b"});
+  EXPECT_EQ(offset_delete(c, "h", {"b"})["b"], ec(error_code::group_subscribed_to_topic));
+  EXPECT_EQ(committed(c, "h", "b"), 7);
 }

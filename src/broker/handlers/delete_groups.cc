@@ -4,24 +4,22 @@
 #include "broker/handlers/handlers.h"
 #include "group/group_coordinator.h"
 #include "protocol/generated/messages.h"
+#include "protocol/versioned_bytes.h"
 
 namespace strata::broker::handlers {
 namespace {
 
-// Whether any member of `g` subscribes to `topic` (ConsumerProtocolSubscription).
+// Whether any member of `g` subscribes to `topic` (ConsumerProtocolSubscription). A
+// member whose subscription does not decode counts as subscribed, as in Kafka
+// (GroupMetadata.isSubscribedToTopic): when in doubt, keep the offsets.
 bool subscribed_to(const std::string& topic, const group::group& g) {
   if (g.protocol_type != "consumer" || !g.protocol_name) return false;
   for (const auto& [id, m] : g.members) {
     const protocol::bytes* meta = m.metadata_for(*g.protocol_name);
     if (!meta) continue;
-    protocol::reader r(*meta);
-    int16_t version = r.read_int16();
-    if (!r.ok()) continue;
-    if (version > protocol::consumer_protocol_subscription::max_version)
-      version = protocol::consumer_protocol_subscription::max_version;
-    protocol::consumer_protocol_subscription sub;
-    sub.decode(r, version);
-    for (const auto& t : sub.topics)
+    auto sub = protocol::decode_versioned<protocol::consumer_protocol_subscription>(*meta);
+    if (!sub) return true;
+    for (const auto& t : sub->topics)
       if (t == topic) return true;
   }
   return false;
