@@ -273,6 +273,8 @@ std::error_code log::truncate_to(int64_t offset) {
     leo_.store(leo, std::memory_order_release);
     if (hw_.load() > leo) hw_.store(leo);
     if (recovery_point_.load() > leo) recovery_point_.store(leo);
+    // What was cleaned past the new end is gone; records appended there are dirty.
+    if (first_dirty_.load() > leo) first_dirty_.store(leo, std::memory_order_release);
     epochs_.truncate_from_end(leo);
   }
   dir_dirty_.store(true);

@@ -144,6 +144,11 @@ class log : public std::enable_shared_from_this<log> {
   result<std::optional<clean_stats>> clean(int64_t now_ms, size_t map_bytes);
   // Offsets below this were deduplicated by the last pass (the log start until then).
   int64_t first_dirty_offset() const;
+  // At start-up, from cleaner-offset-checkpoint: where the last pass before the restart
+  // got to, so cleaned segments are not deduplicated again. An offset past the log end
+  // (the checkpoint is from another incarnation of the log) is ignored, as Kafka resets
+  // it to the log start.
+  void restore_first_dirty_offset(int64_t offset);
 
   // fsyncs everything up to the current LEO and moves the recovery point there. Not on
   // a network thread. A failed fsync takes the log offline (the page cache may have

@@ -73,6 +73,15 @@ int64_t log::first_dirty_offset() const {
   return std::max(first_dirty_.load(std::memory_order_acquire), log_start_offset());
 }
 
+void log::restore_first_dirty_offset(int64_t offset) {
+  if (offset > log_end_offset()) {
+    spdlog::warn("storage: {}-{}: cleaner checkpoint {} is past the log end {}; cleaning from the log start",
+                 topic(), partition(), offset, log_end_offset());
+    return;
+  }
+  first_dirty_.store(offset, std::memory_order_release);
+}
+
 result<std::optional<clean_stats>> log::clean(int64_t now_ms, size_t map_bytes) {
   std::lock_guard clean_lock(clean_mu_);
   clean_pass pass;

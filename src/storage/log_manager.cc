@@ -75,6 +75,7 @@ open_all_result log_manager::open_all(
     std::string topic;
     int32_t partition;
     log_open_options opts;
+    std::optional<int64_t> cleaned_to;  // cleaner-offset-checkpoint
     std::shared_ptr<log> result;
     std::error_code error;
   };
@@ -92,6 +93,8 @@ open_all_result log_manager::open_all(
     auto starts = read_offset_checkpoint(fs_, d.path + "/" + std::string(kLogStartOffsetCheckpoint));
     if (!rps) spdlog::warn("storage: {}: unreadable recovery-point checkpoint, recovering all", d.path);
     if (!starts) spdlog::warn("storage: {}: unreadable log-start-offset checkpoint", d.path);
+    auto cleaned = read_offset_checkpoint(fs_, d.path + "/" + std::string(kCleanerOffsetCheckpoint));
+    if (!cleaned) spdlog::warn("storage: {}: unreadable cleaner-offset checkpoint, compacted logs are cleaned again", d.path);
     // Delete the marker before touching any log: a crash from here on must be seen as
     // one by the next start (DESIGN-NOTES §5.1).
     if (clean) {
@@ -129,6 +132,10 @@ open_all_result log_manager::open_all(
         auto it = starts.value().find(*tp);
         if (it != starts.value().end()) j.opts.log_start_offset = it->second;
       }
+      if (cleaned) {
+        auto it = cleaned.value().find(*tp);
+        if (it != cleaned.value().end()) j.cleaned_to = it->second;
+      }
       jobs.push_back(std::move(j));
     }
   }
@@ -154,6 +161,7 @@ open_all_result log_manager::open_all(
     }
     out.logs++;
     if (j.result->was_recovered()) out.recovered++;
+    if (j.cleaned_to) j.result->restore_first_dirty_offset(*j.cleaned_to);
     wire(j.result);
     logs_[{j.topic, j.partition}] = {std::move(j.result), j.dir};
   }
@@ -207,6 +215,9 @@ size_t log_manager::run_cleaner() {
     } else if (r.value()) {
       ++cleaned;
     }
+  }
+  if (cleaned > 0) {
+    if (auto ec = checkpoint_cleaner_offsets()) spdlog::warn("storage: cleaner-offset checkpoint failed: {}", ec.message());
   }
   return cleaned;
 }
@@ -369,12 +380,12 @@ void log_manager::flush_due_logs() {
   }
 }
 
-std::error_code log_manager::write_offsets(std::string_view file, bool recovery_points) {
+std::error_code log_manager::write_offsets(std::string_view file, std::optional<int64_t> (*value)(const log&)) {
   std::vector<offset_map> per_dir(dirs_.size());
   {
     std::lock_guard lk(mu_);
     for (const auto& [k, e] : logs_) {
-      per_dir[e.dir][k] = recovery_points ? e.lg->recovery_point() : e.lg->log_start_offset();
+      if (auto v = value(*e.lg)) per_dir[e.dir][k] = *v;
     }
   }
   std::error_code first;
@@ -386,11 +397,20 @@ std::error_code log_manager::write_offsets(std::string_view file, bool recovery_
 }
 
 std::error_code log_manager::checkpoint_recovery_points() {
-  return write_offsets(kRecoveryPointCheckpoint, true);
+  return write_offsets(kRecoveryPointCheckpoint,
+                       [](const log& l) -> std::optional<int64_t> { return l.recovery_point(); });
 }
 
 std::error_code log_manager::checkpoint_log_start_offsets() {
-  return write_offsets(kLogStartOffsetCheckpoint, false);
+  return write_offsets(kLogStartOffsetCheckpoint,
+                       [](const log& l) -> std::optional<int64_t> { return l.log_start_offset(); });
+}
+
+std::error_code log_manager::checkpoint_cleaner_offsets() {
+  return write_offsets(kCleanerOffsetCheckpoint, [](const log& l) -> std::optional<int64_t> {
+    if (!l.config().compact) return std::nullopt;
+    return l.first_dirty_offset();
+  });
 }
 
 std::error_code log_manager::shutdown() {
@@ -408,6 +428,7 @@ std::error_code log_manager::shutdown() {
   }
   if (auto ec = checkpoint_recovery_points(); ec && !first) first = ec;
   if (auto ec = checkpoint_log_start_offsets(); ec && !first) first = ec;
+  if (auto ec = checkpoint_cleaner_offsets(); ec && !first) first = ec;
   for (auto& d : dirs_) {
     if (!first) {
       // The marker goes last: it vouches for everything written before it.

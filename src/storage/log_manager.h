@@ -4,6 +4,8 @@
 //
 //   <log.dir>/recovery-point-offset-checkpoint   per-partition recovery points
 //   <log.dir>/log-start-offset-checkpoint        per-partition log start offsets
+//   <log.dir>/cleaner-offset-checkpoint          per compacted partition, where the
+//                                                last cleaning pass got to
 //   <log.dir>/.kafka_cleanshutdown               written last by shutdown(), deleted on
 //                                                open: its presence means "no scan needed"
 //   <log.dir>/.lock                              flock'ed while a manager owns the dir
@@ -104,11 +106,13 @@ class log_manager {
 
   // The background tasks, also callable directly (tests, tools).
   size_t run_retention();
-  // One cleaning pass over every compacted log; returns how many were cleaned.
+  // One cleaning pass over every compacted log; returns how many were cleaned. Writes
+  // cleaner-offset-checkpoint when any was.
   size_t run_cleaner();
   void flush_due_logs();
   std::error_code checkpoint_recovery_points();
   std::error_code checkpoint_log_start_offsets();
+  std::error_code checkpoint_cleaner_offsets();
   void delete_pending_dirs();
 
   const group_commit_flusher& flusher() const { return flusher_; }
@@ -127,7 +131,8 @@ class log_manager {
   int64_t now_ms() const;
   std::error_code lock_dir(dir_state& d);
   void wire(const std::shared_ptr<log>& lg);
-  std::error_code write_offsets(std::string_view file, bool recovery_points);
+  // Writes `file` in every log dir with value(log) for each log; nullopt leaves a log out.
+  std::error_code write_offsets(std::string_view file, std::optional<int64_t> (*value)(const log&));
   void scheduler_loop();
   void cleaner_loop();
   void stop_threads();

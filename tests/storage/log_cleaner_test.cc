@@ -234,6 +234,16 @@ TEST(log_cleaner, the_cleaned_log_reopens_after_a_clean_shutdown_and_after_a_cra
   EXPECT_EQ(recovered.value()->log_end_offset(), leo);
 }
 
+TEST(log_cleaner, truncation_below_the_cleaned_part_makes_the_rest_dirty) {
+  fixture f;
+  f.append_rounds();
+  ASSERT_TRUE(f.lg->clean(5000, 1 << 20).value().has_value());
+  ASSERT_GT(f.lg->first_dirty_offset(), 3);
+  ASSERT_FALSE(f.lg->truncate_to(3));
+  EXPECT_EQ(f.lg->first_dirty_offset(), f.lg->log_end_offset());
+  EXPECT_LE(f.lg->log_end_offset(), 3);
+}
+
 TEST(log_cleaner, the_loader_finishes_an_interrupted_swap_and_sweeps_a_cleaned_file) {
   fixture f;
   f.append_rounds();

@@ -176,6 +176,39 @@ TEST(log_manager, retention_runs_with_topic_configs_changed_live) {
   ASSERT_FALSE(m2.shutdown());
 }
 
+TEST(log_manager, a_restart_does_not_clean_what_the_cleaner_checkpoint_says_is_clean) {
+  temp_dir d;
+  auto o = options(d);
+  o.cleaner_enable = false;  // passes run when the test calls run_cleaner
+  log_config cfg;
+  cfg.compact = true;
+  cfg.min_cleanable_dirty_ratio = 0;
+  cfg.segment_bytes = int64_t(make_batch(2, 50, 0).size()) * 2;
+  cfg.retention_ms = -1;
+  auto config_for = [&cfg](const std::string&) { return cfg; };
+  int64_t cleaned_to = 0;
+  {
+    log_manager m(o);
+    ASSERT_FALSE(m.open_all(config_for).error);
+    auto lg = m.get_or_create("c", 0, cfg).value();
+    auto plain = m.get_or_create("p", 0, {}).value();
+    append_n(*lg, 10);
+    append_n(*plain, 2);
+    EXPECT_EQ(m.run_cleaner(), 1u);
+    cleaned_to = lg->first_dirty_offset();
+    EXPECT_GT(cleaned_to, 0);
+    // Only compacted logs are listed, as in Kafka.
+    EXPECT_EQ(slurp(d / "dir0/cleaner-offset-checkpoint"), "0\n1\nc 0 " + std::to_string(cleaned_to) + "\n");
+    EXPECT_EQ(m.run_cleaner(), 0u);  // nothing new is dirty
+    ASSERT_FALSE(m.shutdown());
+  }
+  log_manager m2(o);
+  ASSERT_FALSE(m2.open_all(config_for).error);
+  EXPECT_EQ(m2.get("c", 0)->first_dirty_offset(), cleaned_to);
+  EXPECT_EQ(m2.run_cleaner(), 0u);  // without the checkpoint: cleaned again from offset 0
+  ASSERT_FALSE(m2.shutdown());
+}
+
 TEST(log_manager, group_commit_one_fsync_serves_many_waiters) {
   temp_dir d;
   fs::fault_injection_file_system ffs(fs::posix_file_system());
