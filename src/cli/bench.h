@@ -83,6 +83,10 @@ rd_kafka_conf_t* make_conf(const common_options& o);
 // so that the user's -X wins. Exits the process on a bad property.
 void apply_properties(rd_kafka_conf_t* conf, const common_options& o);
 void conf_set(rd_kafka_conf_t* conf, const std::string& key, const std::string& value);
+// rd_kafka_new that takes `conf` over also on failure (librdkafka keeps it with the
+// caller then) and prints "strata bench <what>: <reason>"; null on failure, which
+// is a configuration error (exit code 2).
+rd_kafka_t* new_client(bool consumer, rd_kafka_conf_t* conf, const char* what);
 
 // Creates the topic with `partitions` partitions if it does not exist
 // (CreateTopics; a broker without the API, like the mock, is tolerated) and

@@ -78,6 +78,16 @@ rd_kafka_conf_t* make_conf(const common_options& o) {
   return conf;
 }
 
+rd_kafka_t* new_client(bool consumer, rd_kafka_conf_t* conf, const char* what) {
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(consumer ? RD_KAFKA_CONSUMER : RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    std::fprintf(stderr, "strata bench %s: %s\n", what, err);
+  }
+  return rk;
+}
+
 void apply_properties(rd_kafka_conf_t* conf, const common_options& o) {
   for (const auto& kv : o.properties) {
     std::string key, value;

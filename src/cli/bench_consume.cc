@@ -27,12 +27,8 @@ int run_consume(const consume_options& o) {
   // fetch response stops all fetching until the application has drained it.
   conf_set(conf, "queued.min.messages", "1000000");
   apply_properties(conf, o.common);
-  char err[512];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-  if (!rk) {
-    std::fprintf(stderr, "strata bench: consumer: %s\n", err);
-    return 1;
-  }
+  rd_kafka_t* rk = new_client(true, conf, "consume");
+  if (!rk) return 2;
   rd_kafka_poll_set_consumer(rk);
   int partitions = ensure_topic(rk, o.common.topic, 0, o.common.quiet);
   if (partitions <= 0) {

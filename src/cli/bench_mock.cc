@@ -28,11 +28,8 @@ int run_mock_broker(const mock_options& o) {
   char err[512];
   rd_kafka_conf_set(conf, "log_level", "4", err, sizeof err);  // no "no bootstrap.servers" notice
   // A dummy client handle that never connects anywhere: it only hosts the mock.
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-  if (!rk) {
-    std::fprintf(stderr, "strata bench mock-broker: %s\n", err);
-    return 1;
-  }
+  rd_kafka_t* rk = new_client(false, conf, "mock-broker");
+  if (!rk) return 1;
   rd_kafka_mock_cluster_t* mc = rd_kafka_mock_cluster_new(rk, o.brokers);
   if (!mc) {
     std::fprintf(stderr, "strata bench mock-broker: rd_kafka_mock_cluster_new failed\n");
@@ -60,13 +57,8 @@ int run_mock_broker(const mock_options& o) {
 }
 
 int run_setup(const setup_options& o) {
-  rd_kafka_conf_t* conf = make_conf(o.common);
-  char err[512];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-  if (!rk) {
-    std::fprintf(stderr, "strata bench setup: %s\n", err);
-    return 1;
-  }
+  rd_kafka_t* rk = new_client(false, make_conf(o.common), "setup");
+  if (!rk) return 2;
   std::vector<std::string> topics = o.topics.empty() ? std::vector<std::string>{o.common.topic} : o.topics;
   int rc = 0;
   for (const auto& t : topics) {

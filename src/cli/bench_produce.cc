@@ -103,10 +103,7 @@ rd_kafka_t* make_producer(const produce_options& o, producer_state* st) {
   rd_kafka_conf_set_opaque(conf, st);
   // Re-apply -X last so that it can override anything above.
   apply_properties(conf, o.common);
-  char err[512];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-  if (!rk) std::fprintf(stderr, "strata bench: producer: %s\n", err);
-  return rk;
+  return new_client(false, conf, "producer");
 }
 
 // Runs the producer side. `on_tick` (may be null) is called by the report
@@ -240,7 +237,7 @@ int run_produce(const produce_options& o) {
   if (!validate(o, false)) return 2;
   producer_state st;
   rd_kafka_t* rk = make_producer(o, &st);
-  if (!rk) return 1;
+  if (!rk) return 2;
   int partitions = ensure_topic(rk, o.common.topic, o.partitions, o.common.quiet);
   if (partitions < 0) {
     rd_kafka_destroy(rk);
@@ -281,7 +278,7 @@ int run_e2e(const produce_options& o) {
   producer_state st;
   st.measure_latency = false;
   rd_kafka_t* prod = make_producer(o, &st);
-  if (!prod) return 1;
+  if (!prod) return 2;
   int partitions = ensure_topic(prod, o.common.topic, o.partitions, o.common.quiet);
   if (partitions < 0) {
     rd_kafka_destroy(prod);
@@ -297,12 +294,10 @@ int run_e2e(const produce_options& o) {
   conf_set(conf, "fetch.wait.max.ms", std::to_string(o.fetch_wait_ms));
   conf_set(conf, "queued.min.messages", "1000000");  // as rdkafka_performance
   apply_properties(conf, o.common);
-  char err[512];
-  rd_kafka_t* cons = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  rd_kafka_t* cons = new_client(true, conf, "e2e consumer");
   if (!cons) {
-    std::fprintf(stderr, "strata bench: consumer: %s\n", err);
     rd_kafka_destroy(prod);
-    return 1;
+    return 2;
   }
   rd_kafka_poll_set_consumer(cons);
   rd_kafka_topic_partition_list_t* tpl = rd_kafka_topic_partition_list_new(partitions);
