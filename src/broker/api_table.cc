@@ -15,6 +15,7 @@ const api_entry kApis[] = {
     {k(api_key::produce), 3, 11, h::produce},
     {k(api_key::fetch), 4, 16, h::fetch},
     {k(api_key::list_offsets), 1, 8, h::list_offsets},
+    {k(api_key::offset_for_leader_epoch), 0, 4, h::offset_for_leader_epoch},
     {k(api_key::metadata), 0, 12, h::metadata},
     {k(api_key::offset_commit), 2, 8, h::offset_commit},
     {k(api_key::offset_fetch), 1, 8, h::offset_fetch},

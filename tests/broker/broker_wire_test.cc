@@ -709,3 +709,35 @@ TEST(broker_wire, offset_delete_keeps_offsets_of_topics_a_member_subscribes_to) 
   EXPECT_EQ(offset_delete(c, "h", {"b"})["b"], ec(error_code::group_subscribed_to_topic));
   EXPECT_EQ(committed(c, "h", "b"), 7);
 }
+
+TEST(broker_wire, offset_for_leader_epoch_answers_from_the_epoch_cache) {
+  broker_process b;
+  wire_client c(b.port());
+  ASSERT_EQ(create_topic(c, "e", 1).topics.at(0).error_code, 0);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(produce(c, "e", 0, make_batch({"a", "b"})).responses.at(0).partition_responses.at(0).error_code, 0);
+  auto ask = [&](const std::string& topic, int32_t epoch, int32_t current, int16_t version = 4) {
+    protocol::offset_for_leader_epoch_request req;
+    req.replica_id = -1;
+    auto& t = req.topics.emplace_back();
+    t.topic = topic;
+    auto& p = t.partitions.emplace_back();
+    p.partition = 0;
+    p.leader_epoch = epoch;
+    p.current_leader_epoch = current;
+    auto r = c.call<protocol::offset_for_leader_epoch_response>(req, version);
+    return r.topics.at(0).partitions.at(0);
+  };
+  auto latest = ask("e", 0, 0);  // the only epoch so far: its end is the log end
+  EXPECT_EQ(latest.error_code, 0);
+  EXPECT_EQ(latest.leader_epoch, 0);
+  EXPECT_EQ(latest.end_offset, 6);
+  auto v0 = ask("e", 0, -1, 0);  // v0 has no epoch in the response, only the offset
+  EXPECT_EQ(v0.error_code, 0);
+  EXPECT_EQ(v0.end_offset, 6);
+  auto newer = ask("e", 7, -1);  // an epoch this log never had
+  EXPECT_EQ(newer.error_code, 0);
+  EXPECT_EQ(newer.leader_epoch, -1);
+  EXPECT_EQ(newer.end_offset, -1);
+  EXPECT_EQ(ask("e", 0, 3).error_code, ec(error_code::unknown_leader_epoch));
+  EXPECT_EQ(ask("missing", 0, -1).error_code, ec(error_code::unknown_topic_or_partition));
+}

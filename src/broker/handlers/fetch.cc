@@ -101,9 +101,8 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
       return pr;
     }
     partition& part = *w.part;
-    const int32_t epoch = w.sp->current_leader_epoch;
-    if (epoch >= 0 && epoch != part.leader_epoch()) {
-      pr.error_code = ec(epoch < part.leader_epoch() ? error_code::fenced_leader_epoch : error_code::unknown_leader_epoch);
+    if (auto e = check_leader_epoch(w.sp->current_leader_epoch, part.leader_epoch()); e != error_code::none) {
+      pr.error_code = ec(e);
       errors = true;
       return pr;
     }

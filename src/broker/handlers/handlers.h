@@ -9,6 +9,7 @@ void metadata(request_context&& ctx);
 void produce(request_context&& ctx);
 void fetch(request_context&& ctx);
 void list_offsets(request_context&& ctx);
+void offset_for_leader_epoch(request_context&& ctx);
 void create_topics(request_context&& ctx);
 void delete_topics(request_context&& ctx);
 void create_partitions(request_context&& ctx);

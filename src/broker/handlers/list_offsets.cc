@@ -54,9 +54,8 @@ void list_offsets(request_context&& ctx) {
         continue;
       }
       auto& part = *found;
-      if (rp.current_leader_epoch >= 0 && rp.current_leader_epoch != part.leader_epoch()) {
-        pr.error_code = ec(rp.current_leader_epoch < part.leader_epoch() ? protocol::error_code::fenced_leader_epoch
-                                                                         : protocol::error_code::unknown_leader_epoch);
+      if (auto e = check_leader_epoch(rp.current_leader_epoch, part.leader_epoch()); e != protocol::error_code::none) {
+        pr.error_code = ec(e);
         tr.partitions.push_back(std::move(pr));
         continue;
       }
