@@ -157,7 +157,8 @@ std::optional<admin::group_detail> admin_source::group(std::string_view group_id
 }
 
 std::vector<admin::broker_view> admin_source::brokers() {
-  return {{b_.node_id(), b_.advertised_host(), b_.advertised_port(), true}};
+  auto ep = b_.advertised("");  // no listener: the first advertised one
+  return {{b_.node_id(), ep.host, ep.port, true}};
 }
 
 }  // namespace strata::broker

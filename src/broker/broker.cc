@@ -33,7 +33,7 @@ broker::broker(config::broker_config& cfg, cluster::metadata_store& store, stora
       topics_(cfg, store, logs),
       pids_(std::make_unique<producer_ids>(cfg.log_dirs().front())),
       request_stats_(supported_apis().size(), metrics_shards(cfg)),
-      advertised_port_(cfg.advertised_listeners().front().port),
+      advertised_(cfg.advertised_listeners()),
       flush_on_ack_(cfg.get_bool("strata.log.flush.on.ack")),
       validate_records_(cfg.get_bool("strata.produce.validate.records")),
       fetch_max_bytes_(static_cast<int32_t>(cfg.get_int("fetch.max.bytes"))) {
@@ -93,6 +93,19 @@ void broker::worker_loop() {
     }
     lk.lock();
   }
+}
+
+broker::endpoint broker::advertised(const std::string& listener) const {
+  for (const auto& a : advertised_)
+    if (a.name == listener) return {a.host, a.port};
+  // Requests always come in on a configured listener; this is for callers without one
+  // (the admin HTTP listener's cluster view).
+  return {advertised_.front().host, advertised_.front().port};
+}
+
+void broker::set_bound_port(const std::string& listener, int32_t port) {
+  for (auto& a : advertised_)
+    if (a.name == listener && a.port == 0) a.port = static_cast<uint16_t>(port);
 }
 
 void broker::start_groups() {

@@ -51,10 +51,16 @@ class broker final : public net::request_handler {
   // coordinator's housekeeping (startup, after topics().load()).
   void start_groups();
   int32_t node_id() const { return cfg_.broker_id(); }
-  const std::string& advertised_host() const { return cfg_.advertised_listeners().front().host; }
-  int32_t advertised_port() const { return advertised_port_; }
-  // Set once the listener is bound (port 0 in tests resolves then).
-  void set_advertised_port(int32_t p) { advertised_port_ = p; }
+  // Where clients reach this broker on `listener` (advertised.listeners): Metadata,
+  // FindCoordinator and DescribeCluster answer with the endpoint of the listener the
+  // request came in on, as Kafka does, so an SSL client is sent to the SSL port.
+  struct endpoint {
+    std::string host;
+    int32_t port;
+  };
+  endpoint advertised(const std::string& listener) const;
+  // Once the listener is bound: an advertised port 0 (tests) becomes the bound one.
+  void set_bound_port(const std::string& listener, int32_t port);
   std::string cluster_id() const { return store_.cluster_id(); }
   bool flush_on_ack() const { return flush_on_ack_; }
   bool validate_records() const { return validate_records_; }
@@ -86,7 +92,7 @@ class broker final : public net::request_handler {
   std::unique_ptr<group::group_coordinator> groups_;
   fetch_session_cache fetch_sessions_;
   request_metrics request_stats_;
-  int32_t advertised_port_;
+  std::vector<config::listener> advertised_;  // ports resolved by set_bound_port
   bool flush_on_ack_;
   bool validate_records_;
   int32_t fetch_max_bytes_;

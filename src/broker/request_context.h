@@ -77,6 +77,8 @@ struct request_context {
   void send(protocol::writer&& w);  // patches the size and completes
   void decode_failed();
   const std::string& peer() const { return req.conn->peer; }
+  // The name of the listener the request came in on (advertised.listeners).
+  const std::string& listener() const { return req.conn->listener; }
 
  private:
   void finish(net::outcome o);

@@ -15,6 +15,8 @@
 #include "admin/router.h"
 #include "broker/admin_source.h"
 #include "broker/broker.h"
+#include "broker/listener_tls.h"
+#include "config/config_error.h"
 #include "cluster/local_metadata_store.h"
 #include "net/server.h"
 #include "storage/log_manager.h"
@@ -24,7 +26,17 @@ namespace {
 
 net::server_options server_options_from(const config::broker_config& cfg) {
   net::server_options so;
-  for (const auto& l : cfg.listeners()) so.endpoints.push_back({l.host, l.port, l.name});
+  std::shared_ptr<net::tls_context> tls;  // one context serves every SSL listener
+  for (const auto& l : cfg.listeners()) {
+    if (l.protocol == "SSL" && !tls) {
+      try {
+        tls = net::make_tls_context(tls_settings_from(cfg));
+      } catch (const std::runtime_error& e) {
+        throw config::config_error(fmt::format("SSL listener {}: {}", l.name, e.what()));
+      }
+    }
+    so.endpoints.push_back({l.host, l.port, l.name, l.protocol == "SSL" ? tls : nullptr});
+  }
   so.reactors = static_cast<unsigned>(cfg.get_int("num.network.threads"));
   so.max_request_bytes = static_cast<int32_t>(cfg.get_int("socket.request.max.bytes"));
   so.max_inflight_per_connection = static_cast<int32_t>(cfg.get_int("queued.max.requests"));
@@ -114,7 +126,8 @@ int run(config::broker_config& cfg) {
     net::server srv(server_options_from(cfg), b);
     srv.start();
     auto ports = srv.bound_ports();
-    if (cfg.advertised_listeners().front().port == 0 && !ports.empty()) b.set_advertised_port(ports.front());
+    // Port 0 (tests) resolves once bound: a listener advertised with port 0 gets its own.
+    for (size_t i = 0; i < cfg.listeners().size() && i < ports.size(); ++i) b.set_bound_port(cfg.listeners()[i].name, ports[i]);
 
     admin_source admin_src(b, srv);
     std::optional<admin_binding> admin_bound(std::in_place, admin_router, admin_src);

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <map>
 
 #include "config/config_def.h"
 #include "config/config_error.h"
@@ -47,9 +49,7 @@ listener parse_listener(const std::string& text, const std::string& key) {
   if (ec != std::errc() || ptr != port.data() + port.size() || p < 0 || p > 65535)
     throw config_error(fmt::format("invalid value '{}' for '{}': bad port '{}'", text, key, port));
   l.port = static_cast<uint16_t>(p);
-  if (l.name != "PLAINTEXT")
-    throw config_error(fmt::format("invalid value '{}' for '{}': only PLAINTEXT listeners are supported so far",
-                                   text, key));
+  if (l.name.empty()) throw config_error(fmt::format("invalid value '{}' for '{}': the listener has no name", text, key));
   return l;
 }
 
@@ -70,13 +70,45 @@ broker_config::broker_config(const properties& props, std::vector<std::string>& 
 
 void broker_config::derive() {
   broker_id_ = static_cast<int32_t>(get_int("broker.id"));
+  std::map<std::string, std::string> protocols;  // listener.security.protocol.map
+  for (const auto& pair : split_list(get("listener.security.protocol.map"))) {
+    size_t colon = pair.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == pair.size())
+      throw config_error(fmt::format("invalid entry '{}' in 'listener.security.protocol.map': expected NAME:PROTOCOL", pair));
+    protocols[pair.substr(0, colon)] = pair.substr(colon + 1);
+  }
   listeners_.clear();
-  for (const auto& s : split_list(get("listeners"))) listeners_.push_back(parse_listener(s, "listeners"));
+  for (const auto& s : split_list(get("listeners"))) {
+    listener l = parse_listener(s, "listeners");
+    auto p = protocols.find(l.name);
+    if (p == protocols.end())
+      throw config_error(fmt::format("listener '{}' has no security protocol in 'listener.security.protocol.map'", l.name));
+    l.protocol = p->second;
+    if (l.protocol != "PLAINTEXT" && l.protocol != "SSL")
+      throw config_error(fmt::format("listener '{}': security protocol {} is not supported (PLAINTEXT and SSL are)",
+                                     l.name, l.protocol));
+    for (const auto& other : listeners_)
+      if (other.name == l.name) throw config_error(fmt::format("'listeners' names '{}' twice", l.name));
+    listeners_.push_back(l);
+  }
   if (listeners_.empty()) throw config_error("'listeners' must name at least one listener");
   advertised_.clear();
-  for (const auto& s : split_list(get("advertised.listeners")))
-    advertised_.push_back(parse_listener(s, "advertised.listeners"));
-  if (advertised_.empty()) advertised_ = listeners_;
+  for (const auto& s : split_list(get("advertised.listeners"))) {
+    listener a = parse_listener(s, "advertised.listeners");
+    auto bound = std::find_if(listeners_.begin(), listeners_.end(), [&](const listener& l) { return l.name == a.name; });
+    if (bound == listeners_.end())
+      throw config_error(fmt::format("advertised listener '{}' is not one of 'listeners'", a.name));
+    a.protocol = bound->protocol;
+    advertised_.push_back(a);
+  }
+  // A listener that is not advertised is published as it is bound (Kafka's default).
+  for (const auto& l : listeners_) {
+    if (std::none_of(advertised_.begin(), advertised_.end(), [&](const listener& a) { return a.name == l.name; }))
+      advertised_.push_back(l);
+  }
+  for (const auto& p : split_list(get("ssl.enabled.protocols")))
+    if (p != "TLSv1.2" && p != "TLSv1.3")
+      throw config_error(fmt::format("invalid value '{}' in 'ssl.enabled.protocols': TLSv1.2 and TLSv1.3 are supported", p));
   for (auto& l : advertised_)
     if (l.host.empty() || l.host == "0.0.0.0" || l.host == "::") l.host = "localhost";
 

@@ -12,12 +12,14 @@
 namespace strata::config {
 
 struct listener {
-  std::string name = "PLAINTEXT";  // security protocol / listener name
-  std::string host;                // "" = every interface
+  std::string name = "PLAINTEXT";      // the listener name
+  std::string protocol = "PLAINTEXT";  // its security protocol: PLAINTEXT or SSL
+  std::string host;                    // "" = every interface
   uint16_t port = 9092;
 };
 
-// Parses "PLAINTEXT://host:port" (host may be empty or [v6]).
+// Parses "NAME://host:port" (host may be empty or [v6]); the protocol is left to the
+// caller (listener.security.protocol.map).
 listener parse_listener(const std::string& text, const std::string& key);
 
 class broker_config {

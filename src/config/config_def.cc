@@ -18,9 +18,37 @@ using vt = value_type;
 const config_def kBroker[] = {
     {"broker.id", vt::int32, "0", "The id of this broker.", -1, kI32Max},
     {"listeners", vt::list, "PLAINTEXT://localhost:9092",
-     "Listeners to bind, as PLAINTEXT://host:port. Deviation: Kafka binds every interface by default; "
-     "Strata binds localhost unless told otherwise."},
-    {"advertised.listeners", vt::list, "", "Listeners published to clients in Metadata (default: listeners)."},
+     "Listeners to bind, as NAME://host:port; the name's security protocol (listener.security.protocol.map) "
+     "is PLAINTEXT or SSL. Deviation: Kafka binds every interface by default; Strata binds localhost unless "
+     "told otherwise."},
+    {"advertised.listeners", vt::list, "",
+     "Listeners published to clients in Metadata, by name: a client is given the endpoints of the listener "
+     "it connected to (default: listeners)."},
+    {"listener.security.protocol.map", vt::list, "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+     "Listener name to security protocol, as NAME:PROTOCOL pairs."},
+    // TLS for SSL listeners. Key and certificates come as PEM or PKCS12 files, or as PEM
+    // text in the settings themselves (Kafka 2.7+). Deviation: Kafka's default store type
+    // is JKS, a Java format; Strata reads PEM and PKCS12 only.
+    {"ssl.keystore.type", vt::string, "PEM",
+     "Format of ssl.keystore.location: PEM (private key and certificate chain) or PKCS12. Deviation: "
+     "Kafka's default is JKS, which Strata does not read.", 0, 0, "PEM|PKCS12"},
+    {"ssl.keystore.location", vt::string, "", "File with the broker's private key and certificate chain."},
+    {"ssl.keystore.password", vt::password, "", "Password of a PKCS12 keystore."},
+    {"ssl.key.password", vt::password, "", "Password of an encrypted private key (PEM)."},
+    {"ssl.keystore.certificate.chain", vt::password, "",
+     "The broker's certificate chain as PEM text, instead of ssl.keystore.location."},
+    {"ssl.keystore.key", vt::password, "", "The broker's private key as PEM text, instead of ssl.keystore.location."},
+    {"ssl.truststore.type", vt::string, "PEM", "Format of ssl.truststore.location: PEM or PKCS12.", 0, 0,
+     "PEM|PKCS12"},
+    {"ssl.truststore.location", vt::string, "",
+     "File with the certificate authorities that client certificates must chain to (ssl.client.auth)."},
+    {"ssl.truststore.password", vt::password, "", "Password of a PKCS12 truststore."},
+    {"ssl.truststore.certificates", vt::password, "",
+     "The trusted certificate authorities as PEM text, instead of ssl.truststore.location."},
+    {"ssl.client.auth", vt::string, "none",
+     "Client certificates on SSL listeners: none, requested (verified when sent) or required.", 0, 0,
+     "none|requested|required"},
+    {"ssl.enabled.protocols", vt::list, "TLSv1.2,TLSv1.3", "TLS versions SSL listeners accept (TLSv1.2, TLSv1.3)."},
     {"log.dirs", vt::list, "", "Directories holding partition logs (default: log.dir)."},
     {"log.dir", vt::string, "./data", "Directory holding partition logs when log.dirs is unset."},
     {"num.partitions", vt::int32, "1", "Partitions of an auto-created topic.", 1, kI32Max, {}, {}, true},

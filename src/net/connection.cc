@@ -11,9 +11,11 @@
 #include <sys/sendfile.h>
 
 #include <array>
+#include <algorithm>
 #include <cstring>
 
 #include "net/reactor.h"
+#include "net/tls_context.h"
 
 namespace strata::net {
 
@@ -22,8 +24,10 @@ using asio::awaitable;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 connection::connection(asio::ip::tcp::socket socket, reactor& r, const server_options& opts,
-                       request_handler& handler, uint64_t id, std::string listener_name, connection_hooks hooks)
+                       request_handler& handler, uint64_t id, std::string listener_name,
+                       std::shared_ptr<tls_context> tls, connection_hooks hooks)
     : socket_(std::move(socket)),
+      tls_ctx_(std::move(tls)),
       reactor_(r),
       opts_(opts),
       handler_(handler),
@@ -36,6 +40,7 @@ connection::connection(asio::ip::tcp::socket socket, reactor& r, const server_op
   boost::system::error_code ec;
   auto ep = socket_.remote_endpoint(ec);
   info_->peer = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+  if (tls_ctx_) tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, tls_ctx_->ctx);
 }
 
 void connection::start() {
@@ -46,7 +51,10 @@ void connection::start() {
     socket_.set_option(asio::socket_base::receive_buffer_size(opts_.receive_buffer_bytes), ec);
   last_activity_ = std::chrono::steady_clock::now();
   auto self = shared_from_this();
-  asio::co_spawn(socket_.get_executor(), [self]() { return self->read_loop(); }, asio::detached);
+  if (tls_)
+    asio::co_spawn(socket_.get_executor(), [self]() { return self->handshake_then_read(); }, asio::detached);
+  else
+    asio::co_spawn(socket_.get_executor(), [self]() { return self->read_loop(); }, asio::detached);
   asio::co_spawn(socket_.get_executor(), [self]() { return self->idle_watch(); }, asio::detached);
 }
 
@@ -74,6 +82,37 @@ void connection::close() {
   }
 }
 
+awaitable<void> connection::handshake_then_read() {
+  auto self = shared_from_this();
+  // A client that never finishes the handshake is closed by idle_watch
+  // (connections.max.idle.ms), like one that never sends a request.
+  auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, use_nothrow);
+  if (ec) {
+    // Plaintext clients on an SSL port and clients that reject our certificate end
+    // here: a routine event for the broker, worth a line for whoever debugs the client.
+    spdlog::info("TLS handshake with {} on listener {} failed: {}", info_->peer, info_->listener, ec.message());
+    close();
+    co_return;
+  }
+  last_activity_ = std::chrono::steady_clock::now();
+  co_await read_loop();
+}
+
+awaitable<std::tuple<boost::system::error_code, size_t>> connection::read_some(asio::mutable_buffer buf) {
+  if (tls_) co_return co_await tls_->async_read_some(buf, use_nothrow);
+  co_return co_await socket_.async_read_some(buf, use_nothrow);
+}
+
+awaitable<std::tuple<boost::system::error_code, size_t>> connection::read_exactly(asio::mutable_buffer buf) {
+  if (tls_) co_return co_await asio::async_read(*tls_, buf, use_nothrow);
+  co_return co_await asio::async_read(socket_, buf, use_nothrow);
+}
+
+awaitable<std::tuple<boost::system::error_code, size_t>> connection::write_all(asio::const_buffer buf) {
+  if (tls_) co_return co_await asio::async_write(*tls_, buf, use_nothrow);
+  co_return co_await asio::async_write(socket_, buf, use_nothrow);
+}
+
 awaitable<bool> connection::fill(size_t need) {
   if (rend_ - rpos_ >= need) co_return true;
   if (rpos_ > 0) {
@@ -84,8 +123,7 @@ awaitable<bool> connection::fill(size_t need) {
   while (rend_ < need) {
     // Asio tries the recv at once and, when the previous one left the socket empty (a
     // short read), goes to epoll first: no recv that only returns EAGAIN.
-    auto [ec, n] = co_await socket_.async_read_some(
-        asio::buffer(rbuf_.get() + rend_, kReadBufferBytes - rend_), use_nothrow);
+    auto [ec, n] = co_await read_some(asio::buffer(rbuf_.get() + rend_, kReadBufferBytes - rend_));
     if (ec) co_return false;
     rend_ += n;
   }
@@ -126,8 +164,7 @@ awaitable<void> connection::read_loop() {
     rpos_ += have;
     if (rpos_ == rend_) rpos_ = rend_ = 0;
     if (have < frame->size()) {
-      auto [ec2, n2] = co_await asio::async_read(socket_, asio::buffer(frame->data() + have, frame->size() - have),
-                                                 use_nothrow);
+      auto [ec2, n2] = co_await read_exactly(asio::buffer(frame->data() + have, frame->size() - have));
       if (ec2) break;
     }
     last_activity_ = std::chrono::steady_clock::now();
@@ -217,7 +254,8 @@ awaitable<void> connection::write_loop() {
     }
     if (reader_blocked_) reader_wakeup_.cancel();
     if (!batch.empty()) {
-      auto [ec, n] = co_await asio::async_write(socket_, batch, use_nothrow);
+      auto [ec, n] = tls_ ? co_await asio::async_write(*tls_, batch, use_nothrow)
+                          : co_await asio::async_write(socket_, batch, use_nothrow);
       if (ec) {
         close();
         co_return;
@@ -240,42 +278,56 @@ awaitable<bool> connection::write_frame(response_frame& f) {
   size_t pos = 0;
   for (const auto& ps : f.slices) {
     if (ps.at > pos) {
-      auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(buf.data() + pos, ps.at - pos), use_nothrow);
+      auto [ec, n] = co_await write_all(asio::buffer(buf.data() + pos, ps.at - pos));
       if (ec) co_return false;
       pos = ps.at;
     }
-    off_t off = static_cast<off_t>(ps.slice.offset);
-    size_t left = ps.slice.length;
-    if (!opts_.use_sendfile) {
-      std::vector<uint8_t> tmp(left);
-      ssize_t r = ::pread(ps.slice.fd, tmp.data(), left, off);
-      if (r != static_cast<ssize_t>(left)) co_return false;
-      auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(tmp), use_nothrow);
-      if (ec) co_return false;
-      continue;
-    }
-    socket_.native_non_blocking(true);
-    while (left > 0) {
-      ssize_t r = ::sendfile(socket_.native_handle(), ps.slice.fd, &off, left);
-      if (r > 0) {
-        left -= static_cast<size_t>(r);
-      } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_write, use_nothrow);
-        if (ec) co_return false;
-      } else if (r < 0 && errno == EINTR) {
-        continue;
-      } else {
-        // r == 0: the file is shorter than promised (truncated underneath us).
-        // The frame's size prefix is already out, so the only safe move is to
-        // close the connection.
-        spdlog::warn("sendfile to {} failed: {}", info_->peer, r == 0 ? "file truncated" : std::strerror(errno));
-        co_return false;
-      }
-    }
+    if (!co_await send_file_range(ps.slice.fd, static_cast<off_t>(ps.slice.offset), ps.slice.length)) co_return false;
   }
   if (pos < buf.size()) {
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(buf.data() + pos, buf.size() - pos), use_nothrow);
+    auto [ec, n] = co_await write_all(asio::buffer(buf.data() + pos, buf.size() - pos));
     if (ec) co_return false;
+  }
+  co_return true;
+}
+
+awaitable<bool> connection::send_file_range(int fd, off_t off, size_t left) {
+  if (tls_ || !opts_.use_sendfile) {
+    // Through user space, in chunks: a fetch response can carry many MiB.
+    constexpr size_t kChunk = 256 * 1024;
+    auto chunk = std::make_unique_for_overwrite<uint8_t[]>(std::min(left, kChunk));
+    while (left > 0) {
+      const size_t want = std::min(left, kChunk);
+      ssize_t r = ::pread(fd, chunk.get(), want, off);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) {
+        spdlog::warn("reading a fetch response for {} failed: {}", info_->peer, r == 0 ? "file truncated" : std::strerror(errno));
+        co_return false;
+      }
+      auto [ec, n] = co_await write_all(asio::buffer(chunk.get(), size_t(r)));
+      if (ec) co_return false;
+      off += r;
+      left -= size_t(r);
+    }
+    co_return true;
+  }
+  socket_.native_non_blocking(true);
+  while (left > 0) {
+    ssize_t r = ::sendfile(socket_.native_handle(), fd, &off, left);
+    if (r > 0) {
+      left -= static_cast<size_t>(r);
+    } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      auto [ec] = co_await socket_.async_wait(asio::socket_base::wait_write, use_nothrow);
+      if (ec) co_return false;
+    } else if (r < 0 && errno == EINTR) {
+      continue;
+    } else {
+      // r == 0: the file is shorter than promised (truncated underneath us).
+      // The frame's size prefix is already out, so the only safe move is to
+      // close the connection.
+      spdlog::warn("sendfile to {} failed: {}", info_->peer, r == 0 ? "file truncated" : std::strerror(errno));
+      co_return false;
+    }
   }
   co_return true;
 }

@@ -13,6 +13,7 @@
 // Concurrency: all state is touched on the reactor thread only; completions
 // from other threads are posted here.
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/awaitable.hpp>
 
@@ -32,8 +33,10 @@ struct connection_hooks {
 
 class connection : public std::enable_shared_from_this<connection> {
  public:
+  // `tls` set: the connection is TLS (an SSL listener); the handshake comes first.
   connection(boost::asio::ip::tcp::socket socket, reactor& r, const server_options& opts,
-             request_handler& handler, uint64_t id, std::string listener_name, connection_hooks hooks);
+             request_handler& handler, uint64_t id, std::string listener_name, std::shared_ptr<tls_context> tls,
+             connection_hooks hooks);
 
   void start();
   // Stop reading new requests; close once everything in flight is written.
@@ -51,6 +54,17 @@ class connection : public std::enable_shared_from_this<connection> {
   };
 
   boost::asio::awaitable<void> read_loop();
+  // TLS: the server handshake, then read_loop.
+  boost::asio::awaitable<void> handshake_then_read();
+  // Reads into `buf` what is there (at least one byte), through TLS when on.
+  boost::asio::awaitable<std::tuple<boost::system::error_code, size_t>> read_some(boost::asio::mutable_buffer buf);
+  // Reads exactly `buf`, through TLS when on.
+  boost::asio::awaitable<std::tuple<boost::system::error_code, size_t>> read_exactly(boost::asio::mutable_buffer buf);
+  // Writes all of `buf`, through TLS when on.
+  boost::asio::awaitable<std::tuple<boost::system::error_code, size_t>> write_all(boost::asio::const_buffer buf);
+  // Sends `length` bytes of `fd` from `offset`: sendfile in plaintext, pread and write
+  // through TLS (the kernel cannot encrypt for us without kTLS).
+  boost::asio::awaitable<bool> send_file_range(int fd, off_t offset, size_t length);
   // Reads until at least `need` bytes (<= kReadBufferBytes) are buffered.
   boost::asio::awaitable<bool> fill(size_t need);
   boost::asio::awaitable<void> write_loop();
@@ -61,6 +75,8 @@ class connection : public std::enable_shared_from_this<connection> {
   void pop_slot();
 
   boost::asio::ip::tcp::socket socket_;
+  std::shared_ptr<tls_context> tls_ctx_;  // keeps the listener's context alive
+  std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;  // over socket_
   reactor& reactor_;
   const server_options& opts_;
   request_handler& handler_;

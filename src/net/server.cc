@@ -43,7 +43,7 @@ struct server::impl {
   // One acceptor per listener (on reactor 0); each connection goes to the
   // next reactor in turn. (SO_REUSEPORT acceptors per reactor would also let
   // a second process bind the same port silently.)
-  asio::awaitable<void> accept_loop(tcp::acceptor& acc, std::string name) {
+  asio::awaitable<void> accept_loop(tcp::acceptor& acc, const server_options::endpoint& ep, std::string name) {
     unsigned next = 0;
     for (;;) {
       const unsigned ri = next++ % static_cast<unsigned>(reactors.size());
@@ -61,7 +61,7 @@ struct server::impl {
       ++accepted;
       ++active;
       // The connection lives on reactor ri from here on.
-      asio::post(r.context(), [this, ri, sock = std::move(sock), name]() mutable {
+      asio::post(r.context(), [this, ri, sock = std::move(sock), &ep]() mutable {
         uint64_t id = next_id++;
         connection_hooks hooks;
         auto holder = std::make_shared<std::shared_ptr<connection>>();
@@ -69,7 +69,8 @@ struct server::impl {
           --active;
           live[ri].erase(*holder);
         };
-        auto c = std::make_shared<connection>(std::move(sock), *reactors[ri], opts, handler, id, name, std::move(hooks));
+        auto c = std::make_shared<connection>(std::move(sock), *reactors[ri], opts, handler, id, ep.name, ep.tls,
+                                              std::move(hooks));
         *holder = c;
         live[ri].insert(c);
         c->start();
@@ -112,7 +113,7 @@ void server::start() {
   }
   for (size_t e = 0; e < im.acceptors.size(); ++e) {
     std::string name = fmt::format("{}://{}:{}", im.opts.endpoints[e].name, im.opts.endpoints[e].host, im.ports[e]);
-    asio::co_spawn(r0.context(), im.accept_loop(*im.acceptors[e], name), asio::detached);
+    asio::co_spawn(r0.context(), im.accept_loop(*im.acceptors[e], im.opts.endpoints[e], name), asio::detached);
   }
   for (auto& r : im.reactors) r->start();
   im.started = true;

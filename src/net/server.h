@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "net/request.h"
+#include "net/tls.h"
 
 namespace strata::net {
 
@@ -16,7 +17,8 @@ struct server_options {
   struct endpoint {
     std::string host;  // "" = any
     uint16_t port = 9092;
-    std::string name = "PLAINTEXT";
+    std::string name = "PLAINTEXT";  // the listener name, given to requests (connection_info)
+    std::shared_ptr<tls_context> tls;  // set: an SSL listener
   };
   std::vector<endpoint> endpoints;
   unsigned reactors = 0;                    // 0 = hardware concurrency (reactor_count)

@@ -23,8 +23,9 @@ void describe_cluster(request_context&& ctx) {
   resp.controller_id = b.node_id();
   protocol::describe_cluster_response::describe_cluster_broker self;
   self.broker_id = b.node_id();
-  self.host = b.advertised_host();
-  self.port = b.advertised_port();
+  auto ep = b.advertised(ctx.listener());
+  self.host = ep.host;
+  self.port = ep.port;
   resp.brokers.push_back(self);
   ctx.respond(resp);
 }

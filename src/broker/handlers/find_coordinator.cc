@@ -33,8 +33,9 @@ void find_coordinator(request_context&& ctx) {
       resp.port = -1;
     } else {
       resp.node_id = b.node_id();
-      resp.host = b.advertised_host();
-      resp.port = b.advertised_port();
+      auto ep = b.advertised(ctx.listener());
+      resp.host = ep.host;
+      resp.port = ep.port;
     }
   } else {
     for (const auto& key : req.coordinator_keys) {
@@ -48,8 +49,9 @@ void find_coordinator(request_context&& ctx) {
         c.port = -1;
       } else {
         c.node_id = b.node_id();
-        c.host = b.advertised_host();
-        c.port = b.advertised_port();
+        auto ep = b.advertised(ctx.listener());
+        c.host = ep.host;
+        c.port = ep.port;
       }
       resp.coordinators.push_back(std::move(c));
     }

@@ -51,8 +51,9 @@ void metadata(request_context&& ctx) {
   resp_t resp;
   resp_t::metadata_response_broker self;
   self.node_id = b.node_id();
-  self.host = b.advertised_host();
-  self.port = b.advertised_port();
+  auto ep = b.advertised(ctx.listener());
+  self.host = ep.host;
+  self.port = ep.port;
   resp.brokers.push_back(self);
   resp.cluster_id = b.cluster_id();
   resp.controller_id = b.node_id();
