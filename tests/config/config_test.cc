@@ -55,6 +55,41 @@ TEST(broker_config, unknown_keys_warn_and_bad_values_name_the_key) {
   }
 }
 
+TEST(broker_config, listeners_take_their_protocol_from_the_map_and_advertise_by_name) {
+  std::vector<std::string> w;
+  broker_config c({{"listeners", "PLAINTEXT://:9092,SSL://0.0.0.0:9093,INTERNAL://127.0.0.1:9094"},
+                   {"listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,SSL:SSL,INTERNAL:SSL"},
+                   {"advertised.listeners", "SSL://broker.example:19093"}},
+                  w);
+  ASSERT_EQ(c.listeners().size(), 3u);
+  EXPECT_EQ(c.listeners()[1].protocol, "SSL");
+  EXPECT_EQ(c.listeners()[2].name, "INTERNAL");
+  EXPECT_EQ(c.listeners()[2].protocol, "SSL");
+  // The advertised one as given, the others as bound (a wildcard host as localhost).
+  ASSERT_EQ(c.advertised_listeners().size(), 3u);
+  EXPECT_EQ(c.advertised_listeners()[0].name, "SSL");
+  EXPECT_EQ(c.advertised_listeners()[0].host, "broker.example");
+  EXPECT_EQ(c.advertised_listeners()[0].port, 19093);
+  EXPECT_EQ(c.advertised_listeners()[1].name, "PLAINTEXT");
+  EXPECT_EQ(c.advertised_listeners()[1].host, "localhost");
+
+  for (auto [props, needle] : std::vector<std::pair<properties, std::string>>{
+           {{{"listeners", "SASL_SSL://:9092"}}, "SASL_SSL is not supported"},
+           {{{"listeners", "OTHER://:9092"}}, "no security protocol"},
+           {{{"listeners", "PLAINTEXT://:9092,PLAINTEXT://:9093"}}, "twice"},
+           {{{"advertised.listeners", "SSL://h:1"}}, "not one of 'listeners'"},
+           {{{"listener.security.protocol.map", "PLAINTEXT"}}, "NAME:PROTOCOL"},
+           {{{"ssl.enabled.protocols", "TLSv1.1"}}, "ssl.enabled.protocols"},
+           {{{"ssl.client.auth", "sometimes"}}, "ssl.client.auth"}}) {
+    try {
+      broker_config bad(props, w);
+      FAIL() << needle << ": accepted";
+    } catch (const config_error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(broker_config, retention_precedence_ms_over_minutes_over_hours) {
   std::vector<std::string> w;
   EXPECT_EQ(broker_config({{"log.retention.hours", "1"}}, w).log_retention_ms(), 3'600'000);

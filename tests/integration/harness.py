@@ -44,6 +44,7 @@ KEEP_TMP = os.environ.get("STRATA_IT_KEEP") == "1"
 
 _LISTEN_RE = re.compile(r"listening on PLAINTEXT://127\.0\.0\.1:(\d+)")
 _ADMIN_RE = re.compile(r"admin listening on http://127\.0\.0\.1:(\d+)")
+_SSL_RE = re.compile(r"listening on SSL://127\.0\.0\.1:(\d+)")
 
 _PR_SET_PDEATHSIG = 1
 
@@ -110,6 +111,7 @@ class Broker:
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
         self.admin_port: int | None = None  # set when the broker logs its admin listener
+        self.ssl_port: int | None = None  # set when the broker logs an SSL listener
         self.exit_codes: list[int] = []
         self._lines: list[str] = []
         self._cond = threading.Condition()
@@ -126,6 +128,11 @@ class Broker:
     def bootstrap(self) -> str:
         assert self.port is not None, "broker not started"
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def ssl_bootstrap(self) -> str:
+        assert self.ssl_port is not None, "broker has no SSL listener"
+        return f"127.0.0.1:{self.ssl_port}"
 
     @property
     def admin_url(self) -> str | None:
@@ -161,6 +168,7 @@ class Broker:
         self._note(f"---- starting: {' '.join(self.command(port))}")
         self.port = None
         self.admin_port = None
+        self.ssl_port = None
         self.proc = subprocess.Popen(self.command(port), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, cwd=self.tmp, preexec_fn=_child_setup,
                                      close_fds=True)
@@ -193,6 +201,7 @@ class Broker:
         with self._cond:
             self.admin_port = next((int(m.group(1)) for m in map(_ADMIN_RE.search, self._lines[first_line:]) if m),
                                    None)
+            self.ssl_port = next((int(m.group(1)) for m in map(_SSL_RE.search, self._lines[first_line:]) if m), None)
         return self
 
     def _reader_alive(self) -> bool:

@@ -14,6 +14,7 @@ const assert = require('node:assert')
 const REPO = path.resolve(__dirname, '..', '..', '..')
 const STRATA_BIN = process.env.STRATA_BIN || path.join(REPO, 'build', 'strata')
 const LISTEN_RE = /listening on PLAINTEXT:\/\/127\.0\.0\.1:(\d+)/
+const SSL_RE = /listening on SSL:\/\/127\.0\.0\.1:(\d+)/
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p))
 
 const live = new Set()
@@ -60,7 +61,13 @@ class Broker {
     this.lines = []
     this.proc = null
     this.port = null
+    this.sslPort = null // set when the broker logs an SSL listener
     this.exitCodes = []
+  }
+
+  get sslBootstrap () {
+    assert.ok(this.sslPort, 'broker has no SSL listener')
+    return `127.0.0.1:${this.sslPort}`
   }
 
   get bootstrap () {
@@ -118,6 +125,8 @@ class Broker {
         if (i < 0) return false
         if (!lines.slice(i).some((l) => l.includes('started in'))) return false
         this.port = Number(LISTEN_RE.exec(lines[i])[1])
+        const ssl = lines.find((l) => SSL_RE.test(l))
+        this.sslPort = ssl ? Number(SSL_RE.exec(ssl)[1]) : null
         return true
       }, this.startupTimeoutMs, 'broker startup', 20)
     } catch (e) {

@@ -309,3 +309,65 @@ test('admin: createTopics again, validateOnly, fetchTopicMetadata, createPartiti
     await waitUntil(async () => !(await admin.listTopics()).includes(topic), 15000, `${topic} deleted`)
   })
 })
+
+test('TLS: produce and consume over an SSL listener', { timeout: 120000 }, async () => {
+  const fs = require('node:fs')
+  const os = require('node:os')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-it-kjs-tls-'))
+  const p = (f) => path.join(dir, f)
+  const openssl = (...args) => {
+    const r = runSync('openssl', args)
+    assert.strictEqual(r.code, 0, `openssl ${args.join(' ')}: ${r.stderr}`)
+  }
+  fs.writeFileSync(p('san.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n')
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', p('ca.key'), '-out', p('ca.pem'), '-days', '2',
+    '-subj', '/CN=strata-it-kjs-ca')
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', p('broker.key'), '-out', p('broker.csr'), '-subj', '/CN=localhost')
+  openssl('x509', '-req', '-in', p('broker.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial',
+    '-out', p('broker.pem'), '-days', '2', '-extfile', p('san.cnf'))
+  fs.writeFileSync(p('keystore.pem'), fs.readFileSync(p('broker.key')) + fs.readFileSync(p('broker.pem')))
+  const tlsBroker = new Broker({
+    name: 'kafkajs-tls',
+    overrides: { listeners: 'PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0', 'ssl.keystore.location': p('keystore.pem') }
+  })
+  await tlsBroker.start()
+  const secure = new Kafka({
+    clientId: 'strata-it-kafkajs-tls',
+    brokers: [tlsBroker.sslBootstrap],
+    ssl: { ca: [fs.readFileSync(p('ca.pem'), 'utf8')] },
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 5000,
+    requestTimeout: 15000,
+    retry: { retries: 3, initialRetryTime: 100 }
+  })
+  const tlsAdmin = secure.admin()
+  try {
+    await withLog(tlsBroker, async () => {
+      await tlsAdmin.connect()
+      assert.strictEqual(await tlsAdmin.createTopics({ topics: [{ topic: 'kjs-tls', numPartitions: 1 }], waitForLeaders: true }), true)
+      // The SSL client is given the SSL port, not the plaintext one.
+      const cluster = await tlsAdmin.describeCluster()
+      assert.deepStrictEqual(cluster.brokers.map((b) => b.port), [tlsBroker.sslPort])
+      const producer = secure.producer({ createPartitioner: Partitioners.DefaultPartitioner })
+      await producer.connect()
+      await producer.send({ topic: 'kjs-tls', acks: -1, messages: Array.from({ length: 10 }, (_, i) => ({ partition: 0, value: `tls-${i}` })) })
+      await producer.disconnect()
+      const consumer = secure.consumer({ groupId: 'kjs-tls-group' })
+      const got = []
+      await consumer.connect()
+      await consumer.subscribe({ topic: 'kjs-tls', fromBeginning: true })
+      await consumer.run({ eachMessage: async ({ message }) => { got.push(message.value.toString()) } })
+      await waitUntil(() => got.length >= 10, 60000, '10 messages over TLS')
+      await consumer.disconnect()
+      assert.deepStrictEqual(got, Array.from({ length: 10 }, (_, i) => `tls-${i}`))
+    })
+  } finally {
+    await tlsAdmin.disconnect()
+    try {
+      await tlsBroker.stop()
+    } finally {
+      await tlsBroker.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  }
+})
