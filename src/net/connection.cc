@@ -82,6 +82,13 @@ void connection::close() {
   }
 }
 
+// `op(stream)` on the TLS stream when the connection has one, else on the socket. Not a
+// coroutine itself: the plaintext path awaits the socket operation directly.
+template <typename Op>
+auto connection::on_stream(Op&& op) {
+  return tls_ ? op(*tls_) : op(socket_);
+}
+
 awaitable<void> connection::handshake_then_read() {
   auto self = shared_from_this();
   // A client that never finishes the handshake is closed by idle_watch
@@ -98,21 +105,6 @@ awaitable<void> connection::handshake_then_read() {
   co_await read_loop();
 }
 
-awaitable<std::tuple<boost::system::error_code, size_t>> connection::read_some(asio::mutable_buffer buf) {
-  if (tls_) co_return co_await tls_->async_read_some(buf, use_nothrow);
-  co_return co_await socket_.async_read_some(buf, use_nothrow);
-}
-
-awaitable<std::tuple<boost::system::error_code, size_t>> connection::read_exactly(asio::mutable_buffer buf) {
-  if (tls_) co_return co_await asio::async_read(*tls_, buf, use_nothrow);
-  co_return co_await asio::async_read(socket_, buf, use_nothrow);
-}
-
-awaitable<std::tuple<boost::system::error_code, size_t>> connection::write_all(asio::const_buffer buf) {
-  if (tls_) co_return co_await asio::async_write(*tls_, buf, use_nothrow);
-  co_return co_await asio::async_write(socket_, buf, use_nothrow);
-}
-
 awaitable<bool> connection::fill(size_t need) {
   if (rend_ - rpos_ >= need) co_return true;
   if (rpos_ > 0) {
@@ -123,7 +115,8 @@ awaitable<bool> connection::fill(size_t need) {
   while (rend_ < need) {
     // Asio tries the recv at once and, when the previous one left the socket empty (a
     // short read), goes to epoll first: no recv that only returns EAGAIN.
-    auto [ec, n] = co_await read_some(asio::buffer(rbuf_.get() + rend_, kReadBufferBytes - rend_));
+    auto buf = asio::buffer(rbuf_.get() + rend_, kReadBufferBytes - rend_);
+    auto [ec, n] = co_await on_stream([&](auto& s) { return s.async_read_some(buf, use_nothrow); });
     if (ec) co_return false;
     rend_ += n;
   }
@@ -164,7 +157,8 @@ awaitable<void> connection::read_loop() {
     rpos_ += have;
     if (rpos_ == rend_) rpos_ = rend_ = 0;
     if (have < frame->size()) {
-      auto [ec2, n2] = co_await read_exactly(asio::buffer(frame->data() + have, frame->size() - have));
+      auto rest = asio::buffer(frame->data() + have, frame->size() - have);
+      auto [ec2, n2] = co_await on_stream([&](auto& s) { return asio::async_read(s, rest, use_nothrow); });
       if (ec2) break;
     }
     last_activity_ = std::chrono::steady_clock::now();
@@ -254,8 +248,7 @@ awaitable<void> connection::write_loop() {
     }
     if (reader_blocked_) reader_wakeup_.cancel();
     if (!batch.empty()) {
-      auto [ec, n] = tls_ ? co_await asio::async_write(*tls_, batch, use_nothrow)
-                          : co_await asio::async_write(socket_, batch, use_nothrow);
+      auto [ec, n] = co_await on_stream([&](auto& s) { return asio::async_write(s, batch, use_nothrow); });
       if (ec) {
         close();
         co_return;
@@ -278,14 +271,16 @@ awaitable<bool> connection::write_frame(response_frame& f) {
   size_t pos = 0;
   for (const auto& ps : f.slices) {
     if (ps.at > pos) {
-      auto [ec, n] = co_await write_all(asio::buffer(buf.data() + pos, ps.at - pos));
+      auto head = asio::buffer(buf.data() + pos, ps.at - pos);
+      auto [ec, n] = co_await on_stream([&](auto& s) { return asio::async_write(s, head, use_nothrow); });
       if (ec) co_return false;
       pos = ps.at;
     }
     if (!co_await send_file_range(ps.slice.fd, static_cast<off_t>(ps.slice.offset), ps.slice.length)) co_return false;
   }
   if (pos < buf.size()) {
-    auto [ec, n] = co_await write_all(asio::buffer(buf.data() + pos, buf.size() - pos));
+    auto tail = asio::buffer(buf.data() + pos, buf.size() - pos);
+    auto [ec, n] = co_await on_stream([&](auto& s) { return asio::async_write(s, tail, use_nothrow); });
     if (ec) co_return false;
   }
   co_return true;
@@ -304,7 +299,8 @@ awaitable<bool> connection::send_file_range(int fd, off_t off, size_t left) {
         spdlog::warn("reading a fetch response for {} failed: {}", info_->peer, r == 0 ? "file truncated" : std::strerror(errno));
         co_return false;
       }
-      auto [ec, n] = co_await write_all(asio::buffer(chunk.get(), size_t(r)));
+      auto data = asio::buffer(chunk.get(), size_t(r));
+      auto [ec, n] = co_await on_stream([&](auto& s) { return asio::async_write(s, data, use_nothrow); });
       if (ec) co_return false;
       off += r;
       left -= size_t(r);

@@ -54,14 +54,10 @@ class connection : public std::enable_shared_from_this<connection> {
   };
 
   boost::asio::awaitable<void> read_loop();
+  template <typename Op>
+  auto on_stream(Op&& op);
   // TLS: the server handshake, then read_loop.
   boost::asio::awaitable<void> handshake_then_read();
-  // Reads into `buf` what is there (at least one byte), through TLS when on.
-  boost::asio::awaitable<std::tuple<boost::system::error_code, size_t>> read_some(boost::asio::mutable_buffer buf);
-  // Reads exactly `buf`, through TLS when on.
-  boost::asio::awaitable<std::tuple<boost::system::error_code, size_t>> read_exactly(boost::asio::mutable_buffer buf);
-  // Writes all of `buf`, through TLS when on.
-  boost::asio::awaitable<std::tuple<boost::system::error_code, size_t>> write_all(boost::asio::const_buffer buf);
   // Sends `length` bytes of `fd` from `offset`: sendfile in plaintext, pread and write
   // through TLS (the kernel cannot encrypt for us without kTLS).
   boost::asio::awaitable<bool> send_file_range(int fd, off_t offset, size_t length);
