@@ -741,3 +741,21 @@ TEST(broker_wire, offset_for_leader_epoch_answers_from_the_epoch_cache) {
   EXPECT_EQ(ask("e", 0, 3).error_code, ec(error_code::unknown_leader_epoch));
   EXPECT_EQ(ask("missing", 0, -1).error_code, ec(error_code::unknown_topic_or_partition));
 }
+
+TEST(broker_wire, describe_configs_never_returns_passwords) {
+  broker_process b({"ssl.keystore.password=hunter2", "ssl.keystore.key=-----BEGIN PRIVATE KEY-----"});
+  wire_client c(b.port());
+  protocol::describe_configs_request req;
+  auto& res = req.resources.emplace_back();
+  res.resource_type = 4;  // broker
+  res.resource_name = "0";
+  res.configuration_keys = std::vector<std::string>{"ssl.keystore.password", "ssl.keystore.key", "ssl.client.auth"};
+  auto r = c.call<protocol::describe_configs_response>(req, 4);
+  ASSERT_EQ(r.results.at(0).error_code, 0);
+  std::map<std::string, std::pair<std::optional<std::string>, bool>> seen;
+  for (const auto& e : r.results.at(0).configs) seen[e.name] = {e.value, e.is_sensitive};
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen["ssl.keystore.password"], std::make_pair(std::optional<std::string>(), true));
+  EXPECT_EQ(seen["ssl.keystore.key"], std::make_pair(std::optional<std::string>(), true));
+  EXPECT_EQ(seen["ssl.client.auth"], std::make_pair(std::optional<std::string>("none"), false));
+}

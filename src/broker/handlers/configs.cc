@@ -34,6 +34,11 @@ describe_resp::describe_configs_result::describe_configs_resource_result make_en
   c.config_source = source;
   c.is_sensitive = false;
   if (def) {
+    // Passwords and key material are never sent back, as in Kafka: null and sensitive.
+    if (def->type == config::value_type::password) {
+      c.value = std::nullopt;
+      c.is_sensitive = true;
+    }
     c.config_type = config_type_id(def->type);
     if (include_docs) c.documentation = std::string(def->doc);
   }
