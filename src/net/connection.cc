@@ -8,7 +8,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <algorithm>
@@ -89,6 +92,17 @@ auto connection::on_stream(Op&& op) {
   return tls_ ? op(*tls_) : op(socket_);
 }
 
+void connection::ack_partial_request() {
+  // TLS clients often write one request as several records (librdkafka: one
+  // SSL_write per buffer segment), and with Nagle on (librdkafka's default) the
+  // second waits for the first to be ACKed, while this side, in request/response
+  // "pingpong" mode, delays that ACK by up to 40 ms: one stall per request, measured
+  // as 18 MiB/s consumes. Plaintext clients hand the kernel a request in one write.
+  if (!tls_) return;
+  int one = 1;
+  ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+}
+
 awaitable<void> connection::handshake_then_read() {
   auto self = shared_from_this();
   // A client that never finishes the handshake is closed by idle_watch
@@ -119,6 +133,7 @@ awaitable<bool> connection::fill(size_t need) {
     auto [ec, n] = co_await on_stream([&](auto& s) { return s.async_read_some(buf, use_nothrow); });
     if (ec) co_return false;
     rend_ += n;
+    if (rend_ < need) ack_partial_request();
   }
   co_return true;
 }
@@ -157,6 +172,7 @@ awaitable<void> connection::read_loop() {
     rpos_ += have;
     if (rpos_ == rend_) rpos_ = rend_ = 0;
     if (have < frame->size()) {
+      ack_partial_request();
       auto rest = asio::buffer(frame->data() + have, frame->size() - have);
       auto [ec2, n2] = co_await on_stream([&](auto& s) { return asio::async_read(s, rest, use_nothrow); });
       if (ec2) break;

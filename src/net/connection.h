@@ -56,6 +56,8 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::awaitable<void> read_loop();
   template <typename Op>
   auto on_stream(Op&& op);
+  // Called when a request is still incomplete after a read: ACK what arrived now.
+  void ack_partial_request();
   // TLS: the server handshake, then read_loop.
   boost::asio::awaitable<void> handshake_then_read();
   // Sends `length` bytes of `fd` from `offset`: sendfile in plaintext, pread and write
