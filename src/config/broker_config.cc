@@ -101,7 +101,8 @@ void broker_config::derive() {
     a.protocol = bound->protocol;
     advertised_.push_back(a);
   }
-  // A listener that is not advertised is published as it is bound (Kafka's default).
+  // A listener missing from advertised.listeners is published as it is bound.
+  // Deviation: Kafka answers a client of such a listener with LISTENER_NOT_FOUND.
   for (const auto& l : listeners_) {
     if (std::none_of(advertised_.begin(), advertised_.end(), [&](const listener& a) { return a.name == l.name; }))
       advertised_.push_back(l);
