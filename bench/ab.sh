@@ -44,14 +44,7 @@ while [[ $# -gt 0 ]]; do
 done
 B_BIN=${B_BIN:-$A_BIN}
 
-work=$(mktemp -d /tmp/strata-ab.XXXXXX)
-pids=()
-cleanup() {
-  stop_pids "${pids[@]}"
-  if [[ $KEEP == 1 ]]; then echo "ab.sh: kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_work_dir ab
 
 topics=()
 for r in $(seq "$ROUNDS"); do topics+=("ab$r"); done

@@ -1,4 +1,4 @@
-# Sourced by compare.sh and ab.sh: starting, measuring and stopping the servers
+# Sourced by compare.sh, ab.sh and tls.sh: starting, measuring and stopping the servers
 # a benchmark script runs. Started processes are appended to the caller's
 # `pids` array so that its exit trap can stop_pids them.
 
@@ -12,6 +12,20 @@ stop_pids() {
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+}
+
+# make_work_dir NAME: a fresh /tmp/strata-NAME.XXXXXX in `work`, an empty `pids`, and
+# traps that on exit stop every process in `pids` and remove `work` (kept, and named
+# on stderr, when KEEP=1).
+make_work_dir() {
+  work=$(mktemp -d "/tmp/strata-$1.XXXXXX")
+  pids=()
+  trap remove_work_dir EXIT
+  trap 'exit 130' INT TERM
+}
+remove_work_dir() {
+  stop_pids "${pids[@]}"
+  if [[ ${KEEP:-0} == 1 ]]; then echo "$(basename "$0"): kept $work" >&2; else rm -rf "$work"; fi
 }
 
 # start_strata BIN DATA_DIR LOG_FILE [serve arguments...]: a broker on an

@@ -35,14 +35,7 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
-work=$(mktemp -d /tmp/strata-tls-bench.XXXXXX)
-pids=()
-cleanup() {
-  stop_pids "${pids[@]}"
-  if [[ $KEEP == 1 ]]; then echo "tls.sh: kept $work" >&2; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_work_dir tls-bench
 
 ssl() { openssl "$@" > /dev/null 2>&1 || { echo "tls.sh: openssl $1 failed" >&2; exit 1; }; }
 ssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/ca.key" -out "$work/ca.pem" -days 1 -subj /CN=strata-bench-ca
