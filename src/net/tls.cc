@@ -6,6 +6,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -60,6 +61,15 @@ std::vector<X509*> read_certificates(const std::string& pem, const char* what) {
   ERR_clear_error();  // the read that ended the loop leaves "no start line"
   if (out.empty()) throw std::runtime_error(std::string(what) + ": no PEM certificate found");
   return out;
+}
+
+// The password of an encrypted PEM key, from the settings only. Without a callback
+// OpenSSL would ask for it on the terminal, and a broker would wait there.
+int key_password(char* buf, int size, int /*rwflag*/, void* user) {
+  const auto* password = static_cast<const std::string*>(user);
+  if (password->empty() || password->size() > size_t(size)) return -1;
+  std::memcpy(buf, password->data(), password->size());
+  return static_cast<int>(password->size());
 }
 
 int protocol_version(const std::string& name) { return name == "TLSv1.2" ? TLS1_2_VERSION : TLS1_3_VERSION; }
@@ -127,7 +137,7 @@ std::shared_ptr<tls_context> make_tls_context(const tls_settings& s) {
 
   bio_ptr kb = memory_bio(s.private_key_pem);
   std::string password = s.key_password;
-  EVP_PKEY* key = PEM_read_bio_PrivateKey(kb.get(), nullptr, nullptr, password.empty() ? nullptr : password.data());
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(kb.get(), nullptr, key_password, &password);
   if (!key) fail(password.empty() ? "the broker's private key (if it is encrypted, set ssl.key.password)"
                                   : "the broker's private key (is ssl.key.password right?)");
   const int used = SSL_CTX_use_PrivateKey(ctx, key);

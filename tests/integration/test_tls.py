@@ -25,6 +25,7 @@ from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 KCAT = shutil.which("kcat") or "/usr/bin/kcat"
 P12_PASSWORD = "p12-secret"
+KEY_PASSWORD = "pem-secret"
 
 
 def openssl(*args):
@@ -51,6 +52,11 @@ class Certs:
                     "-CAcreateserial", "-out", d(f"{who}.pem"), "-days", "2", *ext)
         with open(d("keystore.pem"), "w") as out:  # Kafka's PEM keystore: key, then chain
             for part in ("broker.key", "broker.pem", "ca.pem"):
+                out.write(open(d(part)).read())
+        openssl("pkey", "-in", d("broker.key"), "-aes256", "-passout", f"pass:{KEY_PASSWORD}", "-out",
+                d("broker-encrypted.key"))
+        with open(d("keystore-encrypted.pem"), "w") as out:
+            for part in ("broker-encrypted.key", "broker.pem"):
                 out.write(open(d(part)).read())
         openssl("pkcs12", "-export", "-inkey", d("broker.key"), "-in", d("broker.pem"), "-certfile", d("ca.pem"),
                 "-out", d("keystore.p12"), "-passout", f"pass:{P12_PASSWORD}")
@@ -196,12 +202,22 @@ class TlsTest(harness.BrokerTestCase):
         clients.create_topic(b.bootstrap, "p12", 1)
         self.roundtrip(ssl_conf(b.ssl_bootstrap, self.certs.path("ca.pem")), "p12", n=10)
 
+    def test_encrypted_pem_key(self):
+        b = self.tls_broker(**{"ssl.keystore.location": self.certs.path("keystore-encrypted.pem"),
+                               "ssl.key.password": KEY_PASSWORD})
+        clients.create_topic(b.bootstrap, "encrypted", 1)
+        self.roundtrip(ssl_conf(b.ssl_bootstrap, self.certs.path("ca.pem")), "encrypted", n=5)
+
     def test_broken_tls_settings_stop_the_broker_at_start_naming_the_setting(self):
         cases = [
             ({}, "ssl.keystore.location"),  # no key at all
             ({"ssl.keystore.location": self.certs.path("missing.pem")}, "cannot read"),
             ({"ssl.keystore.type": "PKCS12", "ssl.keystore.location": self.certs.path("keystore.p12"),
               "ssl.keystore.password": "wrong"}, "wrong password"),
+            # An encrypted key without its password: an error, not a passphrase prompt.
+            ({"ssl.keystore.location": self.certs.path("keystore-encrypted.pem")}, "set ssl.key.password"),
+            ({"ssl.keystore.location": self.certs.path("keystore-encrypted.pem"), "ssl.key.password": "wrong"},
+             "is ssl.key.password right"),
             ({"ssl.keystore.location": self.certs.path("keystore.pem"), "ssl.client.auth": "required"},
              "needs a truststore"),
             ({"ssl.keystore.location": self.certs.path("keystore.pem"), "ssl.enabled.protocols": "TLSv1.1"},
