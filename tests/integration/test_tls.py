@@ -7,8 +7,10 @@ keystore works; a broken TLS configuration stops the broker at start with the se
 named. Certificates are made for the run with the openssl command line tool."""
 
 import os
+import random
 import shutil
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -181,6 +183,43 @@ class TlsTest(harness.BrokerTestCase):
         # Neither disturbed the broker.
         self.roundtrip(ssl_conf(b.ssl_bootstrap, self.certs.path("ca.pem")), "refusals", n=5)
         clients.roundtrip_ok(b.bootstrap, "refusals", "plain-after")
+
+    def test_garbage_and_abandoned_handshakes_on_the_ssl_port(self):
+        b = self.tls_broker()
+        clients.create_topic(b.bootstrap, "garbage", 1)
+        rng = random.Random(20261121)
+        hello = None
+        # A real ClientHello to cut short: what Python's ssl module sends first.
+        ctx = ssl.create_default_context(cafile=self.certs.path("ca.pem"))
+        inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        obj = ctx.wrap_bio(inc, out, server_hostname="127.0.0.1")
+        try:
+            obj.do_handshake()
+        except ssl.SSLWantReadError:
+            hello = out.read()
+        self.assertTrue(hello and hello[0] == 0x16, "no ClientHello")
+        payloads = [bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 4096))) for _ in range(20)]
+        payloads += [hello[:n] for n in (1, 5, 40, len(hello) // 2)]  # then silence and close
+        payloads += [b"\x16\x03\x01\xff\xff" + bytes(64)]  # a record header claiming 64 KiB
+        payloads += [b""]  # connect and close at once
+        socks = []
+        for p in payloads:
+            s = socket.create_connection(("127.0.0.1", b.ssl_port), timeout=10)
+            if p:
+                s.sendall(p)
+            socks.append(s)
+        for s in socks:  # abandon them all at once
+            s.close()
+        # A full handshake finished by a client that then sends garbage inside TLS.
+        with socket.create_connection(("127.0.0.1", b.ssl_port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as t:
+                t.sendall(struct.pack(">i", 12) + bytes(rng.getrandbits(8) for _ in range(12)))
+                try:
+                    t.recv(1)  # the broker closes: not a valid request
+                except (ssl.SSLError, ConnectionResetError, OSError):
+                    pass
+        self.assertTrue(b.alive())
+        self.roundtrip(ssl_conf(b.ssl_bootstrap, self.certs.path("ca.pem")), "garbage", n=5)
 
     def test_required_client_certificates(self):
         b = self.tls_broker(**{"ssl.client.auth": "required",
