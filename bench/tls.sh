@@ -2,14 +2,18 @@
 # What TLS costs: one Strata broker with a PLAINTEXT and an SSL listener, the same
 # `strata bench` loads over each, alternating which goes first every round.
 #
-#   bench/tls.sh [--strata PATH] [--rounds N] [--messages N] [--size BYTES] [--quick] [--keep]
+#   bench/tls.sh [--strata PATH] [--rounds N] [--messages N] [--size BYTES] [--idle N]
+#                [--quick] [--keep]
 #
 # Makes a throwaway CA and broker certificate with openssl, then per round produces
 # --messages x --size B (64 partitions, acks=1, linger 5 ms, 1 MiB batches) over
 # each listener into a topic of its own and consumes it back over the same listener,
 # reading the broker's CPU time (ns, /proc/<pid>/task/*/schedstat) around each load.
-# Prints each run and the medians with TLS/plaintext ratios. --quick (CI smoke):
-# 20,000 messages, one round. Every process it started is stopped by PID on exit.
+# Prints each run and the medians with TLS/plaintext ratios. Then the memory of idle
+# clients: the broker's VmRSS with --idle plaintext connections open, then with --idle
+# TLS ones (each sends ApiVersions, reads the answer and stays open until all are).
+# --quick (CI smoke): 20,000 messages, one round, 50 idle connections. Every process
+# it started is stopped by PID on exit.
 set -euo pipefail
 # shellcheck source=bench/servers.sh
 . "$(dirname "$0")/servers.sh"
@@ -19,6 +23,7 @@ BIN=${STRATA_BIN:-$(dirname "$here")/build-bench/strata}
 ROUNDS=3
 N=1000000
 SIZE=100
+IDLE=1000
 KEEP=0
 PARTS=64
 while [[ $# -gt 0 ]]; do
@@ -27,9 +32,10 @@ while [[ $# -gt 0 ]]; do
     --rounds) ROUNDS=$2; shift ;;
     --messages) N=$2; shift ;;
     --size) SIZE=$2; shift ;;
-    --quick) N=20000; ROUNDS=1 ;;
+    --idle) IDLE=$2; shift ;;
+    --quick) N=20000; ROUNDS=1; IDLE=50 ;;
     --keep) KEEP=1 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "tls.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -97,4 +103,50 @@ for load in ("produce", "consume"):
         p = statistics.median(x[i] for x in rows[(load, "plain")])
         s = statistics.median(x[i] for x in rows[(load, "tls")])
         print(f"| {load} | {name} | {p:,.3f} | {s:,.3f} | {s / p:.2f} |" if p else f"| {load} | {name} | 0 | {s} | n/a |")
+EOF
+
+# Idle clients: RSS with IDLE plaintext connections, then with IDLE TLS connections.
+/usr/bin/python3 - "$PID" "${PLAIN_BS##*:}" "${SSL_BS##*:}" "$IDLE" "$work/ca.pem" <<'EOF'
+import socket, ssl, struct, sys
+pid, plain, tls, n, ca = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+body = struct.pack(">hhih", 18, 0, 1, 4) + b"idle"  # ApiVersions v0
+frame = struct.pack(">i", len(body)) + body
+ctx = ssl.create_default_context(cafile=ca)
+
+def rss_kib():
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+
+def read_exactly(s, k):
+    buf = b""
+    while len(buf) < k:
+        chunk = s.recv(k - len(buf))
+        if not chunk:
+            raise SystemExit("tls.sh: the broker closed an idle connection")
+        buf += chunk
+    return buf
+
+def hold(port, wrap):
+    conns = []
+    try:
+        for _ in range(n):
+            s = socket.create_connection(("127.0.0.1", port), timeout=30)
+            if wrap:
+                s = ctx.wrap_socket(s, server_hostname="127.0.0.1")
+            conns.append(s)
+            s.sendall(frame)
+            read_exactly(s, struct.unpack(">i", read_exactly(s, 4))[0])
+        return rss_kib()
+    finally:
+        for s in conns:
+            s.close()
+
+base = rss_kib()
+plain_rss = hold(plain, False)
+tls_rss = hold(tls, True)
+print(f"\n| idle clients | broker VmRSS | per connection |\n| --- | ---: | ---: |")
+print(f"| none | {base / 1024:.1f} MiB | |")
+print(f"| {n} plaintext | {plain_rss / 1024:.1f} MiB | {(plain_rss - base) / n:.1f} KiB |")
+print(f"| {n} TLS (after the plaintext ones closed) | {tls_rss / 1024:.1f} MiB | {(tls_rss - base) / n:.1f} KiB |")
 EOF
