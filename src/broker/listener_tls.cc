@@ -19,17 +19,6 @@ std::string read_text(const std::string& path, const char* setting) {
   return ss.str();
 }
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');) {
-    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
-    while (!item.empty() && item.back() == ' ') item.pop_back();
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 net::pkcs12_contents read_pkcs12(const std::string& path, const std::string& password, const char* setting) {
   try {
     return net::read_pkcs12(path, password);
@@ -71,7 +60,7 @@ net::tls_settings tls_settings_from(const config::broker_config& cfg) {
   s.auth = auth == "required" ? net::client_auth::required
            : auth == "requested" ? net::client_auth::requested
                                  : net::client_auth::none;
-  s.protocols = split_commas(cfg.get("ssl.enabled.protocols"));
+  s.protocols = cfg.get_list("ssl.enabled.protocols");
   return s;
 }
 

@@ -71,14 +71,14 @@ broker_config::broker_config(const properties& props, std::vector<std::string>& 
 void broker_config::derive() {
   broker_id_ = static_cast<int32_t>(get_int("broker.id"));
   std::map<std::string, std::string> protocols;  // listener.security.protocol.map
-  for (const auto& pair : split_list(get("listener.security.protocol.map"))) {
+  for (const auto& pair : get_list("listener.security.protocol.map")) {
     size_t colon = pair.find(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == pair.size())
       throw config_error(fmt::format("invalid entry '{}' in 'listener.security.protocol.map': expected NAME:PROTOCOL", pair));
     protocols[pair.substr(0, colon)] = pair.substr(colon + 1);
   }
   listeners_.clear();
-  for (const auto& s : split_list(get("listeners"))) {
+  for (const auto& s : get_list("listeners")) {
     listener l = parse_listener(s, "listeners");
     auto p = protocols.find(l.name);
     if (p == protocols.end())
@@ -93,7 +93,7 @@ void broker_config::derive() {
   }
   if (listeners_.empty()) throw config_error("'listeners' must name at least one listener");
   advertised_.clear();
-  for (const auto& s : split_list(get("advertised.listeners"))) {
+  for (const auto& s : get_list("advertised.listeners")) {
     listener a = parse_listener(s, "advertised.listeners");
     auto bound = std::find_if(listeners_.begin(), listeners_.end(), [&](const listener& l) { return l.name == a.name; });
     if (bound == listeners_.end())
@@ -107,13 +107,13 @@ void broker_config::derive() {
     if (std::none_of(advertised_.begin(), advertised_.end(), [&](const listener& a) { return a.name == l.name; }))
       advertised_.push_back(l);
   }
-  for (const auto& p : split_list(get("ssl.enabled.protocols")))
+  for (const auto& p : get_list("ssl.enabled.protocols"))
     if (p != "TLSv1.2" && p != "TLSv1.3")
       throw config_error(fmt::format("invalid value '{}' in 'ssl.enabled.protocols': TLSv1.2 and TLSv1.3 are supported", p));
   for (auto& l : advertised_)
     if (l.host.empty() || l.host == "0.0.0.0" || l.host == "::") l.host = "localhost";
 
-  log_dirs_ = split_list(get("log.dirs"));
+  log_dirs_ = get_list("log.dirs");
   if (log_dirs_.empty()) log_dirs_.push_back(get("log.dir"));
 
   // Kafka's precedence: ms over minutes over hours.
@@ -133,6 +133,8 @@ const std::string& broker_config::get(const std::string& key) const {
   auto it = values_.find(key);
   return it == values_.end() ? kEmpty : it->second;
 }
+
+std::vector<std::string> broker_config::get_list(const std::string& key) const { return split_list(get(key)); }
 
 int64_t broker_config::get_int(const std::string& key) const {
   const std::string& v = get(key);

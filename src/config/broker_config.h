@@ -34,6 +34,8 @@ class broker_config {
   bool is_set(const std::string& key) const { return explicit_.count(key) != 0; }
   int64_t get_int(const std::string& key) const;
   bool get_bool(const std::string& key) const;
+  // A list setting's items, blanks around them dropped, empty items skipped.
+  std::vector<std::string> get_list(const std::string& key) const;
 
   int32_t broker_id() const { return broker_id_; }
   const std::vector<listener>& listeners() const { return listeners_; }
