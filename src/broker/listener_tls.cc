@@ -11,6 +11,7 @@
 namespace strata::broker {
 namespace {
 
+// A file's whole contents (PEM text or PKCS12 bytes).
 std::string read_text(const std::string& path, const char* setting) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw config::config_error(fmt::format("{}: cannot read '{}'", setting, path));
@@ -20,10 +21,11 @@ std::string read_text(const std::string& path, const char* setting) {
 }
 
 net::pkcs12_contents read_pkcs12(const std::string& path, const std::string& password, const char* setting) {
+  const std::string der = read_text(path, setting);
   try {
-    return net::read_pkcs12(path, password);
+    return net::parse_pkcs12(der, password);
   } catch (const std::runtime_error& e) {
-    throw config::config_error(fmt::format("{}: {}", setting, e.what()));
+    throw config::config_error(fmt::format("{}: '{}': {}", setting, path, e.what()));
   }
 }
 

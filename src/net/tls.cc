@@ -7,8 +7,6 @@
 #include <openssl/x509.h>
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "net/tls_context.h"
@@ -53,11 +51,16 @@ std::string pem_of(X509* cert) {
   return bio_text(b.get());
 }
 
+struct x509_deleter {
+  void operator()(X509* c) const { X509_free(c); }
+};
+using x509_ptr = std::unique_ptr<X509, x509_deleter>;
+
 // Every certificate in a PEM text, in order; throws if there is none.
-std::vector<X509*> read_certificates(const std::string& pem, const char* what) {
-  std::vector<X509*> out;
+std::vector<x509_ptr> read_certificates(const std::string& pem, const char* what) {
+  std::vector<x509_ptr> out;
   bio_ptr b = memory_bio(pem);
-  while (X509* c = PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr)) out.push_back(c);
+  while (X509* c = PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr)) out.emplace_back(c);
   ERR_clear_error();  // the read that ended the loop leaves "no start line"
   if (out.empty()) throw std::runtime_error(std::string(what) + ": no PEM certificate found");
   return out;
@@ -76,21 +79,16 @@ int protocol_version(const std::string& name) { return name == "TLSv1.2" ? TLS1_
 
 }  // namespace
 
-pkcs12_contents read_pkcs12(const std::string& path, const std::string& password) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string der = ss.str();
+pkcs12_contents parse_pkcs12(const std::string& der, const std::string& password) {
   bio_ptr b = memory_bio(der);
   PKCS12* p12 = d2i_PKCS12_bio(b.get(), nullptr);
-  if (!p12) fail(path + " is not a PKCS12 file");
+  if (!p12) fail("not a PKCS12 file");
   EVP_PKEY* key = nullptr;
   X509* cert = nullptr;
   STACK_OF(X509)* ca = nullptr;
   const int ok = PKCS12_parse(p12, password.c_str(), &key, &cert, &ca);
   PKCS12_free(p12);
-  if (!ok) fail(path + ": wrong password or damaged PKCS12 file");
+  if (!ok) fail("wrong password or damaged PKCS12 file");
   pkcs12_contents out;
   std::string certs;  // the certificate that goes with the key, then the others
   if (cert) {
@@ -128,12 +126,11 @@ std::shared_ptr<tls_context> make_tls_context(const tls_settings& s) {
     throw std::runtime_error("an SSL listener needs the broker's key and certificate (ssl.keystore.location, or "
                              "ssl.keystore.key and ssl.keystore.certificate.chain)");
   auto chain = read_certificates(s.certificate_chain_pem, "the broker's certificate chain");
-  if (SSL_CTX_use_certificate(ctx, chain[0]) != 1) fail("the broker's certificate");
+  if (SSL_CTX_use_certificate(ctx, chain[0].get()) != 1) fail("the broker's certificate");
   for (size_t i = 1; i < chain.size(); ++i) {
-    if (SSL_CTX_add0_chain_cert(ctx, chain[i]) != 1) fail("the broker's certificate chain");
-    chain[i] = nullptr;  // owned by the context now
+    if (SSL_CTX_add0_chain_cert(ctx, chain[i].get()) != 1) fail("the broker's certificate chain");
+    chain[i].release();  // owned by the context now
   }
-  for (X509* c : chain) X509_free(c);
 
   bio_ptr kb = memory_bio(s.private_key_pem);
   std::string password = s.key_password;
@@ -147,10 +144,9 @@ std::shared_ptr<tls_context> make_tls_context(const tls_settings& s) {
 
   if (!s.trusted_ca_pem.empty()) {
     X509_STORE* store = SSL_CTX_get_cert_store(ctx);
-    for (X509* c : read_certificates(s.trusted_ca_pem, "the truststore")) {
-      X509_STORE_add_cert(store, c);
-      SSL_CTX_add_client_CA(ctx, c);  // names the CAs in the certificate request
-      X509_free(c);
+    for (const auto& c : read_certificates(s.trusted_ca_pem, "the truststore")) {
+      X509_STORE_add_cert(store, c.get());
+      SSL_CTX_add_client_CA(ctx, c.get());  // names the CAs in the certificate request
     }
   }
   switch (s.auth) {

@@ -19,13 +19,13 @@ struct tls_settings {
   std::vector<std::string> protocols = {"TLSv1.2", "TLSv1.3"};  // ssl.enabled.protocols
 };
 
-// A PKCS12 file's key and certificates as PEM text, for tls_settings. The CA
-// certificates of a truststore come back in `ca_pem`. Throws std::runtime_error
-// naming the file and OpenSSL's reason.
+// The key and certificates of PKCS12 bytes (a file's contents) as PEM text, for
+// tls_settings. The CA certificates of a truststore come back in `ca_pem`. Throws
+// std::runtime_error with OpenSSL's reason.
 struct pkcs12_contents {
   std::string key_pem, chain_pem, ca_pem;
 };
-pkcs12_contents read_pkcs12(const std::string& path, const std::string& password);
+pkcs12_contents parse_pkcs12(const std::string& der, const std::string& password);
 
 class tls_context;
 // Throws std::runtime_error with OpenSSL's reason when the key or a certificate does
