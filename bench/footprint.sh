@@ -41,8 +41,9 @@ while [[ $# -gt 0 ]]; do
 done
 [[ -x $STRATA ]] || { echo "footprint.sh: no strata binary at $STRATA" >&2; exit 2; }
 
-exec /usr/bin/python3 - "$STRATA" "$PARTITIONS" "$CONNECTIONS" "$RUNS" "$DATA_DIR" <<'EOF'
-import os, re, resource, shutil, signal, socket, statistics, struct, subprocess, sys, tempfile, time
+PYTHONPATH="$here" exec /usr/bin/python3 - "$STRATA" "$PARTITIONS" "$CONNECTIONS" "$RUNS" "$DATA_DIR" <<'EOF'
+import os, re, resource, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
+import idle_clients  # bench/, on PYTHONPATH
 
 strata, partitions, connections, runs, data_dir = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 work = tempfile.mkdtemp(prefix="strata-footprint.", dir=data_dir or None)
@@ -125,19 +126,6 @@ def rss(pid):
 def mib(s):
     return int(s.split()[0]) / 1024
 
-def api_versions_v0(corr):
-    body = struct.pack(">hhih", 18, 0, corr, 2) + b"fp"
-    return struct.pack(">i", len(body)) + body
-
-def recv_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise OSError("connection closed")
-        buf += chunk
-    return buf
-
 results = {}
 try:
     # 1. Empty data directory.
@@ -164,14 +152,7 @@ try:
                     "--rotate", "10", "--linger-ms", "5", "-q"], check=True, stdout=subprocess.DEVNULL)
     time.sleep(1)
     with_parts = rss(p.pid)
-    socks = []
-    for i in range(connections):
-        s = socket.create_connection(("127.0.0.1", port))
-        s.sendall(api_versions_v0(i))
-        socks.append(s)
-    for s in socks:
-        size = struct.unpack(">i", recv_exact(s, 4))[0]
-        recv_exact(s, size)
+    socks = idle_clients.open_idle(port, connections)
     time.sleep(1)
     with_conns = rss(p.pid)
     for s in socks:

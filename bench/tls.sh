@@ -106,11 +106,10 @@ for load in ("produce", "consume"):
 EOF
 
 # Idle clients: RSS with IDLE plaintext connections, then with IDLE TLS connections.
-/usr/bin/python3 - "$PID" "${PLAIN_BS##*:}" "${SSL_BS##*:}" "$IDLE" "$work/ca.pem" <<'EOF'
-import socket, ssl, struct, sys
+PYTHONPATH="$here" /usr/bin/python3 - "$PID" "${PLAIN_BS##*:}" "${SSL_BS##*:}" "$IDLE" "$work/ca.pem" <<'EOF'
+import ssl, sys
+import idle_clients  # bench/, on PYTHONPATH
 pid, plain, tls, n, ca = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-body = struct.pack(">hhih", 18, 0, 1, 4) + b"idle"  # ApiVersions v0
-frame = struct.pack(">i", len(body)) + body
 ctx = ssl.create_default_context(cafile=ca)
 
 def rss_kib():
@@ -118,33 +117,17 @@ def rss_kib():
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
 
-def read_exactly(s, k):
-    buf = b""
-    while len(buf) < k:
-        chunk = s.recv(k - len(buf))
-        if not chunk:
-            raise SystemExit("tls.sh: the broker closed an idle connection")
-        buf += chunk
-    return buf
-
 def hold(port, wrap):
-    conns = []
+    socks = idle_clients.open_idle(port, n, wrap)
     try:
-        for _ in range(n):
-            s = socket.create_connection(("127.0.0.1", port), timeout=30)
-            if wrap:
-                s = ctx.wrap_socket(s, server_hostname="127.0.0.1")
-            conns.append(s)
-            s.sendall(frame)
-            read_exactly(s, struct.unpack(">i", read_exactly(s, 4))[0])
         return rss_kib()
     finally:
-        for s in conns:
+        for s in socks:
             s.close()
 
 base = rss_kib()
-plain_rss = hold(plain, False)
-tls_rss = hold(tls, True)
+plain_rss = hold(plain, None)
+tls_rss = hold(tls, lambda s: ctx.wrap_socket(s, server_hostname="127.0.0.1"))
 print(f"\n| idle clients | broker VmRSS | per connection |\n| --- | ---: | ---: |")
 print(f"| none | {base / 1024:.1f} MiB | |")
 print(f"| {n} plaintext | {plain_rss / 1024:.1f} MiB | {(plain_rss - base) / n:.1f} KiB |")
