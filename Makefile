@@ -3,7 +3,7 @@ BUILD ?= build
 GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 JOBS ?= $(shell nproc)
 
-.PHONY: deps test-deps build build-release run test asan fuzz clean
+.PHONY: deps test-deps build build-all run test asan clean
 
 deps:
 	@scripts/install-deps
@@ -14,7 +14,13 @@ test-deps:
 $(BUILD)/build.ninja $(BUILD)/Makefile:
 	cmake -S . -B $(BUILD) $(GEN) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
 
+# Only the broker binary (`strata`): tests and benchmarks are built by `make test`
+# (and by `make build-all`), so a first `make run` compiles what it runs.
 build: deps
+	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) $(GEN) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+	cmake --build $(BUILD) -j $(JOBS) --target strata
+
+build-all: deps
 	@test -f $(BUILD)/CMakeCache.txt || cmake -S . -B $(BUILD) $(GEN) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
