@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "net/memory_pool.h"
 #include "protocol/wire.h"
 
 namespace strata::net {
@@ -58,10 +59,14 @@ using completion = std::function<void(outcome)>;
 
 // A request frame's bytes. Not zero-filled when allocated: every byte is read from
 // the socket before anyone looks at it, and filling a large produce request only to
-// overwrite it cost a memset per request.
+// overwrite it cost a memset per request. The bytes are charged to the broker's
+// request memory pool (queued.max.request.bytes) until the frame is freed.
 class frame_bytes {
  public:
   explicit frame_bytes(size_t size) : data_(std::make_unique_for_overwrite<uint8_t[]>(size)), size_(size) {}
+  // Takes a buffer of exactly `size` bytes, already filled, and its charge.
+  frame_bytes(std::unique_ptr<uint8_t[]> data, size_t size, pool_charge charge)
+      : data_(std::move(data)), size_(size), charge_(std::move(charge)) {}
   uint8_t* data() { return data_.get(); }
   const uint8_t* data() const { return data_.get(); }
   size_t size() const { return size_; }
@@ -69,6 +74,7 @@ class frame_bytes {
  private:
   std::unique_ptr<uint8_t[]> data_;
   size_t size_;
+  pool_charge charge_;
 };
 
 struct request {
