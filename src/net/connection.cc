@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 
@@ -153,9 +154,9 @@ awaitable<bool> connection::fill(size_t need) {
   co_return true;
 }
 
-awaitable<void> connection::park_reader() {
+awaitable<void> connection::park_reader(std::chrono::steady_clock::time_point until) {
   reader_blocked_ = true;
-  reader_wakeup_.expires_at(std::chrono::steady_clock::time_point::max());
+  reader_wakeup_.expires_at(until);
   co_await reader_wakeup_.async_wait(use_nothrow);
   reader_blocked_ = false;
 }
@@ -174,10 +175,17 @@ awaitable<bool> connection::acquire(pool_charge& charge, size_t n) {
                        "request memory pool spent (queued.max.request.bytes={}): not reading from {} until "
                        "requests complete",
                        pool_->limit(), info_->peer);
-    co_await park_reader();
-    if (closed_) co_return false;
+    // Not reading, the connection would not see its client leave, and its charge would
+    // be held (the pool possibly spent for good): look for a hang-up while waiting.
+    co_await park_reader(std::chrono::steady_clock::now() + std::chrono::milliseconds(500));
+    if (closed_ || peer_gone()) co_return false;
   }
   co_return true;
+}
+
+bool connection::peer_gone() {
+  pollfd p{socket_.native_handle(), POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
 awaitable<void> connection::read_loop() {

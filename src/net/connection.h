@@ -74,8 +74,11 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::awaitable<bool> fill(size_t need);
   // Charges `n` more bytes to `charge`, waiting while the memory pool is spent.
   boost::asio::awaitable<bool> acquire(pool_charge& charge, size_t n);
-  // Waits on reader_wakeup_ until something cancels it.
-  boost::asio::awaitable<void> park_reader();
+  // Waits on reader_wakeup_ until something cancels it (or `until`).
+  boost::asio::awaitable<void> park_reader(
+      std::chrono::steady_clock::time_point until = std::chrono::steady_clock::time_point::max());
+  // The client hung up (seen without reading what it sent).
+  bool peer_gone();
   bool condemned() const { return condemned_->load(std::memory_order_acquire); }
   boost::asio::awaitable<void> write_loop();
   boost::asio::awaitable<bool> write_frame(response_frame& f);
