@@ -264,7 +264,29 @@ std::string_view type_name(value_type t) {
   return "STRING";
 }
 
+// max.connections.per.ip.overrides: "host:count,host:count", the count after the last ':'
+// (an IPv6 address has its own) and in [0, 2^31-1].
+static std::optional<std::string> validate_ip_overrides(const config_def& def, std::string_view value) {
+  std::string_view rest = value;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty()) continue;
+    size_t colon = item.rfind(':');
+    int64_t count = -1;
+    if (colon == std::string_view::npos || colon == 0 || !parse_i64(item.substr(colon + 1), count) || count < 0 ||
+        count > kI32Max)
+      return fmt::format("invalid value '{}' for '{}': '{}' is not host:count with a count in [0, {}]", value,
+                         def.name, item, kI32Max);
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> validate_value(const config_def& def, std::string_view value) {
+  if (def.name == "max.connections.per.ip.overrides") return validate_ip_overrides(def, value);
   switch (def.type) {
     case value_type::boolean:
       if (value != "true" && value != "false")
