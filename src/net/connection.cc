@@ -164,12 +164,19 @@ awaitable<void> connection::park_reader(std::chrono::steady_clock::time_point un
 awaitable<bool> connection::acquire(pool_charge& charge, size_t n) {
   while (!charge.try_add(n)) {
     // The pool is spent: stop reading until some request buffer is freed.
-    std::weak_ptr<connection> weak = shared_from_this();
-    pool_->on_release([weak, &r = reactor_] {
-      r.post([weak] {
-        if (auto c = weak.lock()) c->reader_wakeup_.cancel();
+    // One registration at a time per connection (a long wait must not pile them up).
+    if (!pool_wait_registered_) {
+      pool_wait_registered_ = true;
+      std::weak_ptr<connection> weak = shared_from_this();
+      pool_->on_release([weak, &r = reactor_] {
+        r.post([weak] {
+          if (auto c = weak.lock()) {
+            c->pool_wait_registered_ = false;
+            c->reader_wakeup_.cancel();
+          }
+        });
       });
-    });
+    }
     if (charge.try_add(n)) break;
     STRATA_LOG_LIMITED(spdlog::level::info,
                        "request memory pool spent (queued.max.request.bytes={}): not reading from {} until "
@@ -220,7 +227,7 @@ awaitable<void> connection::read_loop() {
     size_t cap = have == want ? want : std::min(want, std::max(kInitialBodyBytes, have));
     pool_charge charge(pool_);
     if (!co_await acquire(charge, cap)) break;
-    auto body = std::make_unique_for_overwrite<uint8_t[]>(cap);
+    auto body = frame_bytes::allocate(cap);
     std::memcpy(body.get(), rbuf_.get() + rpos_, have);
     rpos_ += have;
     if (rpos_ == rend_) rpos_ = rend_ = 0;
@@ -233,9 +240,7 @@ awaitable<void> connection::read_loop() {
           failed = true;
           break;
         }
-        auto bigger = std::make_unique_for_overwrite<uint8_t[]>(grown);
-        std::memcpy(bigger.get(), body.get(), have);
-        body = std::move(bigger);
+        frame_bytes::grow(body, grown);
         cap = grown;
       }
       auto rest = asio::buffer(body.get() + have, cap - have);

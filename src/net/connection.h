@@ -111,6 +111,7 @@ class connection : public std::enable_shared_from_this<connection> {
   bool socket_drained_ = true;  // the last read left the socket empty (or none yet)
   uint8_t peek_byte_ = 0;
   std::shared_ptr<memory_pool> pool_;
+  bool pool_wait_registered_ = false;  // a wake-up is registered with pool_
   // Set (from any thread) by the completion of a request answered with outcome::close.
   std::shared_ptr<std::atomic<bool>> condemned_;
 
