@@ -7,6 +7,7 @@
 
 #include "broker/handlers/common.h"
 
+#include "base/log_limiter.h"
 #include "broker/api_table.h"
 #include "broker/handlers/handlers.h"
 #include "broker/offsets_log.h"
@@ -138,9 +139,10 @@ void broker::handle(net::request req) {
   if (!api) {
     // Kafka closes the connection on an API key it does not know.
     if (f.error == protocol::frame_error::malformed)
-      spdlog::warn("closing connection from {}: malformed request header", ctx.peer());
+      STRATA_LOG_LIMITED(spdlog::level::warn, "closing connection from {}: malformed request header", ctx.peer());
     else
-      spdlog::warn("closing connection from {}: unsupported API key {}", ctx.peer(), ctx.api_key);
+      STRATA_LOG_LIMITED(spdlog::level::warn, "closing connection from {}: unsupported API key {}", ctx.peer(),
+                         ctx.api_key);
     ctx.close_connection();
     return;
   }
@@ -154,8 +156,8 @@ void broker::handle(net::request req) {
       handlers::api_versions_unsupported(std::move(ctx));
       return;
     }
-    spdlog::warn("closing connection from {}: {} v{} is not supported (supported {}-{})", ctx.peer(),
-                 api_name(ctx.api_key), ctx.api_version, api->min_version, api->max_version);
+    STRATA_LOG_LIMITED(spdlog::level::warn, "closing connection from {}: {} v{} is not supported (supported {}-{})",
+                       ctx.peer(), api_name(ctx.api_key), ctx.api_version, api->min_version, api->max_version);
     ctx.close_connection();
     return;
   }
@@ -164,8 +166,8 @@ void broker::handle(net::request req) {
   } catch (const std::exception& e) {
     // A handler must not throw; if one does, the request is lost and the
     // connection is the only safe thing to give up.
-    spdlog::error("{} v{} from {} failed: {}", api_name(ctx.api_key), ctx.api_version, ctx.peer(),
-                  e.what());
+    STRATA_LOG_LIMITED(spdlog::level::err, "{} v{} from {} failed: {}", api_name(ctx.api_key), ctx.api_version,
+                       ctx.peer(), e.what());
     if (ctx.req.done) ctx.close_connection();
   }
 }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/log_limiter.h"
 #include "broker/broker.h"
 #include "broker/handlers/common.h"
 #include "protocol/frame.h"
@@ -29,8 +30,8 @@ void request_context::finish(net::outcome o) {
 }
 
 void request_context::decode_failed() {
-  spdlog::warn("closing connection from {}: malformed {} v{} request body (correlation id {})", peer(),
-               api_name(api_key), api_version, correlation_id);
+  STRATA_LOG_LIMITED(spdlog::level::warn, "closing connection from {}: malformed {} v{} request body (correlation id {})",
+                     peer(), api_name(api_key), api_version, correlation_id);
   close_connection();
 }
 

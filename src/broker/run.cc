@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <climits>
+#include <string>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -44,6 +46,29 @@ net::server_options server_options_from(const config::broker_config& cfg) {
   so.send_buffer_bytes = static_cast<int>(cfg.get_int("socket.send.buffer.bytes"));
   so.receive_buffer_bytes = static_cast<int>(cfg.get_int("socket.receive.buffer.bytes"));
   so.use_sendfile = cfg.get_bool("strata.fetch.sendfile");
+  so.queued_max_request_bytes = cfg.get_int("queued.max.request.bytes");
+  so.max_connections = static_cast<int32_t>(cfg.get_int("max.connections"));
+  so.max_connections_per_ip = static_cast<int32_t>(cfg.get_int("max.connections.per.ip"));
+  so.max_connection_creation_rate = static_cast<int32_t>(cfg.get_int("max.connection.creation.rate"));
+  for (const auto& item : cfg.get_list("max.connections.per.ip.overrides")) {
+    // host:count; the count follows the last ':' (an IPv6 address has its own).
+    const auto colon = item.rfind(':');
+    int64_t count = -1;
+    if (colon != std::string::npos && colon > 0 && colon + 1 < item.size()) {
+      try {
+        size_t used = 0;
+        count = std::stoll(item.substr(colon + 1), &used);
+        if (used != item.size() - colon - 1) count = -1;
+      } catch (const std::exception&) {
+        count = -1;
+      }
+    }
+    if (count < 0 || count > INT32_MAX)
+      throw config::config_error(
+          fmt::format("max.connections.per.ip.overrides: '{}' is not host:count with a count in [0, {}]", item,
+                      INT32_MAX));
+    so.max_connections_per_ip_overrides.emplace_back(item.substr(0, colon), static_cast<int32_t>(count));
+  }
   return so;
 }
 

@@ -84,6 +84,27 @@ const config_def kBroker[] = {
     {"connections.max.idle.ms", vt::int64, "600000", "Close connections idle this long.", 1, kI64Max},
     {"queued.max.requests", vt::int32, "500",
      "Requests a connection may have in flight before the broker stops reading from it.", 1, kI32Max},
+    // Hardening (issue 13): request memory and connection limits, Kafka's names and semantics.
+    // Deviation: Kafka's queued.max.request.bytes default is -1 (no bound).
+    {"queued.max.request.bytes", vt::int64, "536870912",
+     "Bytes of all buffered requests, broker-wide, before the broker stops reading from sockets until some are "
+     "freed; -1 (or 0): no bound. Request buffers grow as their bytes arrive, so only bytes received count, not "
+     "declared sizes. Deviation: Kafka's default is -1; Strata's 512 MiB bounds what clients can make the broker "
+     "hold while leaving room for five requests of the default socket.request.max.bytes at once.",
+     -1, kI64Max},
+    {"max.connections", vt::int32, "2147483647",
+     "Connections the broker holds at once (all listeners); at the limit it stops accepting and new connections "
+     "wait in the listen backlog until one closes.",
+     0, kI32Max},
+    {"max.connections.per.ip", vt::int32, "2147483647",
+     "Connections from one client address; a new connection past it is closed at once.", 0, kI32Max},
+    {"max.connections.per.ip.overrides", vt::list, "",
+     "Per-address exceptions to max.connections.per.ip, as host:count pairs (a host name counts for each of its "
+     "addresses), e.g. 10.0.0.5:200,client.example:50."},
+    {"max.connection.creation.rate", vt::int32, "2147483647",
+     "New connections per second, broker-wide; beyond it the broker delays accepting (bursts up to one second's "
+     "worth are accepted at once).",
+     1, kI32Max},
     {"num.network.threads", vt::int32, "0", "Reactor threads (0: one per core).", 0, 1024},
     {"num.io.threads", vt::int32, "8", "Accepted for compatibility; Strata does I/O on its reactors.", 1, 1024},
     {"log.segment.bytes", vt::int32, "1073741824", "Size at which a segment rolls.", 14, kI32Max, {}, {}, true},
@@ -243,7 +264,29 @@ std::string_view type_name(value_type t) {
   return "STRING";
 }
 
+// max.connections.per.ip.overrides: "host:count,host:count", the count after the last ':'
+// (an IPv6 address has its own) and in [0, 2^31-1].
+static std::optional<std::string> validate_ip_overrides(const config_def& def, std::string_view value) {
+  std::string_view rest = value;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty()) continue;
+    size_t colon = item.rfind(':');
+    int64_t count = -1;
+    if (colon == std::string_view::npos || colon == 0 || !parse_i64(item.substr(colon + 1), count) || count < 0 ||
+        count > kI32Max)
+      return fmt::format("invalid value '{}' for '{}': '{}' is not host:count with a count in [0, {}]", value,
+                         def.name, item, kI32Max);
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> validate_value(const config_def& def, std::string_view value) {
+  if (def.name == "max.connections.per.ip.overrides") return validate_ip_overrides(def, value);
   switch (def.type) {
     case value_type::boolean:
       if (value != "true" && value != "false")

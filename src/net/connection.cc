@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 
@@ -17,6 +18,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/log_limiter.h"
 #include "net/reactor.h"
 #include "net/tls_context.h"
 
@@ -36,6 +38,8 @@ connection::connection(asio::ip::tcp::socket socket, reactor& r, const server_op
       handler_(handler),
       info_(std::make_shared<connection_info>()),
       hooks_(std::move(hooks)),
+      pool_(hooks_.pool),
+      condemned_(std::make_shared<std::atomic<bool>>(false)),
       reader_wakeup_(r.context()),
       idle_timer_(r.context()) {
   info_->id = id;
@@ -111,7 +115,8 @@ awaitable<void> connection::handshake_then_read() {
   if (ec) {
     // Plaintext clients on an SSL port and clients that reject our certificate end
     // here: a routine event for the broker, worth a line for whoever debugs the client.
-    spdlog::info("TLS handshake with {} on listener {} failed: {}", info_->peer, info_->listener, ec.message());
+    STRATA_LOG_LIMITED(spdlog::level::info, "TLS handshake with {} on listener {} failed: {}", info_->peer,
+                       info_->listener, ec.message());
     close();
     co_return;
   }
@@ -121,6 +126,16 @@ awaitable<void> connection::handshake_then_read() {
 
 awaitable<bool> connection::fill(size_t need) {
   if (rend_ - rpos_ >= need) co_return true;
+  if (rpos_ == rend_) rpos_ = rend_ = 0;
+  if (rend_ == 0 && !tls_ && socket_drained_) {
+    // Nothing buffered and the socket was left empty: wait for the next request without
+    // a buffer (a 1-byte peek), so idle connections hold none.
+    rbuf_.reset();
+    auto peek = asio::buffer(&peek_byte_, 1);
+    auto [ec, n] = co_await socket_.async_receive(peek, asio::socket_base::message_peek, use_nothrow);
+    if (ec || n == 0) co_return false;
+  }
+  if (!rbuf_) rbuf_ = std::make_unique_for_overwrite<uint8_t[]>(kReadBufferBytes);
   if (rpos_ > 0) {
     std::memmove(rbuf_.get(), rbuf_.get() + rpos_, rend_ - rpos_);
     rend_ -= rpos_;
@@ -132,26 +147,64 @@ awaitable<bool> connection::fill(size_t need) {
     auto buf = asio::buffer(rbuf_.get() + rend_, kReadBufferBytes - rend_);
     auto [ec, n] = co_await on_stream([&](auto& s) { return s.async_read_some(buf, use_nothrow); });
     if (ec) co_return false;
+    socket_drained_ = n < kReadBufferBytes - rend_;
     rend_ += n;
     if (rend_ < need) ack_partial_request();
   }
   co_return true;
 }
 
+awaitable<void> connection::park_reader(std::chrono::steady_clock::time_point until) {
+  reader_blocked_ = true;
+  reader_wakeup_.expires_at(until);
+  co_await reader_wakeup_.async_wait(use_nothrow);
+  reader_blocked_ = false;
+}
+
+awaitable<bool> connection::acquire(pool_charge& charge, size_t n) {
+  while (!charge.try_add(n)) {
+    // The pool is spent: stop reading until some request buffer is freed.
+    // One registration at a time per connection (a long wait must not pile them up).
+    if (!pool_wait_registered_) {
+      pool_wait_registered_ = true;
+      std::weak_ptr<connection> weak = shared_from_this();
+      pool_->on_release([weak, &r = reactor_] {
+        r.post([weak] {
+          if (auto c = weak.lock()) {
+            c->pool_wait_registered_ = false;
+            c->reader_wakeup_.cancel();
+          }
+        });
+      });
+    }
+    if (charge.try_add(n)) break;
+    STRATA_LOG_LIMITED(spdlog::level::info,
+                       "request memory pool spent (queued.max.request.bytes={}): not reading from {} until "
+                       "requests complete",
+                       pool_->limit(), info_->peer);
+    // Not reading, the connection would not see its client leave, and its charge would
+    // be held (the pool possibly spent for good): look for a hang-up while waiting.
+    co_await park_reader(std::chrono::steady_clock::now() + std::chrono::milliseconds(500));
+    if (closed_ || peer_gone()) co_return false;
+  }
+  co_return true;
+}
+
+bool connection::peer_gone() {
+  pollfd p{socket_.native_handle(), POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
 awaitable<void> connection::read_loop() {
   auto self = shared_from_this();
-  rbuf_ = std::make_unique_for_overwrite<uint8_t[]>(kReadBufferBytes);
-  while (!closed_ && !draining_) {
+  if (tls_) rbuf_ = std::make_unique_for_overwrite<uint8_t[]>(kReadBufferBytes);
+  while (!closed_ && !draining_ && !condemned()) {
     // Back-pressure: wait for the writer to free a slot.
     while ((static_cast<int32_t>(slots_.size()) >= opts_.max_inflight_per_connection ||
             inflight_bytes_ >= static_cast<size_t>(opts_.max_request_bytes)) &&
-           !closed_) {
-      reader_blocked_ = true;
-      reader_wakeup_.expires_at(std::chrono::steady_clock::time_point::max());
-      co_await reader_wakeup_.async_wait(use_nothrow);
-      reader_blocked_ = false;
-    }
-    if (closed_ || draining_) break;
+           !closed_)
+      co_await park_reader();
+    if (closed_ || draining_ || condemned()) break;
     if (!co_await fill(4)) break;
     const uint8_t* p = rbuf_.get() + rpos_;
     int32_t size = static_cast<int32_t>((uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) |
@@ -159,28 +212,52 @@ awaitable<void> connection::read_loop() {
     rpos_ += 4;
     if (size < 8 || size > opts_.max_request_bytes) {
       // Kafka closes the connection on an invalid size (InvalidReceiveException).
-      spdlog::warn("closing connection from {}: request size {} outside [8, {}] (socket.request.max.bytes)",
-                   info_->peer, size, opts_.max_request_bytes);
+      STRATA_LOG_LIMITED(spdlog::level::warn,
+                         "closing connection from {}: request size {} outside [8, {}] (socket.request.max.bytes)",
+                         info_->peer, size, opts_.max_request_bytes);
       break;
     }
     // The frame is the request's own buffer (the log stamps offsets into it in place and
-    // record views point into it), so what is already buffered is copied once; the rest
-    // of a large body is read into the frame directly.
-    auto frame = std::make_shared<frame_bytes>(static_cast<size_t>(size));
-    size_t have = std::min(rend_ - rpos_, static_cast<size_t>(size));
-    std::memcpy(frame->data(), rbuf_.get() + rpos_, have);
+    // record views point into it). A request already buffered whole is copied once into
+    // a buffer of its size. A larger one gets a buffer that grows (4x, up to the declared
+    // size) as its bytes arrive, so a size prefix alone reserves nothing; every byte
+    // held is charged to the memory pool first.
+    const size_t want = static_cast<size_t>(size);
+    size_t have = std::min(rend_ - rpos_, want);
+    size_t cap = have == want ? want : std::min(want, std::max(kInitialBodyBytes, have));
+    pool_charge charge(pool_);
+    if (!co_await acquire(charge, cap)) break;
+    auto body = frame_bytes::allocate(cap);
+    std::memcpy(body.get(), rbuf_.get() + rpos_, have);
     rpos_ += have;
     if (rpos_ == rend_) rpos_ = rend_ = 0;
-    if (have < frame->size()) {
-      ack_partial_request();
-      auto rest = asio::buffer(frame->data() + have, frame->size() - have);
-      auto [ec2, n2] = co_await on_stream([&](auto& s) { return asio::async_read(s, rest, use_nothrow); });
-      if (ec2) break;
+    bool failed = false;
+    if (have < want) ack_partial_request();
+    while (have < want) {
+      if (have == cap) {
+        const size_t grown = std::min(want, cap * 4);
+        if (!co_await acquire(charge, grown - cap)) {
+          failed = true;
+          break;
+        }
+        frame_bytes::grow(body, grown);
+        cap = grown;
+      }
+      auto rest = asio::buffer(body.get() + have, cap - have);
+      auto [ec2, n2] = co_await on_stream([&](auto& s) { return s.async_read_some(rest, use_nothrow); });
+      if (ec2) {
+        failed = true;
+        break;
+      }
+      socket_drained_ = n2 < cap - have;
+      have += n2;
     }
+    if (failed || closed_) break;
+    auto frame = std::make_shared<frame_bytes>(std::move(body), want, std::move(charge));
     last_activity_ = std::chrono::steady_clock::now();
 
     auto s = std::make_shared<slot>();
-    s->request_bytes = static_cast<size_t>(size);
+    s->request_bytes = want;
     inflight_bytes_ += s->request_bytes;
     slots_.push_back(s);
     request req;
@@ -188,19 +265,23 @@ awaitable<void> connection::read_loop() {
     req.conn = info_;
     req.reactor = &reactor_;
     std::weak_ptr<connection> weak = self;
-    req.done = [weak, s, &r = reactor_](outcome o) mutable {
+    req.done = [weak, s, condemned = condemned_, &r = reactor_](outcome o) mutable {
+      // Visible to the reader at once (it may be about to dispatch the next request
+      // already buffered), not only when the posted completion runs.
+      if (o.what == outcome::kind::close) condemned->store(true, std::memory_order_release);
       r.post([weak, s, o = std::move(o)]() mutable {
         if (auto c = weak.lock()) c->complete(s, std::move(o));
       });
     };
     req.hold_connection = [s] { s->holds = true; };
     handler_.handle(std::move(req));
-    while (s->holds && !s->ready && !closed_ && !draining_) {
-      reader_blocked_ = true;
-      reader_wakeup_.expires_at(std::chrono::steady_clock::time_point::max());
-      co_await reader_wakeup_.async_wait(use_nothrow);
-      reader_blocked_ = false;
-    }
+    while (s->holds && !s->ready && !closed_ && !draining_ && !condemned()) co_await park_reader();
+  }
+  if (condemned() && !closed_ && !slots_.empty()) {
+    // Answer what came before the condemning request, then close (the writer closes at
+    // its outcome::close); nothing read after it runs.
+    draining_ = true;
+    co_return;
   }
   // When draining with requests in flight, the writer closes after the last one.
   if (!draining_ || slots_.empty()) close();
@@ -312,7 +393,8 @@ awaitable<bool> connection::send_file_range(int fd, off_t off, size_t left) {
       ssize_t r = ::pread(fd, chunk.get(), want, off);
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0) {
-        spdlog::warn("reading a fetch response for {} failed: {}", info_->peer, r == 0 ? "file truncated" : std::strerror(errno));
+        STRATA_LOG_LIMITED(spdlog::level::warn, "reading a fetch response for {} failed: {}", info_->peer,
+                           r == 0 ? "file truncated" : std::strerror(errno));
         co_return false;
       }
       auto data = asio::buffer(chunk.get(), size_t(r));
@@ -337,7 +419,8 @@ awaitable<bool> connection::send_file_range(int fd, off_t off, size_t left) {
       // r == 0: the file is shorter than promised (truncated underneath us).
       // The frame's size prefix is already out, so the only safe move is to
       // close the connection.
-      spdlog::warn("sendfile to {} failed: {}", info_->peer, r == 0 ? "file truncated" : std::strerror(errno));
+      STRATA_LOG_LIMITED(spdlog::level::warn, "sendfile to {} failed: {}", info_->peer,
+                         r == 0 ? "file truncated" : std::strerror(errno));
       co_return false;
     }
   }
@@ -352,7 +435,8 @@ awaitable<void> connection::idle_watch() {
     co_await idle_timer_.async_wait(use_nothrow);
     if (closed_) co_return;
     if (slots_.empty() && std::chrono::steady_clock::now() - last_activity_ >= idle) {
-      spdlog::info("closing idle connection from {} (connections.max.idle.ms={})", info_->peer, opts_.idle_timeout_ms);
+      STRATA_LOG_LIMITED(spdlog::level::info, "closing idle connection from {} (connections.max.idle.ms={})",
+                         info_->peer, opts_.idle_timeout_ms);
       close();
       co_return;
     }

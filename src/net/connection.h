@@ -8,7 +8,12 @@
 // order. The reader stops reading (back-pressure) while `max_inflight`
 // requests are waiting or while the waiting requests hold max_request_bytes
 // or more, so one connection holds at most about twice socket.request.max.bytes
-// of requests.
+// of requests. Request buffers grow as bytes arrive (a size prefix alone reserves
+// nothing) and are charged to the broker-wide memory pool (queued.max.request.bytes);
+// when it is spent the reader waits. An idle plaintext connection holds no read buffer.
+//
+// A request answered with outcome::close condemns the connection: the flag is set
+// synchronously in its completion, and the reader dispatches nothing after it.
 //
 // Concurrency: all state is touched on the reactor thread only; completions
 // from other threads are posted here.
@@ -17,6 +22,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/awaitable.hpp>
 
+#include <atomic>
 #include <deque>
 #include <memory>
 
@@ -29,6 +35,7 @@ class reactor;
 
 struct connection_hooks {
   std::function<void()> on_close;  // runs once, on the reactor thread
+  std::shared_ptr<memory_pool> pool;  // request buffers are charged here (may be null)
 };
 
 class connection : public std::enable_shared_from_this<connection> {
@@ -65,6 +72,14 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::awaitable<bool> send_file_range(int fd, off_t offset, size_t length);
   // Reads until at least `need` bytes (<= kReadBufferBytes) are buffered.
   boost::asio::awaitable<bool> fill(size_t need);
+  // Charges `n` more bytes to `charge`, waiting while the memory pool is spent.
+  boost::asio::awaitable<bool> acquire(pool_charge& charge, size_t n);
+  // Waits on reader_wakeup_ until something cancels it (or `until`).
+  boost::asio::awaitable<void> park_reader(
+      std::chrono::steady_clock::time_point until = std::chrono::steady_clock::time_point::max());
+  // The client hung up (seen without reading what it sent).
+  bool peer_gone();
+  bool condemned() const { return condemned_->load(std::memory_order_acquire); }
   boost::asio::awaitable<void> write_loop();
   boost::asio::awaitable<bool> write_frame(response_frame& f);
   boost::asio::awaitable<void> idle_watch();
@@ -84,10 +99,21 @@ class connection : public std::enable_shared_from_this<connection> {
   // Bytes read from the socket but not yet taken: one recv usually brings a small
   // request whole (size prefix and body), or several pipelined ones, instead of one recv
   // for the prefix and one for the body. Large bodies are read straight into their frame.
+  // Plaintext: freed while the connection waits for its next request with the socket
+  // drained (an idle connection costs no 16 KiB); TLS keeps it.
   static constexpr size_t kReadBufferBytes = 16384;
+  // A body larger than what is buffered starts with this much and grows 4x as bytes
+  // arrive, up to its declared size.
+  static constexpr size_t kInitialBodyBytes = 32768;
   std::unique_ptr<uint8_t[]> rbuf_;
   size_t rpos_ = 0;
   size_t rend_ = 0;
+  bool socket_drained_ = true;  // the last read left the socket empty (or none yet)
+  uint8_t peek_byte_ = 0;
+  std::shared_ptr<memory_pool> pool_;
+  bool pool_wait_registered_ = false;  // a wake-up is registered with pool_
+  // Set (from any thread) by the completion of a request answered with outcome::close.
+  std::shared_ptr<std::atomic<bool>> condemned_;
 
   std::deque<std::shared_ptr<slot>> slots_;
   boost::asio::steady_timer reader_wakeup_;

@@ -5,11 +5,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "net/memory_pool.h"
 #include "protocol/wire.h"
 
 namespace strata::net {
@@ -58,17 +61,42 @@ using completion = std::function<void(outcome)>;
 
 // A request frame's bytes. Not zero-filled when allocated: every byte is read from
 // the socket before anyone looks at it, and filling a large produce request only to
-// overwrite it cost a memset per request.
+// overwrite it cost a memset per request. The bytes are charged to the broker's
+// request memory pool (queued.max.request.bytes) until the frame is freed.
+// malloc'd (not new[]): the connection grows a buffer with realloc while a large
+// request arrives, which moves big blocks by remapping pages instead of copying.
+struct free_deleter {
+  void operator()(uint8_t* p) const { std::free(p); }
+};
+using frame_buffer = std::unique_ptr<uint8_t, free_deleter>;
+
 class frame_bytes {
  public:
-  explicit frame_bytes(size_t size) : data_(std::make_unique_for_overwrite<uint8_t[]>(size)), size_(size) {}
+  explicit frame_bytes(size_t size) : data_(allocate(size)), size_(size) {}
+  // Takes a buffer of at least `size` bytes, already filled, and its charge.
+  frame_bytes(frame_buffer data, size_t size, pool_charge charge)
+      : data_(std::move(data)), size_(size), charge_(std::move(charge)) {}
+
+  static frame_buffer allocate(size_t size) {
+    auto* p = static_cast<uint8_t*>(std::malloc(size ? size : 1));
+    if (!p) throw std::bad_alloc();
+    return frame_buffer(p);
+  }
+  // Grows `b` to `size` bytes, keeping its contents.
+  static void grow(frame_buffer& b, size_t size) {
+    auto* p = static_cast<uint8_t*>(std::realloc(b.get(), size));
+    if (!p) throw std::bad_alloc();
+    (void)b.release();
+    b.reset(p);
+  }
   uint8_t* data() { return data_.get(); }
   const uint8_t* data() const { return data_.get(); }
   size_t size() const { return size_; }
 
  private:
-  std::unique_ptr<uint8_t[]> data_;
+  frame_buffer data_;
   size_t size_;
+  pool_charge charge_;
 };
 
 struct request {

@@ -5,7 +5,9 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "net/request.h"
@@ -28,6 +30,13 @@ struct server_options {
   int send_buffer_bytes = -1;               // -1 = OS default (autotuned); Kafka's is 102400
   int receive_buffer_bytes = -1;
   bool use_sendfile = true;
+  // queued.max.request.bytes: bytes of all buffered requests, broker-wide; -1 = no bound.
+  int64_t queued_max_request_bytes = -1;
+  // Kafka's connection limits (KIP-308, KIP-402, KIP-612); INT32_MAX = none.
+  int32_t max_connections = INT32_MAX;                // max.connections: accept waits
+  int32_t max_connections_per_ip = INT32_MAX;         // max.connections.per.ip: refused at once
+  std::vector<std::pair<std::string, int32_t>> max_connections_per_ip_overrides;  // host or IP, count
+  int32_t max_connection_creation_rate = INT32_MAX;   // per second; accept is delayed beyond it
 };
 
 // How many reactors a server runs for server_options::reactors (0: one per
@@ -57,6 +66,10 @@ class server {
 
   uint64_t active_connections() const;
   uint64_t total_accepted() const;
+  // Connections closed at once by max.connections.per.ip or for lack of descriptors.
+  uint64_t total_refused() const;
+  // Bytes of buffered requests (charged to queued.max.request.bytes).
+  int64_t request_memory_used() const;
 
  private:
   struct impl;

@@ -543,6 +543,48 @@ TEST(broker_wire, bad_frames_close_only_their_connection) {
   EXPECT_TRUE(b.alive());
 }
 
+// Issue 13: a request read behind one that condemns its connection (unknown API key,
+// malformed header) must not run. Both arrive in one send, so the second is already in
+// the broker's read buffer when the first is rejected.
+TEST(broker_wire, nothing_runs_after_a_request_that_closes_the_connection) {
+  broker_process b;
+  wire_client good(b.port());
+  ASSERT_EQ(create_topic(good, "t", 1).topics.at(0).error_code, 0);
+  const std::vector<std::vector<uint8_t>> bad_frames = {
+      {0x00, 0x00, 0x00, 0x0a, 0x03, 0xe7, 0, 0, 0, 0, 0, 1, 0, 0},        // API key 999
+      {0x00, 0x00, 0x00, 0x0a, 0x00, 0x03, 0, 4, 0, 0, 0, 1, 0x00, 0x64},  // client id runs past the frame
+  };
+  for (const auto& bad : bad_frames) {
+    protocol::writer w;
+    // An ApiVersions before the bad frame (answered), a Produce after it (must not run).
+    protocol::encode_request_frame(w, 3, 1, "wire-test", protocol::api_versions_request{});
+    w.write_raw(bad.data(), bad.size());
+    protocol::produce_request req;
+    req.acks = -1;
+    req.timeout_ms = 5000;
+    protocol::produce_request::topic_produce_data td;
+    td.name = "t";
+    protocol::produce_request::topic_produce_data::partition_produce_data pd;
+    pd.index = 0;
+    pd.records = protocol::records::copy_of(make_batch({"after-the-bad-frame"}));
+    td.partition_data.push_back(std::move(pd));
+    req.topic_data.push_back(std::move(td));
+    protocol::encode_request_frame(w, 7, 3, "wire-test", req);
+    wire_client c(b.port());
+    c.send_raw(w.buffer().data(), w.size());
+    int32_t cid = 0;
+    EXPECT_EQ(c.receive<protocol::api_versions_response>(18, 3, &cid).error_code, 0);
+    EXPECT_EQ(cid, 1);
+    EXPECT_TRUE(c.closed_by_peer());  // no Produce response before the close
+  }
+  // The Produce requests never reached the log: the next record is offset 0.
+  auto pr = produce(good, "t", 0, make_batch({"first"}));
+  EXPECT_EQ(pr.responses.at(0).partition_responses.at(0).error_code, 0);
+  EXPECT_EQ(pr.responses.at(0).partition_responses.at(0).base_offset, 0);
+  auto fr = good.call<protocol::fetch_response>(fetch_req("t", 0, 0), 11);
+  EXPECT_EQ(values_of(fr.responses.at(0).partitions.at(0).records), (std::vector<std::string>{"first"}));
+}
+
 TEST(broker_wire, data_survives_restart_and_kill) {
   broker_process b;
   {

@@ -133,3 +133,35 @@ TEST(config_list, append_and_subtract_compare_whole_items) {
   EXPECT_EQ(list_subtract("ab", "a"), "ab");
   EXPECT_EQ(list_subtract("a", "a"), "");
 }
+
+TEST(broker_config, connection_limits_and_request_memory_use_kafkas_names) {
+  std::vector<std::string> w;
+  broker_config d;
+  EXPECT_EQ(d.get_int("queued.max.request.bytes"), 536870912);  // Kafka: -1
+  EXPECT_EQ(d.get_int("max.connections"), 2147483647);
+  EXPECT_EQ(d.get_int("max.connections.per.ip"), 2147483647);
+  EXPECT_EQ(d.get_int("max.connection.creation.rate"), 2147483647);
+  EXPECT_TRUE(d.get_list("max.connections.per.ip.overrides").empty());
+  broker_config c({{"queued.max.request.bytes", "-1"},
+                   {"max.connections.per.ip", "0"},
+                   {"max.connections.per.ip.overrides", "127.0.0.3:4, client.example:50,::1:7"}},
+                  w);
+  EXPECT_EQ(c.get_int("queued.max.request.bytes"), -1);
+  EXPECT_EQ(c.get_list("max.connections.per.ip.overrides").size(), 3u);
+  for (auto [k, v] : std::vector<std::pair<std::string, std::string>>{
+           {"queued.max.request.bytes", "-2"},
+           {"max.connections", "-1"},
+           {"max.connection.creation.rate", "0"},
+           {"max.connections.per.ip.overrides", "127.0.0.3"},
+           {"max.connections.per.ip.overrides", "127.0.0.3:many"},
+           {"max.connections.per.ip.overrides", "127.0.0.3:-1"},
+           {"max.connections.per.ip.overrides", ":5"},
+           {"max.connections.per.ip.overrides", "h:2147483648"}}) {
+    try {
+      broker_config bad({{k, v}}, w);
+      FAIL() << k << "=" << v << " accepted";
+    } catch (const config_error& e) {
+      EXPECT_NE(std::string(e.what()).find(k), std::string::npos) << e.what();
+    }
+  }
+}
