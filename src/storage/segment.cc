@@ -10,6 +10,12 @@
 
 namespace strata::storage {
 
+namespace {
+std::atomic<uint64_t> g_index_rebuilds{0};
+}  // namespace
+
+uint64_t segment::index_rebuilds() { return g_index_rebuilds.load(std::memory_order_relaxed); }
+
 segment::segment(fs::file_system& fs, std::string dir, int64_t base, uint64_t size, size_t index_capacity,
                  int64_t now_ms)
     : fs_(fs),
@@ -139,6 +145,7 @@ result<std::shared_ptr<segment_indexes>> segment::load_indexes_locked() {
     }
   }
   if (!ok) {
+    g_index_rebuilds.fetch_add(1, std::memory_order_relaxed);
     STRATA_LOG_LIMITED(spdlog::level::warn, "storage: rebuilding damaged index of {} ({})", path(kLogSuffix), why);
     if (auto ec = rebuild_indexes_locked(*ix)) return ec;
   }

@@ -97,6 +97,8 @@ class segment {
   // Builds both indexes from the .log by a header scan, replacing whatever index files
   // there are (a segment the cleaner wrote). Before the segment is published.
   std::error_code build_indexes();
+  // How many index rebuilds the damage check started in this process (tests, metrics).
+  static uint64_t index_rebuilds();
   // Whether each is open now (tests, metrics); never opens.
   bool log_is_open() const { return log_handle_.peek() != nullptr; }
   bool indexes_are_open() const { return idx_handle_.peek() != nullptr; }
