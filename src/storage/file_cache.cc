@@ -81,7 +81,9 @@ file_budgets default_file_budgets() {
   size_t nofile = 1024;
   if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) nofile = size_t(rl.rlim_cur);
   if (rl.rlim_cur == RLIM_INFINITY) nofile = size_t(1) << 20;
-  size_t reserve = std::max<size_t>(256, nofile / 4);
+  // Half is left for connections and for descriptors readers hold beyond the budget: a
+  // fetch keeps one per partition it returns until the response is sent.
+  size_t reserve = std::max<size_t>(256, nofile / 2);
   b.open_files = nofile > reserve + 64 ? nofile - reserve : 64;
   size_t maps = 65530;
   std::ifstream in("/proc/sys/vm/max_map_count");

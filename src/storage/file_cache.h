@@ -159,8 +159,9 @@ struct file_budgets {
   size_t open_files = 0;  // descriptors storage may keep open (logs + indexes)
   size_t index_maps = 0;  // index mappings storage may keep
 };
-// The defaults: open files = RLIMIT_NOFILE (soft) minus a reserve for connections and
-// everything else, max(256, limit / 4); index maps = vm.max_map_count / 2 (the rest is
+// The defaults: open files = RLIMIT_NOFILE (soft) minus a reserve for connections,
+// descriptors users hold past eviction (a fetch holds one per partition it returns until
+// the response is sent) and everything else, max(256, limit / 2); index maps = vm.max_map_count / 2 (the rest is
 // for the allocator, thread stacks and libraries). See storage/README.md.
 file_budgets default_file_budgets();
 // Splits the budgets between the caches: half of the descriptors for .log files, the
