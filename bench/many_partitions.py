@@ -113,7 +113,7 @@ def main():
     topics = [f"bench-{i}" for i in range(args.topics)]
     try:
         print("started:", footprint(b.pid), flush=True)
-        a = clients.admin(b.bootstrap)
+        a = clients.AdminClient(clients.base_conf(b.bootstrap) | {"socket.timeout.ms": 600000})
         t0 = time.monotonic()
         for i in range(0, len(topics), args.per_request):
             group = topics[i:i + args.per_request]

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "storage/file_cache.h"
 #include "storage/fs/fault_injection_file_system.h"
@@ -269,6 +270,68 @@ TEST(file_budget, a_removed_segment_file_is_an_error_not_a_crash) {
   EXPECT_EQ(rd.error(), errc::not_found);
   auto b2 = make_batch(1, 10, 1001);
   EXPECT_FALSE(lg->append(b2, 0, 1));
+}
+
+TEST(file_budget, readers_and_a_writer_race_constant_eviction) {
+  small_budgets budget(8, 4);  // 4 .log descriptors, 2 index pairs for 12 logs
+  temp_dir d;
+  log_config cfg;
+  cfg.segment_bytes = 4000;
+  cfg.index_interval_bytes = 150;
+  std::vector<std::shared_ptr<log>> logs;
+  for (int i = 0; i < 12; ++i) {
+    auto o = log_options(d.path(), cfg);
+    o.dir = d / ("r-" + std::to_string(i));
+    logs.push_back(log::open(o).value());
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0};
+  std::atomic<uint64_t> reads{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&, t] {
+      uint64_t k = uint64_t(t) * 7;
+      while (!stop.load()) {
+        auto& lg = *logs[k++ % logs.size()];
+        int64_t leo = lg.log_end_offset();
+        if (leo == 0) continue;
+        auto rd = lg.read(int64_t(k % uint64_t(leo)), 2000, leo, true);
+        if (!rd) {
+          bad++;
+          continue;
+        }
+        for (auto& sb : batches_in(rd.value())) {
+          if (!sb.crc_ok) bad++;
+        }
+        if (lg.offset_for_timestamp(1000 + int64_t(k % 50)) == std::nullopt && leo > 100) bad++;
+        reads++;
+      }
+    });
+  }
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+  int64_t ts = 1000;
+  int appends = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    for (auto& lg : logs) {
+      auto b = make_batch(2, 40, ts);
+      ASSERT_TRUE(lg->append(b, 0, 1));
+      ++appends;
+    }
+    ++ts;
+    if (ts % 20 == 0) {
+      ASSERT_FALSE(logs[size_t(ts) % logs.size()]->flush());
+    }
+  }
+  stop = true;
+  for (auto& th : readers) th.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_GT(reads.load(), 100u);
+  EXPECT_GT(log_file_cache().evictions(), 100u);
+  for (auto& lg : logs) {
+    auto all = read_all(*lg, 0);
+    ASSERT_EQ(all.size(), size_t(appends / int(logs.size())));
+    ASSERT_FALSE(lg->close());
+  }
 }
 
 TEST(storage_errors, errno_values_keep_their_cause) {
