@@ -113,12 +113,12 @@ def main():
     topics = [f"bench-{i}" for i in range(args.topics)]
     try:
         print("started:", footprint(b.pid), flush=True)
-        a = clients.AdminClient(clients.base_conf(b.bootstrap) | {"socket.timeout.ms": 600000})
+        a = clients.AdminClient(clients.base_conf(b.bootstrap) | {"socket.timeout.ms": 300000})
         t0 = time.monotonic()
         for i in range(0, len(topics), args.per_request):
             group = topics[i:i + args.per_request]
             res = clients.wait_futures(a.create_topics([NewTopic(t, num_partitions=per_topic, replication_factor=1)
-                                                        for t in group], operation_timeout=600, request_timeout=600),
+                                                        for t in group], operation_timeout=300, request_timeout=300),
                                        600)
             errs = {t: r for t, r in res.items() if r is not None}
             if errs:
