@@ -527,9 +527,9 @@ void segment::remove_files() {
   fs_.remove(path(kIndexSuffix));
   fs_.remove(path(kTimeIndexSuffix));
   fs_.remove(path(kTxnIndexSuffix));
-  // Nothing will reopen them: give the budget back (users keep their own references).
-  idx_handle_.drop();
-  log_handle_.drop();
+  // What is open stays open (as the cache allows) so readers of an older snapshot keep
+  // reading while the log publishes its new segment list; nothing removed is reopened,
+  // and the segment's destruction gives the budget back.
 }
 
 }  // namespace strata::storage
