@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <fstream>
+#include <string>
+
+#include <spdlog/spdlog.h>
 
 namespace strata::storage {
 
@@ -98,6 +101,12 @@ void set_file_budgets(file_budgets b) {
   if (b.index_maps == 0) b.index_maps = d.index_maps;
   log_file_cache().set_capacity(std::max<size_t>(8, b.open_files / 2));
   index_cache().set_capacity(std::max<size_t>(4, std::min(b.open_files / 4, b.index_maps / 2)));
+  struct rlimit rl{};
+  ::getrlimit(RLIMIT_NOFILE, &rl);
+  spdlog::info("storage: keeping at most {} .log descriptors and {} index pairs open (strata.log.open.files.max {}, "
+               "strata.log.index.maps.max {}; RLIMIT_NOFILE {})",
+               log_file_cache().capacity(), index_cache().capacity(), b.open_files, b.index_maps,
+               rl.rlim_cur == RLIM_INFINITY ? std::string("unlimited") : std::to_string(rl.rlim_cur));
 }
 
 }  // namespace strata::storage
