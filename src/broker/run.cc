@@ -21,6 +21,7 @@
 #include "config/config_error.h"
 #include "cluster/local_metadata_store.h"
 #include "net/server.h"
+#include "storage/file_cache.h"
 #include "storage/log_manager.h"
 
 namespace strata::broker {
@@ -80,6 +81,9 @@ storage::log_manager_options storage_options_from(const config::broker_config& c
   o.cleaner_enable = cfg.get_bool("log.cleaner.enable");
   o.cleaner_backoff_ms = cfg.get_int("log.cleaner.backoff.ms");
   o.cleaner_dedupe_buffer_bytes = static_cast<size_t>(cfg.get_int("log.cleaner.dedupe.buffer.size"));
+  // Process-wide: the descriptor and mapping budgets of every log (storage/file_cache.h).
+  storage::set_file_budgets({static_cast<size_t>(cfg.get_int("strata.log.open.files.max")),
+                             static_cast<size_t>(cfg.get_int("strata.log.index.maps.max"))});
   return o;
 }
 

@@ -178,6 +178,16 @@ const config_def kBroker[] = {
      "Most fsyncs of different partitions run at once (group commit and background flushes); threads "
      "start on demand.",
      1, 256},
+    // storage: open-file and index-map budgets (storage/file_cache.h).
+    {"strata.log.open.files.max", vt::int64, "0",
+     "Most descriptors storage keeps open for segment files (half for .log files, half for index pairs); idle "
+     "ones are closed and reopened on demand. 0: RLIMIT_NOFILE minus max(256, RLIMIT_NOFILE/2), which is left "
+     "for connections and for files fetches hold until their responses are sent.",
+     0, kI64Max},
+    {"strata.log.index.maps.max", vt::int64, "0",
+     "Most index mappings storage keeps (two per segment whose indexes are open); idle ones are unmapped. 0: "
+     "vm.max_map_count / 2.",
+     0, kI64Max},
     {"strata.admin.listener", vt::string, "127.0.0.1:9644", "Admin HTTP listener host:port (empty: off)."},
     {"strata.fetch.sendfile", vt::boolean, "true", "Serve plaintext fetches with sendfile."},
     {"strata.produce.validate.records", vt::boolean, "true",

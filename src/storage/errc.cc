@@ -1,5 +1,7 @@
 #include "storage/errc.h"
 
+#include <sys/resource.h>
+
 namespace strata::storage {
 namespace {
 
@@ -21,6 +23,15 @@ class category final : public std::error_category {
       case errc::corrupt_segment: return "corrupt segment";
       case errc::invalid_offset: return "invalid offset";
       case errc::not_found: return "not found";
+      case errc::too_many_open_files: {
+        struct rlimit rl{};
+        std::string lim = ::getrlimit(RLIMIT_NOFILE, &rl) == 0 ? std::to_string(rl.rlim_cur) : "?";
+        return "too many open files (EMFILE: RLIMIT_NOFILE is " + lim +
+               "; raise ulimit -n or lower strata.log.open.files.max)";
+      }
+      case errc::out_of_maps:
+        return "cannot map an index (mmap ENOMEM: vm.max_map_count or memory exhausted; lower "
+               "strata.log.index.maps.max)";
     }
     return "unknown storage error";
   }

@@ -2,6 +2,7 @@
 // Storage errors: an `errc` enum registered as a std::error_category, and a thin
 // result<T> (a value or a std::error_code). Nothing on the append or read path throws.
 // The broker maps these to Kafka error codes at its seam (STYLE 2.4).
+#include <cerrno>
 #include <cstdint>
 #include <string>
 #include <system_error>
@@ -22,15 +23,29 @@ enum class errc : int {
   corrupt_segment,       // recovery found damage it could not cut away
   invalid_offset,        // an offset argument violates the log's invariants
   not_found,
+  too_many_open_files,   // EMFILE / ENFILE: the process (RLIMIT_NOFILE) or system file table is full
+  out_of_maps,           // mmap ENOMEM: vm.max_map_count or address space exhausted
 };
 
 const std::error_category& storage_category() noexcept;
 inline std::error_code make_error_code(errc e) noexcept { return {int(e), storage_category()}; }
 
-// Maps an errno from a failed write to the storage error the caller sees.
+// Maps an errno from a failed open, read or write to the storage error the caller
+// sees. Errors with a cause an operator can act on keep it (no_space,
+// too_many_open_files, out_of_maps); the rest become io_error. The broker maps all of
+// them but batch_too_large and log_closed to KAFKA_STORAGE_ERROR.
+inline std::error_code errno_to_error(int e) noexcept {
+  switch (e) {
+    case ENOSPC:
+    case EDQUOT: return make_error_code(errc::no_space);
+    case EMFILE:
+    case ENFILE: return make_error_code(errc::too_many_open_files);
+    case ENOENT: return make_error_code(errc::not_found);
+    default: return make_error_code(errc::io_error);
+  }
+}
 inline std::error_code errno_to_write_error(int e) noexcept {
-  return (e == ENOSPC || e == EDQUOT) ? make_error_code(errc::no_space)
-                                      : make_error_code(errc::io_error);
+  return e == ENOENT ? make_error_code(errc::io_error) : errno_to_error(e);
 }
 
 // A value or an error, no exceptions. `value()` on an error is a bug (asserted).

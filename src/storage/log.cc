@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "base/log_limiter.h"
 #include "protocol/records/batch_header.h"
 #include "storage/file_names.h"
 #include "storage/segment.h"
@@ -113,11 +114,13 @@ result<append_result> log::append(std::span<uint8_t> batches, int32_t leader_epo
     if (auto ec = active_->append(batches, a, config_.index_interval_bytes, &unrecoverable)) {
       if (unrecoverable) {
         offline_.store(true);
-        spdlog::error("storage: {}-{}: append failed ({}) and the segment could not be cut "
-                      "back; log is offline", topic_, partition_, ec.message());
+        STRATA_LOG_LIMITED(spdlog::level::err,
+                           "storage: {}-{}: append failed ({}) and the segment could not be cut "
+                           "back; log is offline", topic_, partition_, ec.message());
       } else {
-        spdlog::warn("storage: {}-{}: append of {} bytes failed: {}", topic_, partition_,
-                     batches.size(), ec.message());
+        // A full disk rejects every write: one line per 5 s, with the count.
+        STRATA_LOG_LIMITED(spdlog::level::warn, "storage: {}-{}: append of {} bytes failed: {}", topic_, partition_,
+                           batches.size(), ec.message());
       }
       return ec;
     }
@@ -135,7 +138,7 @@ result<append_result> log::append(std::span<uint8_t> batches, int32_t leader_epo
   }
   if (epoch_changed) {
     if (auto ec = epochs_.flush()) {
-      spdlog::warn("storage: {}-{}: writing leader-epoch-checkpoint failed: {}", topic_,
+      STRATA_LOG_LIMITED(spdlog::level::warn, "storage: {}-{}: writing leader-epoch-checkpoint failed: {}", topic_,
                    partition_, ec.message());
     }
   }
@@ -148,7 +151,7 @@ std::error_code log::roll_locked(int64_t now_ms) {
   int64_t base = leo_.load(std::memory_order_relaxed);
   auto seg = segment::create(fs_, dir_, base, config_, now_ms);
   if (!seg) {
-    spdlog::warn("storage: {}-{}: rolling a new segment at {} failed: {}", topic_, partition_,
+    STRATA_LOG_LIMITED(spdlog::level::warn, "storage: {}-{}: rolling a new segment at {} failed: {}", topic_, partition_,
                  base, seg.error().message());
     // Do not leave a half-created segment behind for the loader to find.
     fs_.remove(dir_ + "/" + segment_file_name(base, kLogSuffix));
@@ -173,7 +176,7 @@ void log::request_flush() {
   if (sched && *sched) {
     (*sched)();
   } else if (auto ec = flush()) {
-    spdlog::warn("storage: {}-{}: flush failed: {}", topic_, partition_, ec.message());
+    STRATA_LOG_LIMITED(spdlog::level::warn, "storage: {}-{}: flush failed: {}", topic_, partition_, ec.message());
   }
 }
 
@@ -202,7 +205,7 @@ std::error_code log::flush() {
   for (auto& [seg, finished] : todo) {
     if (auto ec = seg->flush(finished)) {
       offline_.store(true);
-      spdlog::error("storage: {}-{}: fsync failed ({}); log is offline", topic_, partition_,
+      STRATA_LOG_LIMITED(spdlog::level::err, "storage: {}-{}: fsync failed ({}); log is offline", topic_, partition_,
                     ec.message());
       return ec;
     }
@@ -211,7 +214,7 @@ std::error_code log::flush() {
     if (auto ec = fs_.sync_dir(dir_)) {
       dir_dirty_.store(true);
       offline_.store(true);
-      spdlog::error("storage: {}-{}: directory fsync failed ({}); log is offline", topic_,
+      STRATA_LOG_LIMITED(spdlog::level::err, "storage: {}-{}: directory fsync failed ({}); log is offline", topic_,
                     partition_, ec.message());
       return ec;
     }

@@ -127,7 +127,9 @@ result<std::optional<clean_stats>> log::clean(int64_t now_ms, size_t map_bytes) 
   pass.map_end = (*snap)[n]->base_offset();
   for (size_t i = first_dirty_seg; i < n && !full; ++i) {
     segment& s = *pass.segs[i];
-    batch_reader reader(s.log_file(), 0, pass.sizes[i], true);
+    auto lf = s.open_log();
+    if (!lf) return lf.error();
+    batch_reader reader(*lf.value(), 0, pass.sizes[i], true);
     batch_info b;
     scan_status st;
     while ((st = reader.next(&b)) == scan_status::ok) {
@@ -245,7 +247,9 @@ result<bool> log::clean_group(clean_pass& pass, size_t first, size_t count) {
   for (size_t k = first; k < first + count; ++k) {
     segment& s = *pass.segs[k];
     bytes_before += pass.sizes[k];
-    batch_reader reader(s.log_file(), 0, pass.sizes[k], true);
+    auto lf = s.open_log();
+    if (!lf) return lf.error();
+    batch_reader reader(*lf.value(), 0, pass.sizes[k], true);
     batch_info b;
     scan_status st;
     while ((st = reader.next(&b)) == scan_status::ok) {

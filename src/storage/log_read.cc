@@ -49,7 +49,9 @@ result<read_result> log::read(int64_t offset, int32_t max_bytes, int64_t max_off
                               bool min_one_batch) const {
   for (int attempt = 0;; ++attempt) {
     auto r = read_once(offset, max_bytes, max_offset, min_one_batch);
-    if (r || r.error() != errc::corrupt_segment || attempt == 2) return r;
+    // corrupt_segment: a truncation raced the read; not_found: retention or the cleaner
+    // removed a segment of the snapshot. A new snapshot sees the log as it is now.
+    if (r || (r.error() != errc::corrupt_segment && r.error() != errc::not_found) || attempt == 2) return r;
   }
 }
 
@@ -71,9 +73,14 @@ result<read_result> log::read_once(int64_t offset, int32_t max_bytes, int64_t ma
   for (size_t i = first; i < segs->size(); ++i) {
     segment& seg = *(*segs)[i];
     const uint64_t seg_size = seg.size();
+    // Held until the bytes are sent (file_range::keepalive): the cache may close its
+    // own reference meanwhile.
+    auto lf = seg.open_log();
+    if (!lf) return lf.error();
+    fs::file& log_file = *lf.value();
     batch_info b;
     scan_status st = i == first ? seg.find_batch(offset, seg_size, &b)
-                                : read_batch_header(seg.log_file(), 0, seg_size, &b);
+                                : read_batch_header(log_file, 0, seg_size, &b);
     if (st == scan_status::end) continue;  // nothing at or after `offset` in this segment
     if (st != scan_status::ok) return scan_error(st);
     const uint64_t start = b.position;
@@ -96,8 +103,9 @@ result<read_result> log::read_once(int64_t offset, int32_t max_bytes, int64_t ma
       // Skip ahead through the index: every batch before an entry whose offset is below
       // the limit and whose position is within budget is whole and readable, so no
       // header in between needs reading.
-      if (seg.ensure_indexes()) return errc::io_error;
-      const auto& idx = seg.offsets();
+      auto ix = seg.indexes();
+      if (!ix) return ix.error();
+      const offset_index& idx = *ix.value()->offsets;
       size_t n = idx.count_below(limit, std::min<uint64_t>(end + budget, seg_size));
       if (n > 0) {
         auto e = idx.entry(n - 1);
@@ -106,12 +114,12 @@ result<read_result> log::read_once(int64_t offset, int32_t max_bytes, int64_t ma
           end = e.position;
         }
       }
-      st = read_batch_header(seg.log_file(), end, seg_size, &b);
+      st = read_batch_header(log_file, end, seg_size, &b);
       if (st == scan_status::end) break;
       if (st != scan_status::ok) return scan_error(st);
     }
     if (end > start) {
-      r.ranges.push_back({seg.log_file().fd(), start, uint32_t(end - start), seg.keepalive()});
+      r.ranges.push_back({log_file.fd(), start, uint32_t(end - start), lf.value()});
       r.bytes += end - start;
     }
     if (done || budget == 0) break;
@@ -125,12 +133,15 @@ std::optional<timestamp_lookup> log::offset_for_timestamp(int64_t ts, int64_t ma
   for (const auto& sp : *segs) {
     segment& seg = *sp;
     if (seg.max_timestamp().timestamp < ts) continue;
+    auto ix = seg.indexes();
+    auto lf = seg.open_log();
+    if (!ix || !lf) return std::nullopt;
     // Every batch before the time-index entry's offset has a smaller max timestamp.
-    auto t = seg.times().lookup(ts);
-    uint64_t pos = seg.offsets().lookup(std::max(t.offset, log_start)).position;
+    auto t = ix.value()->times->lookup(ts);
+    uint64_t pos = ix.value()->offsets->lookup(std::max(t.offset, log_start)).position;
     const uint64_t limit = seg.size();
     batch_info b;
-    while (read_batch_header(seg.log_file(), pos, limit, &b) == scan_status::ok) {
+    while (read_batch_header(*lf.value(), pos, limit, &b) == scan_status::ok) {
       if (b.max_timestamp >= ts && b.last_offset >= log_start) {
         int64_t off = std::max(b.base_offset, log_start);
         if (off >= max_offset) return std::nullopt;

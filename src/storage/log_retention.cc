@@ -3,6 +3,7 @@
 // and deletableSegments.
 #include <spdlog/spdlog.h>
 
+#include "base/log_limiter.h"
 #include "storage/log.h"
 #include "storage/segment.h"
 
@@ -60,7 +61,7 @@ std::vector<std::shared_ptr<segment>> log::take_deletable_locked(int64_t now_ms,
 // loading truncates the cache again (DESIGN-NOTES §5.6). So a failure is only logged.
 void log::flush_epochs_after_truncation() {
   if (auto ec = epochs_.flush()) {
-    spdlog::warn("storage: {}-{}: writing leader-epoch-checkpoint failed: {}", topic_, partition_,
+    STRATA_LOG_LIMITED(spdlog::level::warn, "storage: {}-{}: writing leader-epoch-checkpoint failed: {}", topic_, partition_,
                  ec.message());
   }
 }

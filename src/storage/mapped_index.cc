@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace strata::storage {
@@ -31,7 +32,9 @@ result<std::unique_ptr<mapped_index>> mapped_index::open(fs::file_system& fs,
   if (capacity < entry_size) capacity = entry_size;
   size_t map_len = (capacity + page_size() - 1) / page_size() * page_size();
   void* p = ::mmap(nullptr, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, f.value()->fd(), 0);
-  if (p == MAP_FAILED) return make_error_code(errc::io_error);
+  if (p == MAP_FAILED) {
+    return errno == ENOMEM ? make_error_code(errc::out_of_maps) : errno_to_error(errno);
+  }
   return std::unique_ptr<mapped_index>(new mapped_index(std::move(f).value(),
                                                         static_cast<uint8_t*>(p), map_len,
                                                         entry_size, capacity, size.value()));

@@ -42,6 +42,8 @@ class offset_index {
 
   int64_t base_offset() const { return base_offset_; }
   size_t entries() const { return idx_->entries(); }
+  // Whole entries the file held when it was opened, zeros included.
+  size_t file_entries() const { return idx_->file_entries(); }
   bool full() const { return idx_->full(); }
   offset_position entry(size_t i) const;
   // Greatest entry with offset <= target; {base_offset, 0} if none.

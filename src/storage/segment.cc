@@ -5,16 +5,22 @@
 #include <algorithm>
 #include <limits>
 
+#include "base/log_limiter.h"
 #include "storage/file_names.h"
 
 namespace strata::storage {
 
-segment::segment(fs::file_system& fs, std::string dir, int64_t base, std::shared_ptr<fs::file> log,
-                 uint64_t size, size_t index_capacity, int64_t now_ms)
+namespace {
+std::atomic<uint64_t> g_index_rebuilds{0};
+}  // namespace
+
+uint64_t segment::index_rebuilds() { return g_index_rebuilds.load(std::memory_order_relaxed); }
+
+segment::segment(fs::file_system& fs, std::string dir, int64_t base, uint64_t size, size_t index_capacity,
+                 int64_t now_ms)
     : fs_(fs),
       dir_(std::move(dir)),
       base_offset_(base),
-      log_(std::move(log)),
       size_(size),
       index_capacity_(index_capacity),
       created_ms_(now_ms) {}
@@ -38,16 +44,19 @@ result<std::shared_ptr<segment>> segment::create(fs::file_system& fs, const std:
   if (size.value() != 0) {
     if (auto ec = f.value()->truncate(0)) return ec;
   }
-  std::shared_ptr<segment> s(new segment(fs, dir, base_offset, std::move(f).value(), 0,
-                                         size_t(cfg.segment_index_bytes), now_ms));
+  std::shared_ptr<segment> s(new segment(fs, dir, base_offset, 0, size_t(cfg.segment_index_bytes), now_ms));
   s->index_interval_.store(cfg.index_interval_bytes);
+  std::shared_ptr<fs::file> log_file(std::move(f).value());
+  s->log_handle_.install(log_file);
   std::lock_guard lk(s->index_mu_);
-  if (auto ec = s->open_indexes_locked()) return ec;
-  if (auto ec = s->offsets_->reset()) return ec;
-  if (auto ec = s->times_->reset()) return ec;
+  auto ix = s->open_indexes_locked();
+  if (!ix) return ix.error();
+  if (auto ec = ix.value()->offsets->reset()) return ec;
+  if (auto ec = ix.value()->times->reset()) return ec;
   s->max_ts_known_ = true;
+  s->index_checked_ = true;
   s->next_offset_.store(base_offset);
-  s->indexes_ready_.store(true, std::memory_order_release);
+  s->idx_handle_.install(ix.value());
   return s;
 }
 
@@ -59,65 +68,131 @@ result<std::shared_ptr<segment>> segment::open(fs::file_system& fs, const std::s
   if (!f) return f.error();
   auto size = f.value()->size();
   if (!size) return size.error();
-  std::shared_ptr<segment> s(new segment(fs, dir, base_offset, std::move(f).value(), size.value(),
-                                         size_t(cfg.segment_index_bytes), now_ms));
+  std::shared_ptr<segment> s(
+      new segment(fs, dir, base_offset, size.value(), size_t(cfg.segment_index_bytes), now_ms));
   s->index_interval_.store(cfg.index_interval_bytes);
   s->had_index_files_ = fs.exists(s->path(kIndexSuffix)) && fs.exists(s->path(kTimeIndexSuffix));
+  s->log_handle_.install(std::shared_ptr<fs::file>(std::move(f).value()));
   return s;
 }
 
-std::error_code segment::open_indexes_locked() {
-  if (offsets_) return {};
+result<std::shared_ptr<fs::file>> segment::open_log() const {
+  if (auto p = log_handle_.get()) return p;
+  std::lock_guard lk(log_open_mu_);
+  if (auto p = log_handle_.get()) return p;
+  // Removed files are not brought back: a reader of an old snapshot gets an error (and
+  // log::read retries with a new snapshot).
+  if (removed_.load(std::memory_order_acquire)) return make_error_code(errc::not_found);
+  auto f = fs_.open(path(kLogSuffix), fs::open_mode::read_write);
+  if (!f) {
+    if (f.error() != errc::not_found) {
+      STRATA_LOG_LIMITED(spdlog::level::err, "storage: reopening {} failed: {}", path(kLogSuffix),
+                         f.error().message());
+    }
+    return f.error();
+  }
+  std::shared_ptr<fs::file> p(std::move(f).value());
+  log_handle_.install(p);
+  return p;
+}
+
+result<std::shared_ptr<segment_indexes>> segment::open_indexes_locked() {
+  if (removed_.load(std::memory_order_acquire)) return make_error_code(errc::not_found);
   auto oi = offset_index::open(fs_, path(kIndexSuffix), base_offset_, index_capacity_);
   if (!oi) return oi.error();
   auto ti = time_index::open(fs_, path(kTimeIndexSuffix), base_offset_, index_capacity_);
   if (!ti) return ti.error();
-  offsets_ = std::move(oi).value();
-  times_ = std::move(ti).value();
-  return {};
+  auto ix = std::make_shared<segment_indexes>();
+  ix->offsets = std::move(oi).value();
+  ix->times = std::move(ti).value();
+  index_used_.store(true, std::memory_order_relaxed);
+  return ix;
 }
 
-std::error_code segment::ensure_indexes() {
-  if (indexes_ready_.load(std::memory_order_acquire)) return {};
-  std::lock_guard lk(index_mu_);
-  if (indexes_ready_.load(std::memory_order_relaxed)) return {};
-  if (auto ec = open_indexes_locked()) return ec;
+bool segment::first_batch_has_timestamp(fs::file& log) {
+  batch_info b;
+  return read_batch_header(log, 0, size(), &b) == scan_status::ok && b.max_timestamp >= 0;
+}
+
+result<std::shared_ptr<segment_indexes>> segment::load_indexes_locked() {
+  auto opened = open_indexes_locked();
+  if (!opened) return opened.error();
+  auto ix = std::move(opened).value();
   uint64_t log_size = size();
-  bool ok = offsets_->load(log_size) && times_->load();
-  // An empty offset index over a .log of several index intervals (possible only when
-  // the last batch alone is larger than an interval), or an empty time index beside a
-  // non-empty offset index, was probably zeroed or lost: rebuilding is a header scan.
-  if (ok && offsets_->entries() == 0 &&
-      log_size > 2 * uint64_t(std::max(index_interval_.load(), 1))) {
-    ok = false;
+  bool ok = ix->offsets->load(log_size) && ix->times->load();
+  const char* why = "entries out of order or past the end of the log";
+  if (ok && !index_checked_) {
+    // Only the first load in this process checks for lost entries: after that the
+    // files hold what this process wrote (an evicted index of the active segment may
+    // legitimately have no entries yet). Healthy files with no entries are common: an
+    // offset entry is written only once index.interval.bytes have been appended since
+    // the previous one, so a segment of one append (of any size) has none. What no
+    // healthy file has: a file whose bytes are all zeros (zeroed or never written back),
+    // or, after the segment was closed, an empty time index beside batches that carry
+    // timestamps (close and roll write the segment's max timestamp).
+    if ((ix->offsets->entries() == 0 && ix->offsets->file_entries() > 0) ||
+        (ix->times->entries() == 0 && ix->times->file_entries() > 0)) {
+      ok = false;
+      why = "the index file holds only zeros";
+    } else if (ix->times->entries() == 0 && log_size > 0 && next_offset() < 0) {
+      // next_offset() < 0: opened from disk, not written in this process.
+      auto lf = open_log();
+      if (!lf) return lf.error();
+      if (first_batch_has_timestamp(*lf.value())) {
+        ok = false;
+        why = "the time index is empty but the batches have timestamps";
+      }
+    }
   }
-  if (ok && offsets_->entries() > 0 && times_->entries() == 0) ok = false;
   if (!ok) {
-    spdlog::warn("storage: rebuilding damaged index of {}", path(kLogSuffix));
-    if (auto ec = rebuild_indexes_locked()) return ec;
+    g_index_rebuilds.fetch_add(1, std::memory_order_relaxed);
+    STRATA_LOG_LIMITED(spdlog::level::warn, "storage: rebuilding damaged index of {} ({})", path(kLogSuffix), why);
+    if (auto ec = rebuild_indexes_locked(*ix)) return ec;
   }
+  index_checked_ = true;
+  index_full_.store(ix->offsets->full() || ix->times->full(), std::memory_order_relaxed);
   {
     std::lock_guard m(max_ts_mu_);
     if (!max_ts_known_) {
-      auto last = times_->last_entry();
+      auto last = ix->times->last_entry();
       if (last.timestamp >= 0) max_ts_ = last;
       max_ts_known_ = true;
     }
   }
-  indexes_ready_.store(true, std::memory_order_release);
-  return {};
+  return ix;
 }
 
-void segment::index_batch(const batch_info& b, int32_t interval) {
+result<std::shared_ptr<segment_indexes>> segment::indexes() {
+  if (auto p = idx_handle_.get()) return p;
+  std::lock_guard lk(index_mu_);
+  if (auto p = idx_handle_.get()) return p;
+  auto ix = load_indexes_locked();
+  if (!ix) {
+    if (ix.error() != errc::not_found) {
+      STRATA_LOG_LIMITED(spdlog::level::err, "storage: opening the indexes of {} failed: {}", path(kLogSuffix),
+                         ix.error().message());
+    }
+    return ix.error();
+  }
+  idx_handle_.install(ix.value());
+  return ix;
+}
+
+void segment::add_index_entry(segment_indexes& ix, int64_t offset, uint32_t position) {
+  ix.offsets->append(offset, position);
+  timestamp_offset m;
+  {
+    std::lock_guard lk(max_ts_mu_);
+    m = max_ts_;
+  }
+  if (m.timestamp >= 0) ix.times->maybe_append(m.timestamp, m.offset);
+  if (ix.offsets->full() || ix.times->full()) index_full_.store(true, std::memory_order_relaxed);
+}
+
+void segment::index_batch(segment_indexes& ix, const batch_info& b, int32_t interval) {
   note_timestamp(b.max_timestamp, b.last_offset);
   if (bytes_since_last_index_entry_ > uint64_t(std::max(interval, 0))) {
-    offsets_->append(b.last_offset, uint32_t(b.position));
-    timestamp_offset m;
-    {
-      std::lock_guard lk(max_ts_mu_);
-      m = max_ts_;
-    }
-    if (m.timestamp >= 0) times_->maybe_append(m.timestamp, m.offset);
+    add_index_entry(ix, b.last_offset, uint32_t(b.position));
     bytes_since_last_index_entry_ = 0;
   }
   bytes_since_last_index_entry_ += b.size;
@@ -125,28 +200,42 @@ void segment::index_batch(const batch_info& b, int32_t interval) {
 
 std::error_code segment::build_indexes() {
   std::lock_guard lk(index_mu_);
-  if (!indexes_ready_.load(std::memory_order_relaxed)) {
-    if (auto ec = open_indexes_locked()) return ec;
+  auto ix = idx_handle_.get();
+  if (!ix) {
+    auto opened = open_indexes_locked();
+    if (!opened) return opened.error();
+    ix = std::move(opened).value();
   }
-  if (auto ec = rebuild_indexes_locked()) return ec;
-  indexes_ready_.store(true, std::memory_order_release);
+  if (auto ec = rebuild_indexes_locked(*ix)) return ec;
+  index_checked_ = true;
+  index_full_.store(ix->offsets->full() || ix->times->full(), std::memory_order_relaxed);
+  idx_handle_.install(ix);
   return {};
 }
 
-std::error_code segment::rebuild_indexes_locked() {
-  if (auto ec = offsets_->reset()) return ec;
-  if (auto ec = times_->reset()) return ec;
+std::error_code segment::rebuild_indexes_locked(segment_indexes& ix) {
+  if (auto ec = ix.offsets->reset()) return ec;
+  if (auto ec = ix.times->reset()) return ec;
   {
     std::lock_guard m(max_ts_mu_);
     max_ts_ = {-1, -1};
     max_ts_known_ = true;
   }
+  auto lf = open_log();
+  if (!lf) return lf.error();
   bytes_since_last_index_entry_ = 0;
-  batch_reader r(*log_, 0, size(), false);
+  batch_reader r(*lf.value(), 0, size(), false);
   batch_info b;
   scan_status st;
-  while ((st = r.next(&b)) == scan_status::ok) index_batch(b, index_interval_.load());
+  while ((st = r.next(&b)) == scan_status::ok) index_batch(ix, b, index_interval_.load());
   if (st == scan_status::io_error) return make_error_code(errc::io_error);
+  // The segment's max timestamp, as close() and a roll would write it.
+  timestamp_offset m;
+  {
+    std::lock_guard lk(max_ts_mu_);
+    m = max_ts_;
+  }
+  if (m.timestamp >= 0) ix.times->maybe_append(m.timestamp, m.offset);
   return {};
 }
 
@@ -156,6 +245,10 @@ void segment::note_timestamp(int64_t ts, int64_t offset) {
 }
 
 timestamp_offset segment::max_timestamp() {
+  {
+    std::lock_guard lk(max_ts_mu_);
+    if (max_ts_known_) return max_ts_;
+  }
   if (ensure_indexes()) return {-1, -1};
   std::lock_guard lk(max_ts_mu_);
   return max_ts_;
@@ -164,17 +257,22 @@ timestamp_offset segment::max_timestamp() {
 int64_t segment::largest_timestamp_for_retention() {
   auto m = max_timestamp();
   if (m.timestamp >= 0) return m.timestamp;
-  auto mt = log_->modified_time_ms();
+  auto lf = open_log();
+  if (!lf) return std::numeric_limits<int64_t>::max();
+  auto mt = lf.value()->modified_time_ms();
   return mt ? mt.value() : std::numeric_limits<int64_t>::max();
 }
 
 scan_status segment::find_batch(int64_t target, uint64_t limit, batch_info* out) {
-  if (ensure_indexes()) return scan_status::io_error;
-  auto start = offsets_->lookup(target);
+  auto ix = indexes();
+  if (!ix) return scan_status::io_error;
+  auto lf = open_log();
+  if (!lf) return scan_status::io_error;
+  auto start = ix.value()->offsets->lookup(target);
   uint64_t pos = start.position;
   int64_t prev_last = -1;
   while (true) {
-    auto st = read_batch_header(*log_, pos, limit, out);
+    auto st = read_batch_header(*lf.value(), pos, limit, out);
     if (st != scan_status::ok) return st;
     // Offsets must increase; anything else is a concurrent truncation or damage.
     if (out->base_offset <= prev_last) return scan_status::corrupt;
@@ -191,29 +289,28 @@ bool segment::should_roll(uint64_t append_bytes, int64_t append_max_timestamp,
                                             : now_ms - created_ms_;
   bool reached_roll_ms = sz > 0 && waited > cfg.segment_ms;
   return int64_t(sz) > cfg.segment_bytes - int64_t(append_bytes) || reached_roll_ms ||
-         offsets_->full() || times_->full() ||
+         index_full_.load(std::memory_order_relaxed) ||
          last_offset - base_offset_ > int64_t(std::numeric_limits<int32_t>::max());
 }
 
 std::error_code segment::append(std::span<const uint8_t> data, const segment_append& a,
                                 int32_t index_interval_bytes, bool* unrecoverable) {
   uint64_t pos = size();
-  if (auto ec = log_->pwrite_all(data.data(), data.size(), pos)) {
+  auto lf = open_log();
+  if (!lf) return lf.error();
+  fs::file& log = *lf.value();
+  if (auto ec = log.pwrite_all(data.data(), data.size(), pos)) {
     // Cut back whatever part of the write reached the file, so the .log still ends with
     // a whole batch. If even that fails the log cannot be trusted any more.
-    if (log_->truncate(pos)) *unrecoverable = true;
+    if (log.truncate(pos)) *unrecoverable = true;
     return ec;
   }
   if (pos == 0) rolling_based_timestamp_ = a.first_batch_max_timestamp;
   note_timestamp(a.max_timestamp, a.offset_of_max_timestamp);
   if (bytes_since_last_index_entry_ > uint64_t(std::max(index_interval_bytes, 0))) {
-    offsets_->append(a.last_offset, uint32_t(pos));
-    timestamp_offset m;
-    {
-      std::lock_guard lk(max_ts_mu_);
-      m = max_ts_;
-    }
-    if (m.timestamp >= 0) times_->maybe_append(m.timestamp, m.offset);
+    // The indexes are hints: if they cannot be opened now the entry is skipped and
+    // lookups scan a little more.
+    if (auto ix = indexes()) add_index_entry(*ix.value(), a.last_offset, uint32_t(pos));
     bytes_since_last_index_entry_ = 0;
   }
   bytes_since_last_index_entry_ += data.size();
@@ -225,9 +322,15 @@ std::error_code segment::append(std::span<const uint8_t> data, const segment_app
 result<segment_scan> segment::recover(int32_t index_interval_bytes, bool verify_crc,
                                       const std::function<void(const batch_info&)>& on_batch) {
   std::lock_guard lk(index_mu_);
-  if (auto ec = open_indexes_locked()) return ec;
-  if (auto ec = offsets_->reset()) return ec;
-  if (auto ec = times_->reset()) return ec;
+  auto opened = idx_handle_.get();
+  if (!opened) {
+    auto o = open_indexes_locked();
+    if (!o) return o.error();
+    opened = std::move(o).value();
+  }
+  segment_indexes& ix = *opened;
+  if (auto ec = ix.offsets->reset()) return ec;
+  if (auto ec = ix.times->reset()) return ec;
   {
     std::lock_guard m(max_ts_mu_);
     max_ts_ = {-1, -1};
@@ -235,12 +338,15 @@ result<segment_scan> segment::recover(int32_t index_interval_bytes, bool verify_
   }
   bytes_since_last_index_entry_ = 0;
   rolling_based_timestamp_.reset();
-  auto file_size = log_->size();
+  auto lf = open_log();
+  if (!lf) return lf.error();
+  fs::file& log = *lf.value();
+  auto file_size = log.size();
   if (!file_size) return file_size.error();
 
   segment_scan out;
   out.next_offset = base_offset_;
-  batch_reader r(*log_, 0, file_size.value(), verify_crc);
+  batch_reader r(log, 0, file_size.value(), verify_crc);
   batch_info b;
   int64_t prev_last = base_offset_ - 1;
   while (true) {
@@ -262,7 +368,7 @@ result<segment_scan> segment::recover(int32_t index_interval_bytes, bool verify_
       break;
     }
     if (b.position == 0) rolling_based_timestamp_ = b.max_timestamp;
-    index_batch(b, index_interval_bytes);
+    index_batch(ix, b, index_interval_bytes);
     if (on_batch) on_batch(b);
     prev_last = b.last_offset;
     out.valid_bytes = b.position + b.size;
@@ -270,31 +376,38 @@ result<segment_scan> segment::recover(int32_t index_interval_bytes, bool verify_
   }
   if (out.valid_bytes < file_size.value()) {
     out.truncated_bytes = file_size.value() - out.valid_bytes;
-    if (auto ec = log_->truncate(out.valid_bytes)) return ec;
+    if (auto ec = log.truncate(out.valid_bytes)) return ec;
   }
   {
     std::lock_guard m(max_ts_mu_);
-    if (max_ts_.timestamp >= 0) times_->maybe_append(max_ts_.timestamp, max_ts_.offset);
+    if (max_ts_.timestamp >= 0) ix.times->maybe_append(max_ts_.timestamp, max_ts_.offset);
   }
   size_.store(out.valid_bytes, std::memory_order_release);
   next_offset_.store(out.next_offset, std::memory_order_release);
-  indexes_ready_.store(true, std::memory_order_release);
+  index_checked_ = true;
+  index_full_.store(ix.offsets->full() || ix.times->full(), std::memory_order_relaxed);
+  idx_handle_.install(opened);
   return out;
 }
 
 result<segment_scan> segment::scan_tail() {
-  if (auto ec = ensure_indexes()) return ec;
+  auto ixr = indexes();
+  if (!ixr) return ixr.error();
+  auto lf = open_log();
+  if (!lf) return lf.error();
+  fs::file& log = *lf.value();
+  const offset_index& offsets = *ixr.value()->offsets;
   segment_scan out;
-  size_t n = offsets_->entries();
-  uint64_t pos = n > 0 ? offsets_->entry(n - 1).position : 0;
-  int64_t prev_last = n > 1 ? offsets_->entry(n - 2).offset : base_offset_ - 1;
-  out.next_offset = n > 0 ? offsets_->entry(n - 1).offset + 1 : base_offset_;
+  size_t n = offsets.entries();
+  uint64_t pos = n > 0 ? offsets.entry(n - 1).position : 0;
+  int64_t prev_last = n > 1 ? offsets.entry(n - 2).offset : base_offset_ - 1;
+  out.next_offset = n > 0 ? offsets.entry(n - 1).offset + 1 : base_offset_;
   uint64_t limit = size();
   batch_info b;
   bool first_checked = false;
   if (n == 0) prev_last = base_offset_ - 1;
   while (true) {
-    auto st = read_batch_header(*log_, pos, limit, &b);
+    auto st = read_batch_header(log, pos, limit, &b);
     if (st == scan_status::io_error) return make_error_code(errc::io_error);
     // Past the first batch the offsets must be contiguous, as in recover().
     bool contiguous = (pos == 0 || first_checked) ? b.base_offset == prev_last + 1
@@ -315,7 +428,7 @@ result<segment_scan> segment::scan_tail() {
   if (out.status == scan_status::end) {
     next_offset_.store(out.next_offset, std::memory_order_release);
     if (!rolling_based_timestamp_ && limit > 0 &&
-        read_batch_header(*log_, 0, limit, &b) == scan_status::ok) {
+        read_batch_header(log, 0, limit, &b) == scan_status::ok) {
       rolling_based_timestamp_ = b.max_timestamp;
     }
   }
@@ -323,7 +436,11 @@ result<segment_scan> segment::scan_tail() {
 }
 
 result<uint64_t> segment::truncate_to(int64_t offset) {
-  if (auto ec = ensure_indexes()) return ec;
+  auto ixr = indexes();
+  if (!ixr) return ixr.error();
+  auto ix = std::move(ixr).value();
+  auto lf = open_log();
+  if (!lf) return lf.error();
   uint64_t old_size = size();
   batch_info b;
   uint64_t cut = old_size;
@@ -343,14 +460,15 @@ result<uint64_t> segment::truncate_to(int64_t offset) {
     }
     return uint64_t(0);
   }
-  offsets_->truncate_to(offset);
-  times_->truncate_to(offset);
-  if (auto ec = log_->truncate(cut)) return ec;
+  ix->offsets->truncate_to(offset);
+  ix->times->truncate_to(offset);
+  index_full_.store(ix->offsets->full() || ix->times->full(), std::memory_order_relaxed);
+  if (auto ec = lf.value()->truncate(cut)) return ec;
   size_.store(cut, std::memory_order_release);
   if (cut == 0) rolling_based_timestamp_.reset();
   {
     std::lock_guard m(max_ts_mu_);
-    max_ts_ = times_->last_entry();
+    max_ts_ = ix->times->last_entry();
     if (max_ts_.timestamp < 0) max_ts_ = {-1, -1};
   }
   bytes_since_last_index_entry_ = 0;
@@ -362,36 +480,56 @@ result<uint64_t> segment::truncate_to(int64_t offset) {
 }
 
 void segment::on_become_inactive() {
-  if (ensure_indexes()) return;
+  auto ix = indexes();
+  if (!ix) return;
   timestamp_offset m;
   {
     std::lock_guard lk(max_ts_mu_);
     m = max_ts_;
   }
-  if (m.timestamp >= 0) times_->maybe_append(m.timestamp, m.offset);
+  if (m.timestamp >= 0) ix.value()->times->maybe_append(m.timestamp, m.offset);
 }
 
 std::error_code segment::flush(bool with_indexes) {
-  if (auto ec = log_->datasync()) return ec;
-  if (with_indexes && indexes_ready_.load(std::memory_order_acquire)) {
-    if (auto ec = offsets_->sync()) return ec;
-    if (auto ec = times_->sync()) return ec;
+  // fdatasync through any descriptor of the file writes back what was written through
+  // descriptors closed meanwhile (the page cache is per file).
+  auto lf = open_log();
+  if (!lf) return lf.error();
+  if (auto ec = lf.value()->datasync()) return ec;
+  // Index pages of an unmapped index stay in the page cache and are written back by
+  // the kernel; the indexes are rebuilt by recovery after a crash anyway.
+  if (with_indexes) {
+    if (auto ix = idx_handle_.peek()) {
+      if (auto ec = ix->offsets->sync()) return ec;
+      if (auto ec = ix->times->sync()) return ec;
+    }
   }
   return {};
 }
 
 std::error_code segment::close() {
-  if (!indexes_ready_.load(std::memory_order_acquire)) return {};
+  // Indexes never opened in this process are as the last close left them.
+  if (!index_used_.load(std::memory_order_relaxed) || removed_.load()) return {};
+  auto ix = indexes();
+  if (!ix) return ix.error();
   on_become_inactive();
-  if (auto ec = offsets_->trim()) return ec;
-  return times_->trim();
+  if (auto ec = ix.value()->offsets->trim()) return ec;
+  auto ec = ix.value()->times->trim();
+  // Done with this segment: give the budget back.
+  idx_handle_.drop();
+  log_handle_.drop();
+  return ec;
 }
 
 void segment::remove_files() {
+  removed_.store(true, std::memory_order_release);
   fs_.remove(path(kLogSuffix));
   fs_.remove(path(kIndexSuffix));
   fs_.remove(path(kTimeIndexSuffix));
   fs_.remove(path(kTxnIndexSuffix));
+  // What is open stays open (as the cache allows) so readers of an older snapshot keep
+  // reading while the log publishes its new segment list; nothing removed is reopened,
+  // and the segment's destruction gives the budget back.
 }
 
 }  // namespace strata::storage

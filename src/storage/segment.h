@@ -6,14 +6,22 @@
 // Lifecycle: created empty at the log end offset when the log rolls (or opened from
 // disk at load); active while it is the last segment; closed (trimmed) at shutdown;
 // its files removed by retention, DeleteRecords, truncation or partition deletion.
-// Shared by shared_ptr: a reader's snapshot of the segment list and every file_range it
-// returned keep the segment (and its open descriptor) alive after removal.
+// Shared by shared_ptr: a reader's snapshot of the segment list keeps the segment
+// object alive after removal.
+//
+// Open files are a budget (file_cache.h): the .log descriptor and the index pair
+// (descriptors and mappings) are opened on demand and closed again by the process-wide
+// caches when idle. Every user takes a shared_ptr to what it uses (open_log(),
+// indexes()) and keeps it for as long as it uses the descriptor or the mapping: a
+// file_range holds the .log across sendfile, a lookup holds the indexes. Eviction only
+// drops the cache's reference. A reopen after the files were removed fails with
+// errc::not_found; EMFILE with errc::too_many_open_files.
 //
 // Concurrency: the writer methods (append, truncate_to, recover, ...) run under the
 // owning log's append lock. Readers use size(), the indexes and the .log file through
 // pread at any time; size() is published after the bytes are written.
 //
-// Indexes are opened lazily (ensure_indexes), so opening thousands of partitions after
+// Indexes are opened lazily (indexes()), so opening thousands of partitions after
 // a clean shutdown touches only each active segment's indexes.
 #include <atomic>
 #include <cstdint>
@@ -26,6 +34,7 @@
 
 #include "storage/batch_scan.h"
 #include "storage/errc.h"
+#include "storage/file_cache.h"
 #include "storage/fs/file.h"
 #include "storage/log_config.h"
 #include "storage/offset_index.h"
@@ -49,6 +58,12 @@ struct segment_scan {
   uint64_t truncated_bytes = 0;
 };
 
+// A segment's two indexes, opened and mapped together; shared by the cache and users.
+struct segment_indexes {
+  std::unique_ptr<offset_index> offsets;
+  std::unique_ptr<time_index> times;
+};
+
 class segment {
  public:
   // Creates the files of a new, empty segment (an existing .log is an error).
@@ -66,20 +81,27 @@ class segment {
   int64_t base_offset() const { return base_offset_; }
   // Bytes of whole batches readers may see.
   uint64_t size() const { return size_.load(std::memory_order_acquire); }
-  fs::file& log_file() const { return *log_; }
-  // Keeps the .log descriptor open for as long as the returned pointer lives.
-  std::shared_ptr<const void> keepalive() const { return log_; }
+  // The open .log, reopened if the cache closed it. The descriptor stays open for as
+  // long as the returned pointer lives (a file_range's keepalive).
+  result<std::shared_ptr<fs::file>> open_log() const;
   std::string path(std::string_view suffix) const;
 
-  // Opens, checks and if needed rebuilds (by scanning headers) both indexes. Thread-safe;
-  // cheap after the first call.
-  std::error_code ensure_indexes();
+  // Both indexes, opened (and mapped) if the cache closed them. The first load in this
+  // process checks them and rebuilds damaged ones by scanning headers. The mappings stay
+  // valid for as long as the returned pointer lives. Thread-safe.
+  result<std::shared_ptr<segment_indexes>> indexes();
+  std::error_code ensure_indexes() {
+    auto r = indexes();
+    return r ? std::error_code{} : r.error();
+  }
   // Builds both indexes from the .log by a header scan, replacing whatever index files
   // there are (a segment the cleaner wrote). Before the segment is published.
   std::error_code build_indexes();
-  // Only after ensure_indexes() succeeded.
-  const offset_index& offsets() const { return *offsets_; }
-  const time_index& times() const { return *times_; }
+  // How many index rebuilds the damage check started in this process (tests, metrics).
+  static uint64_t index_rebuilds();
+  // Whether each is open now (tests, metrics); never opens.
+  bool log_is_open() const { return log_handle_.peek() != nullptr; }
+  bool indexes_are_open() const { return idx_handle_.peek() != nullptr; }
 
   // Largest batch max timestamp in the segment and the last offset of its batch;
   // {-1, -1} if no batch has a timestamp. Loads the indexes.
@@ -114,7 +136,7 @@ class segment {
   std::error_code flush(bool with_indexes);
   // Trims the indexes to their entries (shutdown). No reader may use the segment after.
   std::error_code close();
-  // Unlinks all files of the segment. Open descriptors stay valid.
+  // Unlinks all files of the segment. Open descriptors stay valid; nothing is reopened.
   void remove_files();
 
   int64_t next_offset() const { return next_offset_.load(std::memory_order_acquire); }
@@ -126,26 +148,32 @@ class segment {
   bool has_index_files() const { return had_index_files_; }
 
  private:
-  segment(fs::file_system& fs, std::string dir, int64_t base, std::shared_ptr<fs::file> log,
-          uint64_t size, size_t index_capacity, int64_t now_ms);
-  std::error_code open_indexes_locked();
-  std::error_code rebuild_indexes_locked();
+  segment(fs::file_system& fs, std::string dir, int64_t base, uint64_t size, size_t index_capacity,
+          int64_t now_ms);
+  result<std::shared_ptr<segment_indexes>> open_indexes_locked();
+  result<std::shared_ptr<segment_indexes>> load_indexes_locked();
+  std::error_code rebuild_indexes_locked(segment_indexes& ix);
   void note_timestamp(int64_t ts, int64_t offset);
-  void index_batch(const batch_info& b, int32_t interval);
+  void index_batch(segment_indexes& ix, const batch_info& b, int32_t interval);
+  void add_index_entry(segment_indexes& ix, int64_t offset, uint32_t position);
+  bool first_batch_has_timestamp(fs::file& log);
 
   fs::file_system& fs_;
   const std::string dir_;
   const int64_t base_offset_;
-  std::shared_ptr<fs::file> log_;
+  mutable std::mutex log_open_mu_;  // one reopen of the .log at a time
+  mutable cache_handle<fs::file> log_handle_{log_file_cache()};
+  std::atomic<bool> removed_{false};
   std::atomic<uint64_t> size_;
   const size_t index_capacity_;
   bool had_index_files_ = true;
   std::atomic<int32_t> index_interval_{4096};
 
-  std::mutex index_mu_;  // lazy index loading
-  std::atomic<bool> indexes_ready_{false};
-  std::unique_ptr<offset_index> offsets_;
-  std::unique_ptr<time_index> times_;
+  std::mutex index_mu_;  // opening, checking and rebuilding the indexes
+  cache_handle<segment_indexes> idx_handle_{index_cache()};
+  bool index_checked_ = false;    // the first load in this process checked the files (index_mu_)
+  std::atomic<bool> index_used_{false};   // indexes were opened in this process (close trims)
+  std::atomic<bool> index_full_{false};   // an index cannot take another entry: roll
 
   std::mutex max_ts_mu_;
   bool max_ts_known_ = false;

@@ -40,6 +40,8 @@ class time_index {
   bool load();
 
   size_t entries() const { return idx_->entries(); }
+  // Whole entries the file held when it was opened, zeros included.
+  size_t file_entries() const { return idx_->file_entries(); }
   bool full() const { return idx_->full(); }
   timestamp_offset entry(size_t i) const;
   // The last entry, or {-1, base_offset} when empty.

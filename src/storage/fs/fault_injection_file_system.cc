@@ -72,6 +72,8 @@ void fault_injection_file_system::sync_begin() {
 
 result<std::unique_ptr<file>> fault_injection_file_system::open(const std::string& path,
                                                                 open_mode mode) {
+  opens_.fetch_add(1);
+  if (int e = open_errno_.load()) return errno_to_error(e);
   auto f = base_.open(path, mode);
   if (!f) return f.error();
   return std::unique_ptr<file>(new faulty_file(std::move(f).value(), *this));

@@ -33,6 +33,9 @@ class fault_injection_file_system final : public file_system {
   void set_write_errno(int e) { write_errno_.store(e); }
   void set_sync_errno(int e) { sync_errno_.store(e); }
   void set_truncate_errno(int e) { truncate_errno_.store(e); }
+  // Every open fails with this errno (0: none), e.g. EMFILE.
+  void set_open_errno(int e) { open_errno_.store(e); }
+  uint64_t opens() const { return opens_.load(); }
   void set_skip_syncs(bool on) { skip_syncs_.store(on); }
   // Every file datasync sleeps this long first (a slow disk), so tests can see syncs of
   // different files overlap.
@@ -89,6 +92,8 @@ class fault_injection_file_system final : public file_system {
   std::atomic<int> write_errno_{0};
   std::atomic<int> sync_errno_{0};
   std::atomic<int> truncate_errno_{0};
+  std::atomic<int> open_errno_{0};
+  std::atomic<uint64_t> opens_{0};
   std::atomic<bool> skip_syncs_{false};
   std::atomic<uint64_t> syncs_{0};
   std::atomic<uint64_t> writes_{0};

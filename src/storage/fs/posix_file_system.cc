@@ -42,7 +42,7 @@ class posix_file final : public file {
       ssize_t r = ::pread(fd_, p + done, n - done, off_t(offset + done));
       if (r < 0) {
         if (errno == EINTR) continue;
-        return make_error_code(errc::io_error);
+        return errno_to_error(errno);
       }
       if (r == 0) break;
       done += size_t(r);
@@ -100,10 +100,7 @@ class posix_fs final : public file_system {
     int flags = O_RDWR | O_CLOEXEC;
     if (mode == open_mode::read_write_create) flags |= O_CREAT;
     int fd = ::open(path.c_str(), flags, 0644);
-    if (fd < 0) {
-      if (errno == ENOENT) return make_error_code(errc::not_found);
-      return errno_to_write_error(errno);
-    }
+    if (fd < 0) return errno_to_error(errno);  // EMFILE names itself (errc::too_many_open_files)
     return std::unique_ptr<file>(new posix_file(fd, path));
   }
 
@@ -131,7 +128,7 @@ class posix_fs final : public file_system {
 
   std::error_code sync_dir(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return make_error_code(errc::io_error);
+    if (fd < 0) return errno_to_write_error(errno);
     int rc = ::fsync(fd);
     int e = errno;
     ::close(fd);
@@ -141,7 +138,7 @@ class posix_fs final : public file_system {
   result<std::vector<dir_entry>> list_dir(const std::string& path) override {
     DIR* d = ::opendir(path.c_str());
     if (d == nullptr) {
-      return make_error_code(errno == ENOENT ? errc::not_found : errc::io_error);
+      return errno_to_error(errno);
     }
     std::vector<dir_entry> out;
     while (dirent* e = ::readdir(d)) {
