@@ -110,8 +110,10 @@ topic_error topic_registry::create_logs(topic_state& t, int32_t from, int32_t to
       auto msg = fmt::format("cannot create the log of partition {}-{} ({} of {} new partitions): {}", t.name, p,
                              p - from + 1, to - from, log.error().message());
       STRATA_LOG_LIMITED(spdlog::level::warn, "{}; the topic is left as it was", msg);
-      drop_logs(t.name, from, p);
+      // The partitions go first, so their logs (and file descriptors) are released
+      // as drop_logs retires them.
       t.partitions.resize(static_cast<size_t>(from));
+      drop_logs(t.name, from, p);
       return err(protocol::error_code::kafka_storage_error, std::move(msg));
     }
     t.partitions.push_back(make_partition(t.name, p, log.value()));

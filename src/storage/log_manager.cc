@@ -387,9 +387,8 @@ std::error_code log_manager::delete_partition(const std::string& topic, int32_t 
       std::string target = dirs_[gone.dir].path + "/" + partition_dir_name(topic, partition) + "." + random_id() +
                            std::string(kDeleteDirSuffix);
       if (auto ec = fs_.rename(gone.path, target)) return ec;
-      if (auto ec = fs_.sync_dir(dirs_[gone.dir].path)) return ec;
       pending_deletes_.push_back(target);
-      return {};
+      return fs_.sync_dir(dirs_[gone.dir].path);
     }
     lg = it->second.lg;
     dir = it->second.dir;
@@ -399,14 +398,15 @@ std::error_code log_manager::delete_partition(const std::string& topic, int32_t 
   std::string target = dirs_[dir].path + "/" + partition_dir_name(topic, partition) + "." +
                        random_id() + std::string(kDeleteDirSuffix);
   if (auto ec = fs_.rename(lg->dir(), target)) return ec;
-  if (auto ec = fs_.sync_dir(dirs_[dir].path)) return ec;
+  lg.reset();  // its files close now unless a reader still holds it
   {
+    // Renamed is as good as gone: it is removed even if the sync below fails.
     std::lock_guard lk(mu_);
     pending_deletes_.push_back(target);
   }
   { std::lock_guard g(sched_mu_); }  // no lost wake-up between the predicate and the wait
   sched_cv_.notify_all();
-  return {};
+  return fs_.sync_dir(dirs_[dir].path);
 }
 
 void log_manager::delete_pending_dirs() {
