@@ -339,10 +339,18 @@ result<std::shared_ptr<log>> log_manager::get_or_create(const std::string& topic
   // What a failed creation leaves behind is removed, so a later creation starts clean;
   // something that was there before (a file in the way, an old directory) is left alone.
   const bool existed = fs_.exists(o.dir);
+  // It is renamed to a -delete directory (a rename needs no file descriptor, so this
+  // works out of descriptors too) and removed in the background, or at the next start.
   auto undo = [&](std::error_code ec) -> result<std::shared_ptr<log>> {
-    if (!existed) {
-      if (auto rm = fs_.remove_all(o.dir))
-        spdlog::warn("storage: cannot remove {} after a failed creation: {}", o.dir, rm.message());
+    if (!existed && fs_.exists(o.dir)) {
+      std::string target = dirs_[dir].path + "/" + partition_dir_name(topic, partition) + "." + random_id() +
+                           std::string(kDeleteDirSuffix);
+      if (auto rn = fs_.rename(o.dir, target)) {
+        spdlog::warn("storage: cannot remove {} after a failed creation: {}", o.dir, rn.message());
+      } else {
+        pending_deletes_.push_back(target);
+        (void)fs_.sync_dir(dirs_[dir].path);
+      }
     }
     return ec;
   };
@@ -480,6 +488,7 @@ std::error_code log_manager::write_offsets(std::string_view file, std::optional<
   }
   std::error_code first;
   for (size_t i = 0; i < dirs_.size(); ++i) {
+    if (!dirs_[i].offline.empty()) continue;  // not written until it is back (next start)
     auto ec = write_offset_checkpoint(fs_, dirs_[i].path + "/" + std::string(file), per_dir[i]);
     if (ec && !first) first = ec;
   }
@@ -520,7 +529,7 @@ std::error_code log_manager::shutdown() {
   if (auto ec = checkpoint_log_start_offsets(); ec && !first) first = ec;
   if (auto ec = checkpoint_cleaner_offsets(); ec && !first) first = ec;
   for (auto& d : dirs_) {
-    if (!first) {
+    if (!first && d.offline.empty()) {
       // The marker goes last: it vouches for everything written before it.
       auto f = fs_.open(d.path + "/" + std::string(kCleanShutdownMarker),
                         fs::open_mode::read_write_create);
