@@ -164,6 +164,7 @@ void topic_registry::load() {
       spdlog::error("topic '{}' is not loaded: it has {} partitions and max.broker.partitions is {} ({} already "
                     "loaded); delete it or raise the limit",
                     md.name, md.partitions, max, held);
+      unloaded_.insert(md.name);
       continue;
     }
     held += md.partitions;
@@ -243,8 +244,18 @@ topic_error topic_registry::remove(const std::string& name) {
   std::lock_guard lk(write_mu_);
   auto snap = snapshot();
   auto it = snap->find(name);
-  if (it == snap->end())
-    return err(protocol::error_code::unknown_topic_or_partition, fmt::format("topic '{}' does not exist", name));
+  if (it == snap->end()) {
+    // A topic left out at startup (over max.broker.partitions) can still be deleted:
+    // its metadata and whatever logs it has.
+    if (!unloaded_.count(name))
+      return err(protocol::error_code::unknown_topic_or_partition, fmt::format("topic '{}' does not exist", name));
+    if (auto ec = store_.delete_topic(name)) return err(protocol::error_code::kafka_storage_error, ec.message());
+    unloaded_.erase(name);
+    for (int32_t p : logs_.partitions_of(name)) {
+      if (auto ec = logs_.delete_partition(name, p)) spdlog::warn("deleting log {}-{}: {}", name, p, ec.message());
+    }
+    return {};
+  }
   if (auto ec = store_.delete_topic(name)) return err(protocol::error_code::kafka_storage_error, ec.message());
   auto victim = it->second;
   auto next = std::make_shared<topic_map>(*snap);

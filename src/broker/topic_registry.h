@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,7 @@ class topic_registry {
   // metadata behind (KAFKA_STORAGE_ERROR naming the partition and the cause).
   topic_error create(const std::string& name, int32_t partitions, int16_t replication_factor,
                      const config::topic_overrides& overrides, bool validate_only, bool internal = false);
+  // Also deletes a topic load() left out (its metadata and logs).
   topic_error remove(const std::string& name);
   topic_error add_partitions(const std::string& name, int32_t new_total, bool validate_only);
   // Replaces the topic's overrides (AlterConfigs) and applies them to its logs.
@@ -101,6 +103,7 @@ class topic_registry {
   cluster::metadata_store& store_;
   storage::log_manager& logs_;
   std::mutex write_mu_;
+  std::set<std::string, std::less<>> unloaded_;  // in the store, left out by load() (write_mu_)
   std::atomic<std::shared_ptr<const topic_map>> topics_;
 };
 

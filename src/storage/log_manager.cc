@@ -371,6 +371,16 @@ std::string log_manager::offline_reason(const std::string& topic, int32_t partit
   return it == offline_.end() ? std::string() : it->second.reason;
 }
 
+std::vector<int32_t> log_manager::partitions_of(const std::string& topic) const {
+  std::lock_guard lk(mu_);
+  std::vector<int32_t> out;
+  for (auto it = logs_.lower_bound({topic, INT32_MIN}); it != logs_.end() && it->first.first == topic; ++it)
+    out.push_back(it->first.second);
+  for (auto it = offline_.lower_bound({topic, INT32_MIN}); it != offline_.end() && it->first.first == topic; ++it)
+    out.push_back(it->first.second);
+  return out;
+}
+
 size_t log_manager::offline_count() const {
   std::lock_guard lk(mu_);
   return offline_.size();

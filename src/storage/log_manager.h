@@ -102,6 +102,8 @@ class log_manager {
   // Why a partition is offline, or "" when it is not.
   std::string offline_reason(const std::string& topic, int32_t partition) const;
   size_t offline_count() const;
+  // The partitions of `topic` this manager knows, online or offline.
+  std::vector<int32_t> partitions_of(const std::string& topic) const;
   // Retires the log (appends fail with errc::log_closed, open reads keep working),
   // renames its directory to `<topic>-<partition>.<id>-delete` and removes it in the
   // background. An offline partition's directory is renamed and removed the same way

@@ -9,6 +9,8 @@
 - Creation is all or nothing: a file where a partition directory should be, or too
   few file descriptors, fails the request with KAFKA_STORAGE_ERROR and leaves no log
   and no metadata behind; the same request works once the cause is gone.
+- A metadata file naming a topic past max.broker.partitions (the issue's bricked
+  state) does not stop the broker: that topic is left out, and can be deleted.
 - A partition that cannot be opened at startup (a segment replaced by a directory, a
   partition directory replaced by a file) goes offline: the broker starts, Metadata
   reports KAFKA_STORAGE_ERROR with the broker in offline_replicas, Produce to it
@@ -391,6 +393,44 @@ class TopicLimitsTest(harness.BrokerTestCase):
         md = c.metadata(None)
         self.assertEqual([md["good"][1][p][0] for p in range(3)], [NONE] * 3)
         self.assertEqual(md["filed"][1][0][0], KAFKA_STORAGE_ERROR)
+        c.close()
+        b.stop()
+
+    def test_a_stored_count_past_the_limit_does_not_stop_the_broker(self):
+        # The state the broker was left in: its metadata names a topic with
+        # 1.3 billion partitions, a few of whose directories exist.
+        b = self.broker(name="bricked")
+        clients.create_topic(b.bootstrap, "ok", 1)
+        clients.produce(b.bootstrap, "ok", harness.make_messages(5, 1, seed="ok-"))
+        b.stop()
+        path = os.path.join(b.data_dir, "strata-metadata.json")
+        with open(path) as f:
+            meta = json.load(f)
+        bricked = dict(meta["topics"]["ok"])
+        bricked["id"] = "A" + bricked["id"][1:] if bricked["id"][0] != "A" else "B" + bricked["id"][1:]
+        bricked["partitions"] = 1_300_000_000
+        meta["topics"]["bricked"] = bricked
+        with open(path, "w") as f:
+            json.dump(meta, f)
+        for p in range(3):
+            os.mkdir(os.path.join(b.data_dir, f"bricked-{p}"))
+
+        b.start()  # raises if the broker does not come up
+        self.assertIn("topic 'bricked' is not loaded", b.log_text())
+        c = Conn(b)
+        self.assertEqual(sorted(c.metadata(None)), ["ok"])
+        self.assertEqual(c.produce("ok", 0, b"served"), NONE)
+        # It can be deleted (metadata and directories), then created again.
+        a = clients.admin(b.bootstrap)
+        self.assertEqual(clients.wait_futures(a.delete_topics(["bricked"], operation_timeout=10)), {"bricked": None})
+        del a
+        harness.wait_until(lambda: partition_dirs(b, "bricked") == [], 10, "bricked's directories removed")
+        self.assertNotIn("bricked", stored_topics(b))
+        self.assertEqual(c.create([("bricked", 2, 1, [])])["bricked"][0], NONE)
+        c.close()
+        b.restart()
+        c = Conn(b)
+        self.assertEqual(sorted(c.metadata(None)), ["bricked", "ok"])
         c.close()
         b.stop()
 
