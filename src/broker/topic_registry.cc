@@ -287,6 +287,7 @@ topic_error topic_registry::add_partitions(const std::string& name, int32_t new_
   auto state = std::make_shared<topic_state>(cur);
   if (auto e = create_logs(*state, have, new_total)) return e;
   if (auto ec = store_.set_partition_count(name, new_total)) {
+    state->partitions.resize(static_cast<size_t>(have));
     drop_logs(name, have, new_total);
     return err(protocol::error_code::kafka_storage_error,
                fmt::format("cannot record the partition count of '{}': {}", name, ec.message()));
