@@ -61,6 +61,7 @@ admin::broker_metrics admin_source::metrics() {
       io.bytes_in += p->io().bytes_in.load(std::memory_order_relaxed);
       io.messages_in += p->io().messages_in.load(std::memory_order_relaxed);
       io.bytes_out += p->io().bytes_out.load(std::memory_order_relaxed);
+      if (!p->online()) continue;  // offline (KIP-112): no log to measure
       admin::partition_metrics pm;
       pm.topic = name;
       pm.partition = p->index();
@@ -75,7 +76,7 @@ admin::broker_metrics admin_source::metrics() {
     for (const auto& [tp, committed] : b_.groups().fetch_offsets(g.group_id, std::nullopt)) {
       if (!committed || committed->offset < 0) continue;
       auto part = b_.topics().find_partition(tp.topic, tp.partition);
-      if (!part) continue;
+      if (!part || !part->online()) continue;
       m.lags.push_back({g.group_id, tp.topic, tp.partition, lag_of(part->log().log_end_offset(), committed->offset)});
     }
   }
@@ -104,10 +105,12 @@ std::optional<admin::topic_detail> admin_source::topic(std::string_view name) {
     v.leader = self;
     v.replicas = {self};
     v.isr = {self};
-    v.log_start_offset = p->log().log_start_offset();
-    v.log_end_offset = p->log().log_end_offset();
-    v.high_watermark = p->log().high_watermark();
-    v.size_bytes = p->log().size_bytes();
+    if (p->online()) {  // an offline partition (KIP-112) has no log: its figures stay unset
+      v.log_start_offset = p->log().log_start_offset();
+      v.log_end_offset = p->log().log_end_offset();
+      v.high_watermark = p->log().high_watermark();
+      v.size_bytes = p->log().size_bytes();
+    }
     d.partitions.push_back(std::move(v));
   }
   for (const auto& e : t->cfg.entries) d.configs.push_back({e.name, e.value, std::string(source_name(e.src))});
@@ -147,7 +150,7 @@ std::optional<admin::group_detail> admin_source::group(std::string_view group_id
     o.topic = tp.topic;
     o.partition = tp.partition;
     o.committed_offset = committed->offset;
-    if (auto part = b_.topics().find_partition(tp.topic, tp.partition)) {
+    if (auto part = b_.topics().find_partition(tp.topic, tp.partition); part && part->online()) {
       o.log_end_offset = part->log().log_end_offset();
       if (committed->offset >= 0) o.lag = lag_of(*o.log_end_offset, committed->offset);
     }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/log_limiter.h"
 #include "broker/broker.h"
 #include "broker/handlers/common.h"
 #include "protocol/records/batch_builder.h"
@@ -19,7 +20,8 @@ bool offsets_log::ensure_topic() {
   auto err = b_.topics().create(kOffsetsTopic, static_cast<int32_t>(cfg.get_int("offsets.topic.num.partitions")),
                                 1, overrides, false, /*internal=*/true);
   if (err && err.code != protocol::error_code::topic_already_exists) {
-    spdlog::error("cannot create {}: {}", kOffsetsTopic, err.message);
+    // Every FindCoordinator asks again: one line per cause, then a count.
+    STRATA_LOG_LIMITED(spdlog::level::err, "cannot create {}: {}", kOffsetsTopic, err.message);
     return false;
   }
   if (!err) spdlog::info("created internal topic {}", kOffsetsTopic);
@@ -35,6 +37,10 @@ void offsets_log::append(int32_t partition, std::vector<group::log_record> recor
   auto part = b_.topics().find_partition(kOffsetsTopic, partition);
   if (!part) {
     done(std::make_error_code(std::errc::invalid_argument));
+    return;
+  }
+  if (!part->online()) {  // offline since startup (KIP-112): its log could not be opened
+    done(storage::make_error_code(storage::errc::log_offline));
     return;
   }
   const int64_t now = now_ms();
@@ -67,6 +73,12 @@ size_t offsets_log::replay(group::group_coordinator& coordinator) {
   size_t count = 0;
   std::vector<uint8_t> buf, scratch;
   for (const auto& part : t->partitions) {
+    if (!part->online()) {
+      // Its groups are not loaded; commits to it fail with KAFKA_STORAGE_ERROR.
+      spdlog::error("{}-{} is offline: its groups are not loaded ({})", kOffsetsTopic, part->index(),
+                    part->offline_reason());
+      continue;
+    }
     storage::log& log = part->log();
     int64_t offset = log.log_start_offset();
     const int64_t end = log.log_end_offset();

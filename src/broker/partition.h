@@ -43,14 +43,28 @@ struct alignas(64) partition_io {
   void add_out(uint64_t bytes) { bytes_out.fetch_add(bytes, std::memory_order_relaxed); }
 };
 
+// Offline partitions (KIP-112): a partition whose log could not be opened at
+// startup (a damaged segment, a file where its directory should be, a failed
+// log dir) has no log. It stays in the topic (Metadata reports it with
+// KAFKA_STORAGE_ERROR and this broker in offline_replicas) and every request
+// on it answers KAFKA_STORAGE_ERROR; log() and log_ptr() may only be used
+// after online() said yes.
 class partition {
  public:
   partition(std::string topic, int32_t index, std::shared_ptr<storage::log> log)
       : topic_(std::move(topic)), index_(index), log_(std::move(log)) {}
+  // An offline partition; `reason` says why (shown in logs and error messages).
+  partition(std::string topic, int32_t index, std::string reason)
+      : topic_(std::move(topic)), index_(index), offline_reason_(std::move(reason)) {}
 
   const std::string& topic() const { return topic_; }
   int32_t index() const { return index_; }
+  bool online() const { return log_ != nullptr; }
+  // Why the partition is offline ("" when online).
+  const std::string& offline_reason() const { return offline_reason_; }
+  // Online partitions only.
   storage::log& log() { return *log_; }
+  // Null when offline.
   const std::shared_ptr<storage::log>& log_ptr() const { return log_; }
   int32_t leader_epoch() const { return 0; }
   partition_io& io() { return io_; }
@@ -91,6 +105,7 @@ class partition {
   std::string topic_;
   int32_t index_;
   std::shared_ptr<storage::log> log_;
+  std::string offline_reason_;
   std::mutex mu_;
   std::vector<waker> wakers_;
   std::mutex idem_mu_;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "base/log_limiter.h"
 #include "storage/log_manager.h"
 
 namespace strata::broker {
@@ -67,7 +68,7 @@ topic_registry::topic_registry(config::broker_config& cfg, cluster::metadata_sto
                                storage::log_manager& logs)
     : cfg_(cfg), store_(store), logs_(logs), topics_(std::make_shared<const topic_map>()) {}
 
-std::shared_ptr<topic_state> topic_registry::build_state(const cluster::topic_metadata& md) const {
+std::shared_ptr<topic_state> topic_registry::new_state(const cluster::topic_metadata& md) const {
   auto t = std::make_shared<topic_state>();
   t->name = md.name;
   t->id = md.id;
@@ -75,22 +76,100 @@ std::shared_ptr<topic_state> topic_registry::build_state(const cluster::topic_me
   t->internal = is_internal_topic(md.name);
   t->overrides = md.configs;
   t->cfg = config::resolve_topic_config(cfg_, md.configs);
+  return t;
+}
+
+std::shared_ptr<topic_state> topic_registry::load_state(const cluster::topic_metadata& md) const {
+  auto t = new_state(md);
   auto lc = to_log_config(t->cfg);
+  t->partitions.reserve(static_cast<size_t>(md.partitions));
   for (int32_t p = 0; p < md.partitions; ++p) {
-    auto log = logs_.get_or_create(md.name, p, lc);
+    // A partition that cannot be opened goes offline (KIP-112); the others are served.
+    // log_manager::open_all already logged the ones it could not open.
+    auto log = logs_.get_or_create(md.name, p, lc, /*is_new=*/false);
     if (!log) {
-      throw std::runtime_error(
-          fmt::format("cannot open log for {}-{}: {}", md.name, p, log.error().message()));
+      std::string reason = logs_.offline_reason(md.name, p);
+      if (reason.empty()) {
+        reason = fmt::format("cannot create log: {}", log.error().message());
+        spdlog::error("partition {}-{} is offline: {}", md.name, p, reason);
+      }
+      t->partitions.push_back(std::make_shared<partition>(md.name, p, std::move(reason)));
+      continue;
     }
     t->partitions.push_back(make_partition(md.name, p, log.value()));
   }
   return t;
 }
 
+topic_error topic_registry::create_logs(topic_state& t, int32_t from, int32_t to) {
+  auto lc = to_log_config(t.cfg);
+  t.partitions.reserve(static_cast<size_t>(to));
+  for (int32_t p = from; p < to; ++p) {
+    auto log = logs_.get_or_create(t.name, p, lc);
+    if (!log) {
+      auto msg = fmt::format("cannot create the log of partition {}-{} ({} of {} new partitions): {}", t.name, p,
+                             p - from + 1, to - from, log.error().message());
+      STRATA_LOG_LIMITED(spdlog::level::warn, "{}; the topic is left as it was", msg);
+      // The partitions go first, so their logs (and file descriptors) are released
+      // as drop_logs retires them.
+      t.partitions.resize(static_cast<size_t>(from));
+      drop_logs(t.name, from, p);
+      return err(protocol::error_code::kafka_storage_error, std::move(msg));
+    }
+    t.partitions.push_back(make_partition(t.name, p, log.value()));
+  }
+  return {};
+}
+
+void topic_registry::drop_logs(const std::string& name, int32_t from, int32_t to) {
+  for (int32_t p = from; p < to; ++p) {
+    if (auto ec = logs_.delete_partition(name, p))
+      spdlog::warn("removing the log of {}-{} after a failed creation: {}", name, p, ec.message());
+  }
+}
+
+int64_t topic_registry::partition_count() const {
+  int64_t n = 0;
+  for (const auto& [_, t] : *snapshot()) n += static_cast<int64_t>(t->partitions.size());
+  return n;
+}
+
+topic_error topic_registry::check_broker_limit(int64_t have, int64_t more) const {
+  const int64_t max = cfg_.get_int("max.broker.partitions");
+  if (more > max - have)
+    return err(protocol::error_code::policy_violation,
+               fmt::format("max.broker.partitions is {}: this broker holds {} partitions and {} more were asked for",
+                           max, have, more));
+  return {};
+}
+
+topic_error topic_registry::check_request_limit(int64_t requested) const {
+  const int64_t max = cfg_.get_int("strata.create.partitions.max.per.request");
+  if (requested > max)
+    return err(protocol::error_code::policy_violation,
+               fmt::format("strata.create.partitions.max.per.request is {}: this request asks for {} partitions",
+                           max, requested));
+  return {};
+}
+
 void topic_registry::load() {
   std::lock_guard lk(write_mu_);
   auto m = std::make_shared<topic_map>();
-  for (const auto& md : store_.list_topics()) (*m)[md.name] = build_state(md);
+  const int64_t max = cfg_.get_int("max.broker.partitions");
+  int64_t held = 0;
+  for (const auto& md : store_.list_topics()) {
+    // A metadata file written before the limits existed may name a count no broker can
+    // hold: that topic is left out (and can be deleted) rather than bringing the broker down.
+    if (md.partitions <= 0 || md.partitions > max - held) {
+      spdlog::error("topic '{}' is not loaded: it has {} partitions and max.broker.partitions is {} ({} already "
+                    "loaded); delete it or raise the limit",
+                    md.name, md.partitions, max, held);
+      unloaded_.insert(md.name);
+      continue;
+    }
+    held += md.partitions;
+    (*m)[md.name] = load_state(md);
+  }
   publish(std::move(m));
 }
 
@@ -133,6 +212,7 @@ topic_error topic_registry::create(const std::string& name, int32_t partitions, 
   std::lock_guard lk(write_mu_);
   auto snap = snapshot();
   if (snap->count(name)) return err(protocol::error_code::topic_already_exists, fmt::format("topic '{}' already exists", name));
+  if (auto e = check_broker_limit(partition_count(), partitions)) return e;
   if (validate_only) return {};
   cluster::topic_metadata md;
   md.name = name;
@@ -140,17 +220,19 @@ topic_error topic_registry::create(const std::string& name, int32_t partitions, 
   md.partitions = partitions;
   md.replication_factor = replication_factor;
   md.configs = overrides;
+  // All or nothing: the metadata first (so a crash part way leaves a topic whose
+  // missing logs are created at the next start), then the logs; if one cannot be
+  // created, the ones that were and the metadata entry are removed.
   if (auto ec = store_.create_topic(md)) {
     if (ec == cluster::store_errc::topic_exists)
       return err(protocol::error_code::topic_already_exists, fmt::format("topic '{}' already exists", name));
-    return err(protocol::error_code::kafka_storage_error, ec.message());
+    return err(protocol::error_code::kafka_storage_error, fmt::format("cannot record topic '{}': {}", name, ec.message()));
   }
-  std::shared_ptr<topic_state> state;
-  try {
-    state = build_state(md);
-  } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
-    return err(protocol::error_code::kafka_storage_error, e.what());
+  auto state = new_state(md);
+  if (auto e = create_logs(*state, 0, partitions)) {
+    if (auto ec = store_.delete_topic(name))
+      spdlog::error("topic '{}': cannot remove its metadata after a failed creation: {}", name, ec.message());
+    return e;
   }
   auto next = std::make_shared<topic_map>(*snap);
   (*next)[name] = std::move(state);
@@ -162,8 +244,18 @@ topic_error topic_registry::remove(const std::string& name) {
   std::lock_guard lk(write_mu_);
   auto snap = snapshot();
   auto it = snap->find(name);
-  if (it == snap->end())
-    return err(protocol::error_code::unknown_topic_or_partition, fmt::format("topic '{}' does not exist", name));
+  if (it == snap->end()) {
+    // A topic left out at startup (over max.broker.partitions) can still be deleted:
+    // its metadata and whatever logs it has.
+    if (!unloaded_.count(name))
+      return err(protocol::error_code::unknown_topic_or_partition, fmt::format("topic '{}' does not exist", name));
+    if (auto ec = store_.delete_topic(name)) return err(protocol::error_code::kafka_storage_error, ec.message());
+    unloaded_.erase(name);
+    for (int32_t p : logs_.partitions_of(name)) {
+      if (auto ec = logs_.delete_partition(name, p)) spdlog::warn("deleting log {}-{}: {}", name, p, ec.message());
+    }
+    return {};
+  }
   if (auto ec = store_.delete_topic(name)) return err(protocol::error_code::kafka_storage_error, ec.message());
   auto victim = it->second;
   auto next = std::make_shared<topic_map>(*snap);
@@ -188,15 +280,17 @@ topic_error topic_registry::add_partitions(const std::string& name, int32_t new_
   if (new_total <= have)
     return err(protocol::error_code::invalid_partitions,
                fmt::format("topic '{}' has {} partitions; the new count {} must be larger", name, have, new_total));
+  if (auto e = check_broker_limit(partition_count(), int64_t(new_total) - have)) return e;
   if (validate_only) return {};
-  if (auto ec = store_.set_partition_count(name, new_total))
-    return err(protocol::error_code::kafka_storage_error, ec.message());
+  // All or nothing: the new logs first, then the count in the metadata; a failure of
+  // either removes the new logs and leaves the topic as it was.
   auto state = std::make_shared<topic_state>(cur);
-  auto lc = to_log_config(state->cfg);
-  for (int32_t p = have; p < new_total; ++p) {
-    auto log = logs_.get_or_create(name, p, lc);
-    if (!log) return err(protocol::error_code::kafka_storage_error, log.error().message());
-    state->partitions.push_back(make_partition(name, p, log.value()));
+  if (auto e = create_logs(*state, have, new_total)) return e;
+  if (auto ec = store_.set_partition_count(name, new_total)) {
+    state->partitions.resize(static_cast<size_t>(have));
+    drop_logs(name, have, new_total);
+    return err(protocol::error_code::kafka_storage_error,
+               fmt::format("cannot record the partition count of '{}': {}", name, ec.message()));
   }
   auto next = std::make_shared<topic_map>(*snap);
   (*next)[name] = std::move(state);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,8 +65,12 @@ class topic_registry {
   std::shared_ptr<const topic_state> find(const protocol::uuid& id) const;
   std::shared_ptr<partition> find_partition(std::string_view topic, int32_t index) const;
 
+  // create and add_partitions check max.broker.partitions (validate_only too) before
+  // anything is written, and are all or nothing: a failure leaves no log and no
+  // metadata behind (KAFKA_STORAGE_ERROR naming the partition and the cause).
   topic_error create(const std::string& name, int32_t partitions, int16_t replication_factor,
                      const config::topic_overrides& overrides, bool validate_only, bool internal = false);
+  // Also deletes a topic load() left out (its metadata and logs).
   topic_error remove(const std::string& name);
   topic_error add_partitions(const std::string& name, int32_t new_total, bool validate_only);
   // Replaces the topic's overrides (AlterConfigs) and applies them to its logs.
@@ -75,14 +80,30 @@ class topic_registry {
 
   const config::broker_config& broker_cfg() const { return cfg_; }
 
+  // Partitions held (every topic's count, offline ones included).
+  int64_t partition_count() const;
+  // POLICY_VIOLATION naming max.broker.partitions when `more` partitions on top of
+  // `have` would pass it.
+  topic_error check_broker_limit(int64_t have, int64_t more) const;
+  // POLICY_VIOLATION naming strata.create.partitions.max.per.request when one request
+  // asks for more new partitions (all its topics together) than it allows.
+  topic_error check_request_limit(int64_t requested) const;
+
  private:
-  std::shared_ptr<topic_state> build_state(const cluster::topic_metadata& md) const;
+  std::shared_ptr<topic_state> new_state(const cluster::topic_metadata& md) const;
+  // Startup: a partition whose log cannot be opened or created is offline.
+  std::shared_ptr<topic_state> load_state(const cluster::topic_metadata& md) const;
+  // Creates partitions [from, to) of `t`; on a failure removes the ones it created,
+  // leaves `t` as it was and says which partition failed and why.
+  topic_error create_logs(topic_state& t, int32_t from, int32_t to);
+  void drop_logs(const std::string& name, int32_t from, int32_t to);
   void publish(std::shared_ptr<const topic_map> m) { topics_.store(std::move(m), std::memory_order_release); }
 
   config::broker_config& cfg_;
   cluster::metadata_store& store_;
   storage::log_manager& logs_;
   std::mutex write_mu_;
+  std::set<std::string, std::less<>> unloaded_;  // in the store, left out by load() (write_mu_)
   std::atomic<std::shared_ptr<const topic_map>> topics_;
 };
 

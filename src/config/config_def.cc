@@ -190,6 +190,17 @@ const config_def kBroker[] = {
      0, kI64Max},
     {"strata.admin.listener", vt::string, "127.0.0.1:9644", "Admin HTTP listener host:port (empty: off)."},
     {"strata.fetch.sendfile", vt::boolean, "true", "Serve plaintext fetches with sendfile."},
+    // Topic and partition counts (hard-topics): checked before anything is created, so
+    // no request can make the broker create more partition logs than it can hold.
+    {"max.broker.partitions", vt::int32, "100000",
+     "Most partitions this broker holds (all topics, internal ones included); CreateTopics, CreatePartitions "
+     "and auto-creation past it are refused with POLICY_VIOLATION (KIP-578).",
+     1, kI32Max},
+    {"strata.create.partitions.max.per.request", vt::int32, "10000",
+     "Most partitions one CreateTopics or CreatePartitions request (all its topics together), or one "
+     "Metadata request's auto-created topics, may create; a request past it is refused with "
+     "POLICY_VIOLATION.",
+     1, kI32Max},
     {"strata.produce.validate.records", vt::boolean, "true",
      "Check every record of a produced batch (decompressing compressed ones), as Kafka does, so no client can "
      "store a batch consumers cannot read; false checks only batch headers and CRCs (faster)."},

@@ -2,6 +2,7 @@
 
 #include <sys/file.h>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -83,8 +84,19 @@ open_all_result log_manager::open_all(
   const int64_t now = now_ms();
   for (size_t di = 0; di < dirs_.size(); ++di) {
     auto& d = dirs_[di];
-    if (auto ec = fs_.create_dirs(d.path)) return fail(ec);
+    // A directory that cannot be created, read or prepared goes offline with every
+    // partition in it (KIP-112); the other directories are served.
+    auto dir_offline = [&](std::string_view what, std::error_code ec) {
+      d.offline = fmt::format("{} {}: {}", what, d.path, ec.message());
+      spdlog::error("storage: log directory {} is offline: {}", d.path, d.offline);
+      out.offline_dirs++;
+    };
+    if (auto ec = fs_.create_dirs(d.path)) {
+      dir_offline("cannot create", ec);
+      continue;
+    }
     if (!d.lock) {
+      // Another broker owning the directory is a configuration error, not damage.
       if (auto ec = lock_dir(d)) return fail(ec);
     }
     const std::string marker = d.path + "/" + std::string(kCleanShutdownMarker);
@@ -98,11 +110,20 @@ open_all_result log_manager::open_all(
     // Delete the marker before touching any log: a crash from here on must be seen as
     // one by the next start (DESIGN-NOTES §5.1).
     if (clean) {
-      if (auto ec = fs_.remove(marker)) return fail(ec);
-      if (auto ec = fs_.sync_dir(d.path)) return fail(ec);
+      if (auto ec = fs_.remove(marker)) {
+        dir_offline("cannot remove the clean-shutdown marker in", ec);
+        continue;
+      }
+      if (auto ec = fs_.sync_dir(d.path)) {
+        dir_offline("cannot sync", ec);
+        continue;
+      }
     }
     auto listing = fs_.list_dir(d.path);
-    if (!listing) return fail(listing.error());
+    if (!listing) {
+      dir_offline("cannot list", listing.error());
+      continue;
+    }
     for (const auto& e : listing.value()) {
       if (!e.is_dir) continue;
       if (ends_with(e.name, kDeleteDirSuffix)) {
@@ -153,11 +174,19 @@ open_all_result log_manager::open_all(
   worker();
   for (auto& t : pool) t.join();
 
+  size_t online_dirs = 0;
+  for (const auto& d : dirs_) online_dirs += d.offline.empty() ? 1 : 0;
+  if (online_dirs == 0) return fail(make_error_code(errc::io_error));  // nothing to serve (Kafka halts too)
+
   std::lock_guard lk(mu_);
   for (auto& j : jobs) {
     if (j.error) {
-      spdlog::error("storage: cannot open {}: {}", j.opts.dir, j.error.message());
-      return fail(j.error);
+      // Once, at startup; the partition stays offline until the next start.
+      std::string reason = fmt::format("cannot open log {}: {}", j.opts.dir, j.error.message());
+      spdlog::error("storage: partition {}-{} is offline: {}", j.topic, j.partition, reason);
+      offline_[{j.topic, j.partition}] = {std::move(reason), j.dir, j.opts.dir};
+      out.offline++;
+      continue;
     }
     out.logs++;
     if (j.result->was_recovered()) out.recovered++;
@@ -165,8 +194,9 @@ open_all_result log_manager::open_all(
     wire(j.result);
     logs_[{j.topic, j.partition}] = {std::move(j.result), j.dir};
   }
-  spdlog::info("storage: opened {} partition logs in {} directories ({} recovered)", out.logs,
-               dirs_.size(), out.recovered);
+  spdlog::info("storage: opened {} partition logs in {} directories ({} recovered, {} offline, {} offline "
+               "directories)",
+               out.logs, dirs_.size(), out.recovered, out.offline, out.offline_dirs);
   return out;
 }
 
@@ -272,13 +302,33 @@ std::shared_ptr<log> log_manager::get(const std::string& topic, int32_t partitio
 
 result<std::shared_ptr<log>> log_manager::get_or_create(const std::string& topic,
                                                         int32_t partition,
-                                                        const log_config& cfg) {
+                                                        const log_config& cfg, bool is_new) {
   std::lock_guard lk(mu_);
   if (auto it = logs_.find({topic, partition}); it != logs_.end()) return it->second.lg;
+  if (offline_.count({topic, partition})) return make_error_code(errc::log_offline);
   if (dirs_.empty()) return make_error_code(errc::not_found);
   std::vector<size_t> counts(dirs_.size(), 0);
   for (const auto& [_, e] : logs_) counts[e.dir]++;
-  size_t dir = size_t(std::min_element(counts.begin(), counts.end()) - counts.begin());
+  size_t dir = dirs_.size();
+  bool any_offline = false;
+  for (size_t i = 0; i < dirs_.size(); ++i) {
+    if (!dirs_[i].offline.empty()) {
+      any_offline = true;
+      continue;
+    }
+    if (dir == dirs_.size() || counts[i] < counts[dir]) dir = i;
+  }
+  // A partition the metadata had may live in the offline directory: creating an empty
+  // one elsewhere would hide its data (and give two copies once the directory is back).
+  if (dir == dirs_.size() || (!is_new && any_offline)) {
+    if (!is_new) {
+      std::string why;
+      for (const auto& d : dirs_)
+        if (!d.offline.empty()) why += (why.empty() ? "" : "; ") + d.offline;
+      offline_[{topic, partition}] = {"log directory offline: " + why, dirs_.size(), ""};
+    }
+    return make_error_code(errc::log_offline);
+  }
   log_open_options o;
   o.fs = &fs_;
   o.dir = dirs_[dir].path + "/" + partition_dir_name(topic, partition);
@@ -286,12 +336,54 @@ result<std::shared_ptr<log>> log_manager::get_or_create(const std::string& topic
   o.partition = partition;
   o.config = cfg;
   o.now_ms = now_ms();
+  // What a failed creation leaves behind is removed, so a later creation starts clean;
+  // something that was there before (a file in the way, an old directory) is left alone.
+  const bool existed = fs_.exists(o.dir);
+  // It is renamed to a -delete directory (a rename needs no file descriptor, so this
+  // works out of descriptors too) and removed in the background, or at the next start.
+  auto undo = [&](std::error_code ec) -> result<std::shared_ptr<log>> {
+    if (!existed && fs_.exists(o.dir)) {
+      std::string target = dirs_[dir].path + "/" + partition_dir_name(topic, partition) + "." + random_id() +
+                           std::string(kDeleteDirSuffix);
+      if (auto rn = fs_.rename(o.dir, target)) {
+        spdlog::warn("storage: cannot remove {} after a failed creation: {}", o.dir, rn.message());
+      } else {
+        pending_deletes_.push_back(target);
+        (void)fs_.sync_dir(dirs_[dir].path);
+      }
+    }
+    return ec;
+  };
   auto lg = log::open(o);
-  if (!lg) return lg.error();
-  if (auto ec = fs_.sync_dir(dirs_[dir].path)) return ec;
+  if (!lg) return undo(lg.error());
+  if (auto ec = fs_.sync_dir(dirs_[dir].path)) {
+    (void)lg.value()->close();
+    return undo(ec);
+  }
   wire(lg.value());
   logs_[{topic, partition}] = {lg.value(), dir};
   return lg;
+}
+
+std::string log_manager::offline_reason(const std::string& topic, int32_t partition) const {
+  std::lock_guard lk(mu_);
+  auto it = offline_.find({topic, partition});
+  return it == offline_.end() ? std::string() : it->second.reason;
+}
+
+std::vector<int32_t> log_manager::partitions_of(const std::string& topic) const {
+  std::lock_guard lk(mu_);
+  std::vector<int32_t> out;
+  for (auto it = logs_.lower_bound({topic, INT32_MIN}); it != logs_.end() && it->first.first == topic; ++it)
+    out.push_back(it->first.second);
+  for (auto it = offline_.lower_bound({topic, INT32_MIN}); it != offline_.end() && it->first.first == topic; ++it)
+    out.push_back(it->first.second);
+  return out;
+}
+
+size_t log_manager::offline_count() const {
+  std::lock_guard lk(mu_);
+  return offline_.size();
 }
 
 std::error_code log_manager::delete_partition(const std::string& topic, int32_t partition) {
@@ -300,7 +392,22 @@ std::error_code log_manager::delete_partition(const std::string& topic, int32_t 
   {
     std::lock_guard lk(mu_);
     auto it = logs_.find({topic, partition});
-    if (it == logs_.end()) return make_error_code(errc::not_found);
+    if (it == logs_.end()) {
+      auto off = offline_.find({topic, partition});
+      if (off == offline_.end()) return make_error_code(errc::not_found);
+      offline_entry gone = off->second;
+      offline_.erase(off);
+      // Its directory (when known and its log dir is online) goes the way of a deleted
+      // partition's, so a later topic of the same name starts empty.
+      if (gone.path.empty() || gone.dir >= dirs_.size() || !dirs_[gone.dir].offline.empty() ||
+          !fs_.exists(gone.path))
+        return {};
+      std::string target = dirs_[gone.dir].path + "/" + partition_dir_name(topic, partition) + "." + random_id() +
+                           std::string(kDeleteDirSuffix);
+      if (auto ec = fs_.rename(gone.path, target)) return ec;
+      pending_deletes_.push_back(target);
+      return fs_.sync_dir(dirs_[gone.dir].path);
+    }
     lg = it->second.lg;
     dir = it->second.dir;
     logs_.erase(it);
@@ -309,14 +416,15 @@ std::error_code log_manager::delete_partition(const std::string& topic, int32_t 
   std::string target = dirs_[dir].path + "/" + partition_dir_name(topic, partition) + "." +
                        random_id() + std::string(kDeleteDirSuffix);
   if (auto ec = fs_.rename(lg->dir(), target)) return ec;
-  if (auto ec = fs_.sync_dir(dirs_[dir].path)) return ec;
+  lg.reset();  // its files close now unless a reader still holds it
   {
+    // Renamed is as good as gone: it is removed even if the sync below fails.
     std::lock_guard lk(mu_);
     pending_deletes_.push_back(target);
   }
   { std::lock_guard g(sched_mu_); }  // no lost wake-up between the predicate and the wait
   sched_cv_.notify_all();
-  return {};
+  return fs_.sync_dir(dirs_[dir].path);
 }
 
 void log_manager::delete_pending_dirs() {
@@ -390,6 +498,7 @@ std::error_code log_manager::write_offsets(std::string_view file, std::optional<
   }
   std::error_code first;
   for (size_t i = 0; i < dirs_.size(); ++i) {
+    if (!dirs_[i].offline.empty()) continue;  // not written until it is back (next start)
     auto ec = write_offset_checkpoint(fs_, dirs_[i].path + "/" + std::string(file), per_dir[i]);
     if (ec && !first) first = ec;
   }
@@ -430,7 +539,7 @@ std::error_code log_manager::shutdown() {
   if (auto ec = checkpoint_log_start_offsets(); ec && !first) first = ec;
   if (auto ec = checkpoint_cleaner_offsets(); ec && !first) first = ec;
   for (auto& d : dirs_) {
-    if (!first) {
+    if (!first && d.offline.empty()) {
       // The marker goes last: it vouches for everything written before it.
       auto f = fs_.open(d.path + "/" + std::string(kCleanShutdownMarker),
                         fs::open_mode::read_write_create);

@@ -14,7 +14,9 @@
 //                                                background (and on the next start)
 //
 // Lifecycle: construct, open_all() (load every partition; only partitions that need it
-// are recovered, so thousands of partitions open quickly after a clean shutdown),
+// are recovered, so thousands of partitions open quickly after a clean shutdown; a
+// partition that cannot be opened, or every partition of a log dir that cannot be read,
+// is left offline (KIP-112) and the rest are served),
 // start() (background threads), then get/get_or_create/delete_partition/update_config
 // and flush_then from any thread; shutdown() flushes everything, writes the checkpoints
 // and the clean-shutdown marker. Destroying a manager without shutdown() stops its
@@ -67,6 +69,8 @@ struct open_all_result {
   std::error_code error;
   size_t logs = 0;
   size_t recovered = 0;  // logs that had to be scanned and repaired
+  size_t offline = 0;    // partitions that could not be opened (offline_reason says why)
+  size_t offline_dirs = 0;
 };
 
 class log_manager {
@@ -78,7 +82,9 @@ class log_manager {
 
   // Locks the directories and opens every partition in them. `config_for` gives a
   // topic's config (the default config when empty). Fails if a directory is locked by
-  // another manager or a log cannot be opened.
+  // another manager, or if no directory can be read. A log that cannot be opened does
+  // not fail it: that partition goes offline (logged once, with the cause); a directory
+  // that cannot be created or listed goes offline with every partition in it.
   open_all_result open_all(std::function<log_config(const std::string& topic)> config_for = {});
   void start();
   // Flushes and closes every log, writes the checkpoints and (if all went well) the
@@ -86,12 +92,22 @@ class log_manager {
   std::error_code shutdown();
 
   std::shared_ptr<log> get(const std::string& topic, int32_t partition) const;
-  // The existing log, or a new one in the log directory with the fewest partitions.
+  // The existing log, or a new one in the online log directory with the fewest
+  // partitions. An offline partition fails with errc::log_offline (offline_reason says
+  // why). `is_new` false (a partition the metadata already had, at startup) does not
+  // create a missing log while a log dir is offline: it may be in that dir, and goes
+  // offline instead. A failed creation removes the directory it created.
   result<std::shared_ptr<log>> get_or_create(const std::string& topic, int32_t partition,
-                                             const log_config& cfg);
+                                             const log_config& cfg, bool is_new = true);
+  // Why a partition is offline, or "" when it is not.
+  std::string offline_reason(const std::string& topic, int32_t partition) const;
+  size_t offline_count() const;
+  // The partitions of `topic` this manager knows, online or offline.
+  std::vector<int32_t> partitions_of(const std::string& topic) const;
   // Retires the log (appends fail with errc::log_closed, open reads keep working),
   // renames its directory to `<topic>-<partition>.<id>-delete` and removes it in the
-  // background.
+  // background. An offline partition's directory is renamed and removed the same way
+  // (when its log dir is online), and the partition is forgotten.
   std::error_code delete_partition(const std::string& topic, int32_t partition);
   // A topic config change; applies at once to the topic's open logs (new logs take the
   // config passed to get_or_create).
@@ -121,6 +137,12 @@ class log_manager {
   struct dir_state {
     std::string path;
     std::unique_ptr<fs::file> lock;
+    std::string offline;  // why the directory is offline; "" when online
+  };
+  struct offline_entry {
+    std::string reason;
+    size_t dir;
+    std::string path;  // the partition's directory; "" when unknown
   };
   struct entry {
     std::shared_ptr<log> lg;
@@ -143,6 +165,7 @@ class log_manager {
 
   mutable std::mutex mu_;
   std::map<key, entry> logs_;
+  std::map<key, offline_entry> offline_;
   std::vector<std::string> pending_deletes_;
 
   std::mutex sched_mu_;

@@ -801,3 +801,71 @@ TEST(broker_wire, describe_configs_never_returns_passwords) {
   EXPECT_EQ(seen["ssl.keystore.key"], std::make_pair(std::optional<std::string>(), true));
   EXPECT_EQ(seen["ssl.client.auth"], std::make_pair(std::optional<std::string>("none"), false));
 }
+
+// KIP-112: a partition whose log cannot be opened at startup is offline. Every request
+// on it answers KAFKA_STORAGE_ERROR, Metadata names it, and the others are served.
+TEST(broker_wire, an_offline_partition_answers_kafka_storage_error) {
+  broker_process b;
+  {
+    wire_client c(b.port());
+    ASSERT_EQ(create_topic(c, "t", 2).topics.at(0).error_code, 0);
+    for (int32_t p = 0; p < 2; ++p)
+      ASSERT_EQ(produce(c, "t", p, make_batch({"a", "b"})).responses[0].partition_responses[0].error_code, 0);
+  }
+  ASSERT_EQ(b.stop(), 0);
+  const std::string seg = b.dir() + "/data/t-1/00000000000000000000.log";
+  ASSERT_TRUE(std::filesystem::remove(seg));
+  ASSERT_TRUE(std::filesystem::create_directory(seg));
+  b.start({});
+  wire_client c(b.port());
+  const int16_t storage = ec(error_code::kafka_storage_error);
+
+  protocol::metadata_request mreq;
+  mreq.topics = std::nullopt;  // every topic
+  auto md = c.call<protocol::metadata_response>(mreq, 12);
+  ASSERT_EQ(md.topics.size(), 1u);
+  ASSERT_EQ(md.topics[0].partitions.size(), 2u);
+  for (const auto& p : md.topics[0].partitions) {
+    EXPECT_EQ(p.error_code, p.partition_index == 1 ? storage : 0) << p.partition_index;
+    EXPECT_EQ(p.offline_replicas, p.partition_index == 1 ? std::vector<int32_t>{0} : std::vector<int32_t>{});
+  }
+  EXPECT_EQ(produce(c, "t", 1, make_batch({"c"})).responses[0].partition_responses[0].error_code, storage);
+  EXPECT_EQ(c.call<protocol::fetch_response>(fetch_req("t", 1, 0), 11).responses[0].partitions[0].error_code, storage);
+  // A long poll over both partitions answers at once with the error, and the data of the other.
+  auto both = fetch_req("t", 0, 0, 5000, 1 << 20);
+  both.topics[0].partitions.push_back(both.topics[0].partitions[0]);
+  both.topics[0].partitions[1].partition = 1;
+  auto fr = c.call<protocol::fetch_response>(both, 11);
+  EXPECT_EQ(values_of(fr.responses[0].partitions[0].records), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(fr.responses[0].partitions[1].error_code, storage);
+
+  protocol::list_offsets_request lreq;
+  lreq.replica_id = -1;
+  auto& lt = lreq.topics.emplace_back();
+  lt.name = "t";
+  lt.partitions.emplace_back().partition_index = 1;
+  lt.partitions.back().timestamp = -1;
+  EXPECT_EQ(c.call<protocol::list_offsets_response>(lreq, 7).topics.at(0).partitions.at(0).error_code, storage);
+
+  protocol::offset_for_leader_epoch_request oreq;
+  oreq.replica_id = -1;
+  auto& ot = oreq.topics.emplace_back();
+  ot.topic = "t";
+  ot.partitions.emplace_back().partition = 1;
+  ot.partitions.back().current_leader_epoch = -1;
+  EXPECT_EQ(c.call<protocol::offset_for_leader_epoch_response>(oreq, 4).topics.at(0).partitions.at(0).error_code,
+            storage);
+
+  protocol::delete_records_request dreq;
+  dreq.timeout_ms = 5000;
+  auto& dt = dreq.topics.emplace_back();
+  dt.name = "t";
+  dt.partitions.emplace_back().partition_index = 1;
+  dt.partitions.back().offset = 1;
+  EXPECT_EQ(c.call<protocol::delete_records_response>(dreq, 2).topics.at(0).partitions.at(0).error_code, storage);
+
+  // The online partition is served.
+  EXPECT_EQ(produce(c, "t", 0, make_batch({"c"})).responses[0].partition_responses[0].base_offset, 2);
+  EXPECT_TRUE(b.alive());
+  EXPECT_EQ(b.stop(), 0);
+}

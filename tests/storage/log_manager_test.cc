@@ -513,5 +513,102 @@ TEST(log_manager, clean_open_of_many_partitions_writes_nothing) {
   ASSERT_FALSE(m.shutdown());
 }
 
+// KIP-112: a log that cannot be opened leaves its partition offline; the others open.
+TEST(log_manager, a_partition_that_cannot_be_opened_goes_offline) {
+  temp_dir d;
+  {
+    log_manager m(options(d));
+    ASSERT_FALSE(m.open_all().error);
+    for (int p = 0; p < 2; ++p) append_n(*m.get_or_create("t", p, {}).value(), 3);
+    append_n(*m.get_or_create("u", 0, {}).value(), 2);
+    ASSERT_FALSE(m.shutdown());
+  }
+  // t-1's segment becomes a directory.
+  const std::string seg = d / "dir0/t-1/00000000000000000000.log";
+  ASSERT_TRUE(std::filesystem::remove(seg));
+  ASSERT_TRUE(std::filesystem::create_directory(seg));
+  log_manager m(options(d));
+  auto r = m.open_all();
+  ASSERT_FALSE(r.error) << r.error.message();
+  EXPECT_EQ(r.logs, 2u);
+  EXPECT_EQ(r.offline, 1u);
+  EXPECT_EQ(m.offline_count(), 1u);
+  EXPECT_EQ(m.get("t", 1), nullptr);
+  EXPECT_NE(m.offline_reason("t", 1).find("t-1"), std::string::npos) << m.offline_reason("t", 1);
+  EXPECT_EQ(m.offline_reason("t", 0), "");
+  // Not re-created behind the damage, whether new or not.
+  EXPECT_EQ(m.get_or_create("t", 1, {}, false).error(), errc::log_offline);
+  EXPECT_EQ(m.get_or_create("t", 1, {}).error(), errc::log_offline);
+  EXPECT_TRUE(std::filesystem::is_directory(seg));
+  EXPECT_EQ(m.get("t", 0)->log_end_offset(), 6);
+  EXPECT_EQ(m.get("u", 0)->log_end_offset(), 4);
+  // Deleting it moves the damaged directory away; a new one starts empty.
+  ASSERT_FALSE(m.delete_partition("t", 1));
+  m.delete_pending_dirs();
+  EXPECT_FALSE(std::filesystem::exists(d / "dir0/t-1"));
+  EXPECT_EQ(m.offline_count(), 0u);
+  EXPECT_EQ(m.get_or_create("t", 1, {}).value()->log_end_offset(), 0);
+  ASSERT_FALSE(m.shutdown());
+}
+
+// A log dir that cannot be read goes offline; a partition the metadata had is not
+// re-created elsewhere (it may be in that dir), a new one is.
+TEST(log_manager, an_unreadable_log_dir_goes_offline) {
+  temp_dir d;
+  {
+    log_manager m(options(d, 2));
+    ASSERT_FALSE(m.open_all().error);
+    for (int p = 0; p < 4; ++p) append_n(*m.get_or_create("t", p, {}).value(), 1);
+    ASSERT_FALSE(m.shutdown());
+  }
+  std::filesystem::remove_all(d / "dir1");
+  { std::ofstream(d / "dir1") << "not a directory"; }
+  log_manager m(options(d, 2));
+  auto r = m.open_all();
+  ASSERT_FALSE(r.error) << r.error.message();
+  EXPECT_EQ(r.offline_dirs, 1u);
+  EXPECT_EQ(r.logs, 2u);
+  int missing = -1;
+  for (int p = 0; p < 4; ++p)
+    if (!m.get("t", p)) missing = p;
+  ASSERT_GE(missing, 0);
+  EXPECT_EQ(m.get_or_create("t", missing, {}, /*is_new=*/false).error(), errc::log_offline);
+  EXPECT_NE(m.offline_reason("t", missing).find("dir1"), std::string::npos);
+  auto fresh = m.get_or_create("n", 0, {});
+  ASSERT_TRUE(fresh) << fresh.error().message();
+  EXPECT_EQ(fresh.value()->dir(), d / "dir0/n-0");
+  ASSERT_FALSE(m.shutdown());
+  // Every directory offline: nothing to serve.
+  std::filesystem::remove_all(d / "dir0");
+  { std::ofstream(d / "dir0") << "not a directory"; }
+  log_manager none(options(d, 2));
+  EXPECT_TRUE(none.open_all().error);
+}
+
+// A creation that fails part way leaves nothing behind, and leaves alone what it found.
+TEST(log_manager, a_failed_creation_removes_what_it_created) {
+  temp_dir d;
+  fs::fault_injection_file_system ffs(fs::posix_file_system());
+  auto o = options(d);
+  o.fs = &ffs;
+  log_manager m(o);
+  ASSERT_FALSE(m.open_all().error);
+  ffs.set_sync_errno(EIO);
+  auto r = m.get_or_create("x", 0, {});
+  ASSERT_FALSE(r);
+  ffs.set_sync_errno(0);
+  EXPECT_EQ(m.get("x", 0), nullptr);
+  EXPECT_FALSE(std::filesystem::exists(d / "dir0/x-0"));
+  m.delete_pending_dirs();
+  for (auto& f : list_files(d / "dir0")) EXPECT_EQ(f.find("x-0"), std::string::npos) << f;
+  ASSERT_TRUE(m.get_or_create("x", 0, {}));
+  // A file where the directory should be: refused, the file untouched.
+  { std::ofstream(d / "dir0/y-0") << "in the way"; }
+  EXPECT_FALSE(m.get_or_create("y", 0, {}));
+  EXPECT_EQ(slurp(d / "dir0/y-0"), "in the way");
+  EXPECT_EQ(m.get("y", 0), nullptr);
+  ASSERT_FALSE(m.shutdown());
+}
+
 }  // namespace
 }  // namespace strata::storage

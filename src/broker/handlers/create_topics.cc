@@ -1,6 +1,12 @@
 // CreateTopics (key 19): partitions, replication factor, configs, validate-only.
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <map>
+#include <string_view>
+#include <vector>
+
+#include "base/log_limiter.h"
 #include "broker/broker.h"
 #include "broker/handlers/common.h"
 #include "broker/handlers/config_entries.h"
@@ -9,6 +15,64 @@
 
 namespace strata::broker::handlers {
 
+namespace {
+
+// What one topic of the request asks for, checked before anything is created.
+struct topic_plan {
+  int32_t partitions = 0;
+  int16_t rf = 0;
+  protocol::error_code error = protocol::error_code::none;
+  std::string message;
+};
+
+// Counts come from the client (or a mutated frame): every one is checked against this
+// broker and the limits before it sizes anything.
+topic_plan plan_topic(broker& b, const protocol::create_topics_request::creatable_topic& t) {
+  topic_plan pl;
+  auto fail = [&](protocol::error_code code, std::string msg) {
+    pl.error = code;
+    pl.message = std::move(msg);
+    return pl;
+  };
+  pl.partitions = t.num_partitions;
+  pl.rf = t.replication_factor;
+  if (!t.assignments.empty()) {
+    // Manual assignment: the partition count is the number of assignments, their
+    // indexes are 0..n-1, and every replica must be this broker (so one per partition).
+    if (t.num_partitions != -1 || t.replication_factor != -1)
+      return fail(protocol::error_code::invalid_request,
+                  "num_partitions and replication_factor must be -1 when assignments are given");
+    const size_t n = t.assignments.size();
+    const auto max = static_cast<size_t>(b.cfg().get_int("strata.create.partitions.max.per.request"));
+    if (n > max)
+      return fail(protocol::error_code::policy_violation,
+                  fmt::format("strata.create.partitions.max.per.request is {}: the assignments name {} partitions",
+                              max, n));
+    std::vector<bool> seen(n, false);
+    for (const auto& a : t.assignments) {
+      if (a.partition_index < 0 || static_cast<size_t>(a.partition_index) >= n || seen[size_t(a.partition_index)])
+        return fail(protocol::error_code::invalid_replica_assignment,
+                    fmt::format("assignment partition indexes must be 0..{} once each, got {}", n - 1,
+                                a.partition_index));
+      seen[size_t(a.partition_index)] = true;
+      if (a.broker_ids.size() != 1 || a.broker_ids.front() != b.node_id())
+        return fail(protocol::error_code::invalid_replica_assignment,
+                    fmt::format("partition {} is assigned to {} replica(s); the only broker is {}", a.partition_index,
+                                a.broker_ids.size(), b.node_id()));
+    }
+    pl.partitions = static_cast<int32_t>(n);
+    pl.rf = 1;
+  }
+  if (pl.partitions == -1) pl.partitions = static_cast<int32_t>(b.cfg().get_int("num.partitions"));
+  if (pl.rf == -1) pl.rf = static_cast<int16_t>(b.cfg().get_int("default.replication.factor"));
+  if (pl.partitions <= 0)
+    return fail(protocol::error_code::invalid_partitions,
+                fmt::format("number of partitions must be at least 1, got {}", pl.partitions));
+  return pl;
+}
+
+}  // namespace
+
 void create_topics(request_context&& ctx) {
   // File work (creating/removing partition directories, segments, fsyncs): off the reactor.
   if (!ctx.on_worker) return offload(std::move(ctx), create_topics);
@@ -16,7 +80,36 @@ void create_topics(request_context&& ctx) {
   if (!ctx.decode(req)) return;
   broker& b = *ctx.b;
   protocol::create_topics_response resp;
+  // Everything is checked before anything is created: each topic's counts, names that
+  // appear twice (Kafka: INVALID_REQUEST for each), and the partitions of the whole
+  // request against strata.create.partitions.max.per.request (validate_only too). Past
+  // it, no topic of the request is created, as Kafka 4.0 does past its fixed 10,000
+  // (KAFKA-17870).
+  std::vector<topic_plan> plans;
+  plans.reserve(req.topics.size());
+  std::map<std::string_view, int> names;
+  for (const auto& t : req.topics) names[t.name]++;
+  int64_t requested = 0;
   for (const auto& t : req.topics) {
+    auto pl = plan_topic(b, t);
+    if (names[t.name] > 1) {
+      pl.error = protocol::error_code::invalid_request;
+      pl.message = fmt::format("topic '{}' appears more than once in the request", t.name);
+    }
+    if (pl.error == protocol::error_code::none) requested += pl.partitions;
+    plans.push_back(std::move(pl));
+  }
+  if (auto over = b.topics().check_request_limit(requested)) {
+    STRATA_LOG_LIMITED(spdlog::level::warn, "CreateTopics from {} refused: {}", ctx.peer(), over.message);
+    for (auto& pl : plans) {
+      if (pl.error != protocol::error_code::none) continue;
+      pl.error = over.code;
+      pl.message = over.message;
+    }
+  }
+  for (size_t i = 0; i < req.topics.size(); ++i) {
+    const auto& t = req.topics[i];
+    const auto& pl = plans[i];
     protocol::create_topics_response::creatable_topic_result r;
     r.name = t.name;
     auto fail = [&](protocol::error_code code, std::string msg) {
@@ -24,28 +117,20 @@ void create_topics(request_context&& ctx) {
       r.error_message = std::move(msg);
       resp.topics.push_back(r);
     };
-    int32_t partitions = t.num_partitions;
-    int16_t rf = t.replication_factor;
-    if (!t.assignments.empty()) {
-      // Manual assignment: the partition count is the number of assignments,
-      // and every replica must be this broker.
-      partitions = static_cast<int32_t>(t.assignments.size());
-      rf = static_cast<int16_t>(t.assignments.front().broker_ids.size());
-      bool ok = true;
-      for (const auto& a : t.assignments)
-        for (int32_t id : a.broker_ids) ok = ok && id == b.node_id();
-      if (!ok) {
-        fail(protocol::error_code::invalid_replica_assignment, "replica assignment names a broker that does not exist");
-        continue;
-      }
+    if (pl.error != protocol::error_code::none) {
+      fail(pl.error, pl.message);
+      continue;
     }
-    if (partitions == -1) partitions = static_cast<int32_t>(b.cfg().get_int("num.partitions"));
-    if (rf == -1) rf = static_cast<int16_t>(b.cfg().get_int("default.replication.factor"));
+    const int32_t partitions = pl.partitions;
+    const int16_t rf = pl.rf;
     config::topic_overrides overrides;
     for (const auto& c : t.configs)
       if (c.value) overrides[c.name] = *c.value;
     auto err = b.topics().create(t.name, partitions, rf, overrides, req.validate_only);
     if (err) {
+      if (err.code == protocol::error_code::policy_violation || err.code == protocol::error_code::kafka_storage_error)
+        STRATA_LOG_LIMITED(spdlog::level::warn, "CreateTopics '{}' from {} refused: {}", t.name, ctx.peer(),
+                           err.message);
       fail(err.code, err.message);
       continue;
     }

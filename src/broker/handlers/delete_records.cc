@@ -32,6 +32,11 @@ void delete_records(request_context&& ctx) {
         tr.partitions.push_back(std::move(pr));
         continue;
       }
+      if (!part->online()) {
+        pr.error_code = ec(protocol::error_code::kafka_storage_error);
+        tr.partitions.push_back(std::move(pr));
+        continue;
+      }
       storage::log& log = part->log();
       int64_t target = rp.offset == -1 ? log.high_watermark() : rp.offset;
       if (target < 0 || target > log.high_watermark()) {

@@ -29,6 +29,13 @@ void delete_topics(request_context&& ctx) {
       t = b.topics().find(*name);
     else
       t = b.topics().find(id);
+    if (!t && name && !name->empty() && b.cfg().get_bool("delete.topic.enable") && !b.topics().remove(*name)) {
+      // A topic in the metadata that startup left out (over max.broker.partitions).
+      spdlog::info("deleted topic '{}' (not loaded) for {}", *name, ctx.peer());
+      r.error_code = ec(protocol::error_code::none);
+      resp.responses.push_back(std::move(r));
+      continue;
+    }
     if (!t) {
       r.error_code = ec(name ? protocol::error_code::unknown_topic_or_partition : protocol::error_code::unknown_topic_id);
       resp.responses.push_back(std::move(r));

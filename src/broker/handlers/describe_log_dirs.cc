@@ -33,6 +33,7 @@ void describe_log_dirs(request_context&& ctx) {
     dt.name = t.name;
     for (const auto& p : t.partitions) {
       if (only && std::find(only->begin(), only->end(), p->index()) == only->end()) continue;
+      if (!p->online()) continue;  // offline (KIP-112): not in a readable log dir
       resp_t::describe_log_dirs_result::describe_log_dirs_topic::describe_log_dirs_partition dp;
       dp.partition_index = p->index();
       dp.partition_size = p->log().size_bytes();

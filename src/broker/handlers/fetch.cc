@@ -106,6 +106,11 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
       errors = true;
       return pr;
     }
+    if (!part.online()) {
+      pr.error_code = ec(error_code::kafka_storage_error);
+      errors = true;
+      return pr;
+    }
     storage::log& log = part.log();
     const int64_t hw = log.high_watermark();
     hw_sum_ += hw;
@@ -180,7 +185,7 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
   int64_t current_hw_sum() const {
     int64_t sum = 0;
     for (const auto& w : work_)
-      if (w.part) sum += w.part->log().high_watermark();
+      if (w.part && w.part->online()) sum += w.part->log().high_watermark();
     return sum;
   }
 

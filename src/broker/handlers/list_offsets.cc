@@ -59,6 +59,11 @@ void list_offsets(request_context&& ctx) {
         tr.partitions.push_back(std::move(pr));
         continue;
       }
+      if (!part.online()) {
+        pr.error_code = ec(protocol::error_code::kafka_storage_error);
+        tr.partitions.push_back(std::move(pr));
+        continue;
+      }
       storage::log& log = part.log();
       pr.error_code = ec(protocol::error_code::none);
       pr.leader_epoch = part.leader_epoch();

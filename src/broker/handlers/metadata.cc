@@ -3,6 +3,7 @@
 // set. Single node: we lead every partition and the ISR is [self].
 #include <spdlog/spdlog.h>
 
+#include "base/log_limiter.h"
 #include "broker/broker.h"
 #include "broker/handlers/common.h"
 #include "broker/handlers/handlers.h"
@@ -27,6 +28,12 @@ resp_t::metadata_response_topic describe_topic(const broker& b, const topic_stat
     mp.leader_epoch = p->leader_epoch();
     mp.replica_nodes = {b.node_id()};
     mp.isr_nodes = {b.node_id()};
+    if (!p->online()) {
+      // Offline (KIP-112): its log could not be opened. Kafka reports the leader's
+      // offline replica with KAFKA_STORAGE_ERROR; clients back off and retry it.
+      mp.error_code = ec(protocol::error_code::kafka_storage_error);
+      mp.offline_replicas = {b.node_id()};
+    }
     out.partitions.push_back(std::move(mp));
   }
   return out;
@@ -68,6 +75,9 @@ void metadata(request_context&& ctx) {
   }
   const bool allow_create = (ctx.api_version < 4 || req.allow_auto_topic_creation) &&
                             b.cfg().get_bool("auto.create.topics.enable");
+  // Auto-created partitions count against strata.create.partitions.max.per.request
+  // (all topics of this request) and max.broker.partitions, as CreateTopics does.
+  int64_t created = 0;
   for (const auto& rt : *req.topics) {
     if (!rt.name.has_value() || rt.name->empty()) {
       // Lookup by topic id (v10+).
@@ -84,8 +94,19 @@ void metadata(request_context&& ctx) {
         resp.topics.push_back(topic_error_entry(name, {}, protocol::error_code::invalid_topic_exception));
         continue;
       }
-      auto err = b.topics().create(name, static_cast<int32_t>(b.cfg().get_int("num.partitions")),
+      const auto partitions = static_cast<int32_t>(b.cfg().get_int("num.partitions"));
+      if (auto over = b.topics().check_request_limit(created + partitions)) {
+        STRATA_LOG_LIMITED(spdlog::level::warn, "not auto-creating topic '{}' for {}: {}", name, ctx.peer(),
+                           over.message);
+        resp.topics.push_back(topic_error_entry(name, {}, over.code));
+        continue;
+      }
+      auto err = b.topics().create(name, partitions,
                                    static_cast<int16_t>(b.cfg().get_int("default.replication.factor")), {}, false);
+      if (!err) created += partitions;
+      if (err && err.code == protocol::error_code::policy_violation)
+        STRATA_LOG_LIMITED(spdlog::level::warn, "not auto-creating topic '{}' for {}: {}", name, ctx.peer(),
+                           err.message);
       if (err && err.code != protocol::error_code::topic_already_exists) {
         resp.topics.push_back(topic_error_entry(name, {}, err.code));
         continue;

@@ -33,6 +33,10 @@ void offset_for_leader_epoch(request_context&& ctx) {
         pr.error_code = ec(e);
         continue;
       }
+      if (!part->online()) {
+        pr.error_code = ec(protocol::error_code::kafka_storage_error);
+        continue;
+      }
       // (-1, -1) when the epoch is older than every epoch the log still knows.
       auto [epoch, end] = part->log().end_offset_for_epoch(rp.leader_epoch);
       pr.leader_epoch = epoch;

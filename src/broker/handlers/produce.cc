@@ -70,6 +70,9 @@ std::optional<int64_t> produce_partition(request_context& ctx, const std::string
     fail(error_code::invalid_required_acks);
   } else if (!t || !t->partition_at(pd.index)) {
     fail(error_code::unknown_topic_or_partition);
+  } else if (!t->partition_at(pd.index)->online()) {
+    // Offline since startup (KIP-112): its log could not be opened.
+    fail(error_code::kafka_storage_error, t->partition_at(pd.index)->offline_reason());
   } else if (t->internal) {
     fail(error_code::invalid_topic_exception, "cannot produce to an internal topic");
   } else if (req.transactional_id.has_value()) {
