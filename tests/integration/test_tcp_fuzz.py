@@ -39,8 +39,9 @@ FUZZ_FRAMES = int(os.environ.get("STRATA_FUZZ_FRAMES", "400000"))
 FUZZ_SECONDS = float(os.environ.get("STRATA_FUZZ_SECONDS", "35"))
 CONNECTIONS = 50
 ROUNDTRIP_DEADLINE = 10.0
-# Measured: 10 MB idle, 16-20 MB after 35 s of this load on the 2-core machine
-# (docs/RELIABILITY.md); before the allocator fix it reached 25-30 MB in 60 s.
+# Measured on the 2-core machine: 10.9 MB at the start, 15.8 MB at most over
+# the 35 s load (seed 11); a release broker levels off at 28-29.5 MB after
+# 2.5 million frames (docs/RELIABILITY.md).
 RSS_BOUND_KB = int(os.environ.get("STRATA_FUZZ_RSS_BOUND_KB", str(48 * 1024)))
 GOOD_TOPIC = "fuzz-good"
 
