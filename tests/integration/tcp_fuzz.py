@@ -14,7 +14,8 @@ seconds, whichever comes first, and prints one JSON line of counters.
 Every connection draws its frames from its own random.Random(seed, slot), so a
 failure is replayed with the printed seed (`--seed`); `--dump DIR` also writes
 the last 64 frames of every connection to DIR when the broker stops
-answering (refused connections).
+answering (refused connections), and `--replay DIR` sends such frames again,
+in order, and checks that the broker still answers.
 
     /usr/bin/python3 tests/integration/tcp_fuzz.py --bootstrap 127.0.0.1:9092 \\
         --frames 10000000 --seconds 3600 --connections 50
@@ -267,6 +268,41 @@ def _dump(directory: str, conns: list[Conn]):
                 f.write(fr)
 
 
+def replay(bootstrap: str, paths: list[str], timeout: float = 2.0) -> bool:
+    """Sends the given frame files, in order, on one connection (a new one
+    after the broker closes it), reading what comes back; then checks that
+    the broker still answers an ApiVersions request on a fresh connection."""
+    host, port = bootstrap.rsplit(":", 1)
+    addr = (host, int(port))
+    files = []
+    for p in paths:
+        files += sorted(glob.glob(os.path.join(p, "*.bin"))) if os.path.isdir(p) else [p]
+    s = None
+    for f in files:
+        with open(f, "rb") as fh:
+            fr = fh.read()
+        if s is None:
+            s = socket.create_connection(addr, timeout=timeout)
+        try:
+            s.sendall(fr)
+            s.recv(65536)
+        except socket.timeout:
+            pass
+        except OSError:
+            s.close()
+            s = None
+    if s is not None:
+        s.close()
+    probe = struct.pack(">hhih", 18, 0, 1, 5) + b"probe"
+    try:
+        with socket.create_connection(addr, timeout=10) as c:
+            c.sendall(struct.pack(">i", len(probe)) + probe)
+            head = c.recv(4)
+            return len(head) == 4
+    except OSError:
+        return False
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bootstrap", required=True, help="host:port of the broker")
@@ -279,7 +315,14 @@ def main():
     ap.add_argument("--dump", default=None, help="write the last frames of each connection here if the broker "
                                                    "stops accepting connections")
     ap.add_argument("--progress", type=float, default=0.0, help="print counters every N seconds (stderr)")
+    ap.add_argument("--replay", nargs="+", default=None, metavar="FRAME_OR_DIR",
+                    help="send these frame files (or the *.bin of these dirs) in order, then check the "
+                         "broker still answers; exit 1 if not")
     a = ap.parse_args()
+    if a.replay:
+        ok = replay(a.bootstrap, a.replay)
+        print("broker answers after the replay" if ok else "BROKER DOES NOT ANSWER after the replay")
+        return 0 if ok else 1
     seed = a.seed if a.seed is not None else random.randrange(1 << 31)
     print(f"tcp_fuzz: seed {seed} (replay with --seed {seed})", file=sys.stderr, flush=True)
     exclude = {int(x) for x in a.exclude_api.split(",") if x.strip()}

@@ -65,10 +65,13 @@ class TcpFuzzTest(harness.BrokerTestCase):
         clients.create_topic(b.bootstrap, "cap-kp", 2)
         rss_start = rss_kb(b.pid)
 
+        # If the broker stops accepting connections, the driver writes each
+        # connection's last 64 frames here (kept with STRATA_IT_KEEP=1).
+        dump_dir = os.path.join(b.tmp, "fuzz-last-frames")
         driver = subprocess.Popen(
             [sys.executable, os.path.join(HERE, "tcp_fuzz.py"), "--bootstrap", b.bootstrap,
              "--frames", str(FUZZ_FRAMES), "--seconds", str(FUZZ_SECONDS), "--connections", str(CONNECTIONS),
-             "--seed", str(seed), "--exclude-api", "19,20,37"],
+             "--seed", str(seed), "--exclude-api", "19,20,37", "--dump", dump_dir],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, preexec_fn=harness._child_setup)
         try:
             acked, rss_max, slowest = self._well_behaved_client(b, driver)
@@ -79,7 +82,7 @@ class TcpFuzzTest(harness.BrokerTestCase):
         print(out.strip(), flush=True)
         print(f"RSS kB: start {rss_start}, max {rss_max}, end {rss_kb(b.pid)}; {len(acked)} round trips, "
               f"slowest {slowest:.2f} s", flush=True)
-        self.assertEqual(driver.returncode, 0, f"fuzz driver failed (seed {seed}):\n{out}")
+        self.assertEqual(driver.returncode, 0, f"fuzz driver failed (seed {seed}; last frames in {dump_dir}):\n{out}")
         self.assertIn('"frames"', out)
         self.assertTrue(b.alive(), f"broker died under the fuzz load (seed {seed})")
         self.assertGreater(len(acked), 3, "too few well-behaved round trips during the load")
