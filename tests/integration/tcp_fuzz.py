@@ -119,7 +119,7 @@ class Mutator:
 
 class Conn:
     __slots__ = ("slot", "sock", "mut", "outbuf", "inbuf", "pending", "depth", "last_progress",
-                 "history", "corr")
+                 "history", "corr", "connected")
 
     def __init__(self, slot: int, mut: Mutator, depth: int):
         self.slot = slot
@@ -132,6 +132,7 @@ class Conn:
         self.last_progress = 0.0
         self.history = collections.deque(maxlen=64)
         self.corr = 0
+        self.connected = False
 
 
 def run(bootstrap: str, frames: int, seconds: float, connections: int, seed: int, stall: float = 0.25,
@@ -174,12 +175,22 @@ def run(bootstrap: str, frames: int, seconds: float, connections: int, seed: int
             if refused_since is None:
                 refused_since = now
             return False
-        refused_since = None
         c.sock = s
+        c.connected = False
         c.last_progress = now
         stats["connections"] += 1
-        sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE, c)
+        sel.register(s, selectors.EVENT_WRITE, c)  # writable: the connect finished, one way or the other
         return True
+
+    def refused(e: OSError, now: float):
+        # A non-blocking connect reports a refusal on the first send or recv.
+        nonlocal refused_since
+        if e.errno == errno.ECONNREFUSED:
+            stats["connect_errors"] += 1
+            if refused_since is None:
+                refused_since = now
+        else:
+            stats["closed_by_broker"] += 1
 
     start = time.monotonic()
     deadline = start + seconds
@@ -202,7 +213,7 @@ def run(bootstrap: str, frames: int, seconds: float, connections: int, seed: int
                 close(c)
         # Refill: every open connection with room in its pipeline gets new frames.
         for c in conns:
-            if c.sock is not None and not c.outbuf and c.pending < c.depth and sent < frames:
+            if c.sock is not None and c.connected and not c.outbuf and c.pending < c.depth and sent < frames:
                 while c.pending < c.depth and sent < frames:
                     c.corr += 1
                     for fr in c.mut.next(c.corr):
@@ -215,16 +226,27 @@ def run(bootstrap: str, frames: int, seconds: float, connections: int, seed: int
             c = key.data
             if c.sock is None:
                 continue
+            if not c.connected:
+                err = c.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err:
+                    refused(OSError(err, os.strerror(err)), now)
+                    close(c)
+                else:
+                    c.connected = True
+                    refused_since = None
+                    sel.modify(c.sock, selectors.EVENT_READ, c)
+                continue
             if ev & selectors.EVENT_WRITE and c.outbuf:
                 try:
                     n = c.sock.send(c.outbuf)
                     del c.outbuf[:n]
                     stats["bytes_sent"] += n
                     c.last_progress = now
+                    refused_since = None
                 except BlockingIOError:
                     pass
-                except OSError:
-                    stats["closed_by_broker"] += 1
+                except OSError as e:
+                    refused(e, now)
                     close(c)
                     continue
                 if not c.outbuf:
@@ -234,8 +256,10 @@ def run(bootstrap: str, frames: int, seconds: float, connections: int, seed: int
                     data = c.sock.recv(262144)
                 except BlockingIOError:
                     continue
-                except OSError:
-                    data = b""
+                except OSError as e:
+                    refused(e, now)
+                    close(c)
+                    continue
                 if not data:
                     stats["closed_by_broker"] += 1
                     close(c)
