@@ -875,13 +875,20 @@ void group_coordinator::expire_offsets(actions& out) {
         ++it;
       }
     }
+    if (!recs.empty()) spdlog::info("group '{}': {} committed offset(s) expired", id, recs.size());
+    // Kafka's cleanupGroupMetadata: an empty group with no offsets left is
+    // dead; its group record (if it ever wrote one) gets a tombstone.
+    if (g.offsets.empty() && g.members.empty() && g.pending_members.empty()) {
+      g.state = group_state::dead;
+      if (g.generation > 0) recs.push_back({encode_group_key(id), std::nullopt});
+    }
     if (recs.empty()) continue;
-    spdlog::info("group '{}': {} committed offset(s) expired", id, recs.size());
     int32_t part = partition_for(id);
     out.push_back([this, part, recs = std::move(recs)]() mutable {
       log_.append(part, std::move(recs), [](std::error_code) {});
     });
   }
+  std::erase_if(groups_, [](const auto& kv) { return kv.second.state == group_state::dead; });
 }
 
 void group_coordinator::housekeeping() {
@@ -925,7 +932,16 @@ void group_coordinator::housekeeping() {
         if (g.initial_delay_end) next = std::min(next, *g.initial_delay_end);
         if (g.rebalance_deadline) next = std::min(next, *g.rebalance_deadline);
       }
+      // A group that a request created but that never got a generation, a
+      // member or an offset (a failed JoinGroup, an expired KIP-394 member
+      // id, a rejected commit) has nothing to keep and nothing persisted:
+      // drop it now rather than at the next offsets-retention check (Kafka
+      // keeps such a group until then), so random group ids cannot pile up.
+      if (g.state == group_state::empty && g.generation == 0 && g.members.empty() &&
+          g.pending_members.empty() && g.offsets.empty() && g.static_members.empty())
+        g.state = group_state::dead;
     }
+    std::erase_if(groups_, [](const auto& kv) { return kv.second.state == group_state::dead; });
     if (now >= next_offsets_check_) {
       expire_offsets(out);
       next_offsets_check_ = now + std::chrono::milliseconds(cfg_.offsets_retention_check_ms);

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <thread>
 
 #include "group/group_coordinator.h"
 #include "group/offsets_topic.h"
@@ -333,4 +334,65 @@ TEST(group_coordinator, leave_removes_member_and_reports_unknown_ones) {
   EXPECT_EQ(per[0], error_code::none);
   EXPECT_EQ(per[1], error_code::unknown_member_id);
   EXPECT_EQ(gc.describe("g").state, "Empty");
+}
+
+// Random group ids (a fuzzer, a careless client) must not pile up: a group
+// that a request created but that never got a member, a generation or an
+// offset goes away once nothing refers to it (here: the KIP-394 member id it
+// handed out expires unused).
+TEST(group_coordinator, groups_that_never_formed_are_dropped) {
+  memory_log log;
+  group_coordinator gc(test_config(), log);
+  gc.start();
+  for (int i = 0; i < 100; ++i) {
+    auto r = join_req("", 150);
+    r.group_id = "random-" + std::to_string(i);
+    auto f = join_async(gc, std::move(r));
+    ASSERT_EQ(get(f).error, error_code::member_id_required);
+  }
+  EXPECT_EQ(gc.list({}).size(), 100u);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!gc.list({}).empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(gc.list({}).empty());
+  EXPECT_EQ(gc.describe("random-0").state, "Dead");
+  // Nothing was persisted for them.
+  std::lock_guard lk(log.mu);
+  EXPECT_TRUE(log.parts.empty());
+}
+
+// Kafka's cleanupGroupMetadata: at the offsets-retention check an empty group
+// with no offsets left is dead and its group record gets a tombstone, so a
+// replay does not bring it back.
+TEST(group_coordinator, empty_group_without_offsets_dies_at_retention_check) {
+  memory_log log;
+  auto cfg = test_config();
+  cfg.offsets_retention_check_ms = 100;
+  group_coordinator gc(cfg, log);
+  gc.start();
+  auto f1 = join_async(gc, join_req("", 200));
+  std::string a = get(f1).member_id;
+  auto f2 = join_async(gc, join_req(a, 200));
+  ASSERT_EQ(get(f2).generation, 1);
+  // A simple consumer's group with an offset inside retention stays.
+  std::promise<std::vector<error_code>> p;
+  auto f = p.get_future();
+  commit_request c;
+  c.group_id = "simple";
+  c.offsets.push_back({{"t", 0}, committed_offset{5, -1, "", -1}});
+  gc.commit(std::move(c), [&p](std::vector<error_code> e) { p.set_value(e); });
+  ASSERT_EQ(get(f)[0], error_code::none);
+  // No heartbeats: the member expires, "g" empties with no offsets, and the
+  // next retention check removes it.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (gc.describe("g").state != "Dead" && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(gc.describe("g").state, "Dead");
+  auto listed = gc.list({});
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].group_id, "simple");
+  group_coordinator replayed(cfg, log);
+  log.replay_into(replayed);
+  EXPECT_EQ(replayed.describe("g").state, "Dead");
+  EXPECT_EQ(replayed.describe("simple").state, "Empty");
 }
