@@ -31,7 +31,8 @@ broker::broker(config::broker_config& cfg, cluster::metadata_store& store, stora
     : cfg_(cfg),
       store_(store),
       logs_(logs),
-      topics_(cfg, store, logs),
+      replicas_(cfg.broker_id()),
+      topics_(cfg, store, logs, replicas_, metadata_),
       pids_(std::make_unique<producer_ids>(cfg.log_dirs().front())),
       request_stats_(supported_apis().size(), metrics_shards(cfg)),
       advertised_(cfg.advertised_listeners()),
@@ -48,6 +49,16 @@ broker::broker(config::broker_config& cfg, cluster::metadata_store& store, stora
   gc.max_group_size = static_cast<int32_t>(cfg.get_int("group.max.size"));
   offsets_ = std::make_unique<offsets_log>(*this);
   groups_ = std::make_unique<group::group_coordinator>(gc, *offsets_);
+  publish_self();
+}
+
+void broker::publish_self() {
+  cluster::broker_info self;
+  self.id = node_id();
+  for (const auto& a : advertised_) self.endpoints.push_back({a.name, a.host, a.port});
+  std::map<int32_t, cluster::broker_info> brokers;
+  brokers[self.id] = std::move(self);
+  metadata_.set_brokers(std::move(brokers), node_id());
 }
 
 broker::~broker() {
@@ -107,6 +118,7 @@ broker::endpoint broker::advertised(const std::string& listener) const {
 void broker::set_bound_port(const std::string& listener, int32_t port) {
   for (auto& a : advertised_)
     if (a.name == listener && a.port == 0) a.port = static_cast<uint16_t>(port);
+  publish_self();
 }
 
 void broker::start_groups() {

@@ -16,6 +16,8 @@
 #include "broker/fetch_session.h"
 #include "broker/request_metrics.h"
 #include "broker/topic_registry.h"
+#include "cluster/metadata_cache.h"
+#include "cluster/replica_manager.h"
 #include "net/request.h"
 
 namespace strata::storage {
@@ -38,6 +40,10 @@ class broker final : public net::request_handler {
   void handle(net::request req) override;
 
   topic_registry& topics() { return topics_; }
+  // The only path into local partitions (append, read, leadership).
+  cluster::replica_manager& replicas() { return replicas_; }
+  // The whole cluster as this broker knows it: brokers, controller, leaders.
+  const cluster::metadata_cache& metadata() const { return metadata_; }
   config::broker_config& cfg() { return cfg_; }
   cluster::metadata_store& store() { return store_; }
   storage::log_manager& logs() { return logs_; }
@@ -86,6 +92,8 @@ class broker final : public net::request_handler {
   config::broker_config& cfg_;
   cluster::metadata_store& store_;
   storage::log_manager& logs_;
+  cluster::replica_manager replicas_;
+  cluster::metadata_cache metadata_;
   topic_registry topics_;
   std::unique_ptr<producer_ids> pids_;
   std::unique_ptr<offsets_log> offsets_;
@@ -99,6 +107,9 @@ class broker final : public net::request_handler {
   std::atomic<bool> shutting_down_{false};
 
   void worker_loop();
+  // Single node: this broker, with its advertised endpoints, is the cluster and its
+  // controller.
+  void publish_self();
   std::mutex worker_mu_;
   std::condition_variable worker_cv_;
   std::deque<std::function<void()>> worker_queue_;

@@ -39,10 +39,6 @@ void offsets_log::append(int32_t partition, std::vector<group::log_record> recor
     done(std::make_error_code(std::errc::invalid_argument));
     return;
   }
-  if (!part->online()) {  // offline since startup (KIP-112): its log could not be opened
-    done(storage::make_error_code(storage::errc::log_offline));
-    return;
-  }
   const int64_t now = now_ms();
   records::batch_builder builder;
   for (const auto& r : records) {
@@ -55,16 +51,24 @@ void offsets_log::append(int32_t partition, std::vector<group::log_record> recor
     done(records::make_error_code(e));
     return;
   }
-  auto res = part->log().append(batch, part->leader_epoch(), now);
+  // Kafka appends commits with acks=all and answers once they are replicated
+  // (DESIGN-NOTES §12).
+  auto t = b_.topics().find(kOffsetsTopic);
+  cluster::leader_append la;
+  la.batches = batch;
+  la.required_acks = -1;
+  la.min_insync_replicas = t ? t->cfg.min_insync_replicas : 1;
+  la.now_ms = now;
+  auto res = b_.replicas().append_as_leader(*part, la);
   if (!res) {
     done(res.error());
     return;
   }
-  if (b_.flush_on_ack()) {
-    b_.logs().flush_then(part->log_ptr(), res->last_offset, std::move(done));
-    return;
-  }
-  done({});
+  auto replicated = [this, part, last = res->last_offset, done = std::move(done)](std::error_code e) mutable {
+    if (!e && b_.flush_on_ack()) return b_.logs().flush_then(part->log_ptr(), last, std::move(done));
+    done(e);
+  };
+  b_.replicas().when_replicated(part, res->last_offset, la.min_insync_replicas, std::move(replicated));
 }
 
 size_t offsets_log::replay(group::group_coordinator& coordinator) {

@@ -29,25 +29,6 @@ storage::log_config to_log_config(const config::topic_config& tc) {
 
 topic_error err(protocol::error_code c, std::string msg) { return {c, std::move(msg)}; }
 
-// Every append to the log (produce, group commits) wakes the fetches parked
-// on the partition. The listener holds the partition weakly: the partition
-// owns the log.
-std::shared_ptr<partition> make_partition(const std::string& topic, int32_t index, std::shared_ptr<storage::log> log) {
-  // Becoming leader records (epoch, log end offset) in the leader-epoch cache
-  // at once, as Kafka's Partition.makeLeader does. Doing it here, when the
-  // partition is created or loaded, keeps that checkpoint's fsync off the
-  // first produce.
-  if (!log->latest_epoch()) {
-    if (auto ec = log->assign_leader_epoch(0)) spdlog::warn("{}-{}: cannot record leader epoch: {}", topic, index, ec.message());
-  }
-  auto p = std::make_shared<partition>(topic, index, log);
-  std::weak_ptr<partition> weak = p;
-  log->set_append_listener([weak] {
-    if (auto pp = weak.lock()) pp->wake_all();
-  });
-  return p;
-}
-
 }  // namespace
 
 bool is_internal_topic(std::string_view name) { return name == "__consumer_offsets" || name == "__transaction_state"; }
@@ -65,8 +46,33 @@ std::optional<std::string> check_topic_name(std::string_view name) {
 }
 
 topic_registry::topic_registry(config::broker_config& cfg, cluster::metadata_store& store,
-                               storage::log_manager& logs)
-    : cfg_(cfg), store_(store), logs_(logs), topics_(std::make_shared<const topic_map>()) {}
+                               storage::log_manager& logs, cluster::replica_manager& replicas,
+                               cluster::metadata_cache& cache)
+    : cfg_(cfg),
+      store_(store),
+      logs_(logs),
+      replicas_(replicas),
+      cache_(cache),
+      topics_(std::make_shared<const topic_map>()) {}
+
+cluster::topic_info topic_registry::describe(const topic_state& t) const {
+  cluster::topic_info out;
+  out.name = t.name;
+  out.id = t.id;
+  out.internal = t.internal;
+  out.partitions.reserve(t.partitions.size());
+  for (const auto& p : t.partitions) {
+    auto st = p->state();
+    cluster::partition_info pi;
+    pi.leader = st.leader;
+    pi.leader_epoch = st.leader_epoch;
+    pi.replicas = std::move(st.replicas);
+    pi.isr = std::move(st.isr);
+    if (!p->online()) pi.offline_replicas = {replicas_.local_broker_id()};
+    out.partitions.push_back(std::move(pi));
+  }
+  return out;
+}
 
 std::shared_ptr<topic_state> topic_registry::new_state(const cluster::topic_metadata& md) const {
   auto t = std::make_shared<topic_state>();
@@ -93,10 +99,10 @@ std::shared_ptr<topic_state> topic_registry::load_state(const cluster::topic_met
         reason = fmt::format("cannot create log: {}", log.error().message());
         spdlog::error("partition {}-{} is offline: {}", md.name, p, reason);
       }
-      t->partitions.push_back(std::make_shared<partition>(md.name, p, std::move(reason)));
+      t->partitions.push_back(replicas_.add_offline(md.name, p, std::move(reason), replicas_.single_node_state()));
       continue;
     }
-    t->partitions.push_back(make_partition(md.name, p, log.value()));
+    t->partitions.push_back(replicas_.add(md.name, p, log.value(), replicas_.single_node_state()));
   }
   return t;
 }
@@ -116,13 +122,14 @@ topic_error topic_registry::create_logs(topic_state& t, int32_t from, int32_t to
       drop_logs(t.name, from, p);
       return err(protocol::error_code::kafka_storage_error, std::move(msg));
     }
-    t.partitions.push_back(make_partition(t.name, p, log.value()));
+    t.partitions.push_back(replicas_.add(t.name, p, log.value(), replicas_.single_node_state()));
   }
   return {};
 }
 
 void topic_registry::drop_logs(const std::string& name, int32_t from, int32_t to) {
   for (int32_t p = from; p < to; ++p) {
+    replicas_.remove(name, p);
     if (auto ec = logs_.delete_partition(name, p))
       spdlog::warn("removing the log of {}-{} after a failed creation: {}", name, p, ec.message());
   }
@@ -168,7 +175,9 @@ void topic_registry::load() {
       continue;
     }
     held += md.partitions;
-    (*m)[md.name] = load_state(md);
+    auto state = load_state(md);
+    cache_.upsert_topic(describe(*state));
+    (*m)[md.name] = std::move(state);
   }
   publish(std::move(m));
 }
@@ -234,6 +243,7 @@ topic_error topic_registry::create(const std::string& name, int32_t partitions, 
       spdlog::error("topic '{}': cannot remove its metadata after a failed creation: {}", name, ec.message());
     return e;
   }
+  cache_.upsert_topic(describe(*state));
   auto next = std::make_shared<topic_map>(*snap);
   (*next)[name] = std::move(state);
   publish(std::move(next));
@@ -261,8 +271,9 @@ topic_error topic_registry::remove(const std::string& name) {
   auto next = std::make_shared<topic_map>(*snap);
   next->erase(name);
   publish(std::move(next));
+  cache_.remove_topic(name);
   for (const auto& p : victim->partitions) {
-    p->wake_all();
+    replicas_.remove(name, p->index());
     if (auto ec = logs_.delete_partition(name, p->index()))
       spdlog::warn("deleting log {}-{}: {}", name, p->index(), ec.message());
   }
@@ -292,6 +303,7 @@ topic_error topic_registry::add_partitions(const std::string& name, int32_t new_
     return err(protocol::error_code::kafka_storage_error,
                fmt::format("cannot record the partition count of '{}': {}", name, ec.message()));
   }
+  cache_.upsert_topic(describe(*state));
   auto next = std::make_shared<topic_map>(*snap);
   (*next)[name] = std::move(state);
   publish(std::move(next));

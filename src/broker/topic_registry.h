@@ -2,6 +2,11 @@
 // The broker's view of its topics: metadata from the metadata store, the
 // effective topic configs, and the partitions with their logs.
 //
+// The partitions themselves belong to the replica manager (cluster/), which this
+// registry asks to create and remove them; every topic change is also published to
+// the metadata cache, which Metadata and FindCoordinator answer from. Single node:
+// every partition is created led by this broker with replicas = ISR = [self].
+//
 // Readers (every Produce/Fetch/Metadata) take an immutable snapshot with one
 // atomic load; writers (create/delete/alter, rare) serialise on a mutex,
 // update the metadata store first (durable), then publish a new snapshot.
@@ -14,8 +19,10 @@
 #include <string>
 #include <vector>
 
-#include "broker/partition.h"
+#include "cluster/metadata_cache.h"
 #include "cluster/metadata_store.h"
+#include "cluster/partition.h"
+#include "cluster/replica_manager.h"
 #include "config/broker_config.h"
 #include "config/topic_config.h"
 #include "protocol/generated/error_code.h"
@@ -25,6 +32,8 @@ class log_manager;
 }
 
 namespace strata::broker {
+
+using cluster::partition;
 
 struct topic_state {
   std::string name;
@@ -55,7 +64,8 @@ std::optional<std::string> check_topic_name(std::string_view name);
 
 class topic_registry {
  public:
-  topic_registry(config::broker_config& cfg, cluster::metadata_store& store, storage::log_manager& logs);
+  topic_registry(config::broker_config& cfg, cluster::metadata_store& store, storage::log_manager& logs,
+                 cluster::replica_manager& replicas, cluster::metadata_cache& cache);
 
   // Opens the logs of every topic in the store (startup).
   void load();
@@ -98,10 +108,15 @@ class topic_registry {
   topic_error create_logs(topic_state& t, int32_t from, int32_t to);
   void drop_logs(const std::string& name, int32_t from, int32_t to);
   void publish(std::shared_ptr<const topic_map> m) { topics_.store(std::move(m), std::memory_order_release); }
+  // The metadata cache's entry for `t`: each partition's leader, epoch, replicas and ISR
+  // as its replica holds them, and this broker as an offline replica of an offline one.
+  cluster::topic_info describe(const topic_state& t) const;
 
   config::broker_config& cfg_;
   cluster::metadata_store& store_;
   storage::log_manager& logs_;
+  cluster::replica_manager& replicas_;
+  cluster::metadata_cache& cache_;
   std::mutex write_mu_;
   std::set<std::string, std::less<>> unloaded_;  // in the store, left out by load() (write_mu_)
   std::atomic<std::shared_ptr<const topic_map>> topics_;

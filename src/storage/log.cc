@@ -28,6 +28,11 @@ struct buffer_summary {
   int64_t max_timestamp = -1;
   int64_t offset_delta_of_max_timestamp = 0;  // relative to the first batch
   int64_t first_batch_max_timestamp = -1;
+  // Replicated batches keep their offsets: the first base offset and the last offset
+  // the buffer holds, and whether the bases increase (gaps are legal: compaction).
+  int64_t first_base = -1;
+  int64_t last_offset = -1;
+  bool increasing = true;
 };
 
 // Checks the framing the log relies on (whole batches, magic 2, sane lengths). Content
@@ -42,12 +47,18 @@ bool summarize(std::span<const uint8_t> buf, buffer_summary* s) {
       return false;
     }
     int64_t ts = h.max_timestamp();
-    if (s->batches == 0) s->first_batch_max_timestamp = ts;
+    if (s->batches == 0) {
+      s->first_batch_max_timestamp = ts;
+      s->first_base = h.base_offset();
+    } else if (h.base_offset() <= s->last_offset) {
+      s->increasing = false;
+    }
     if (ts > s->max_timestamp) {
       s->max_timestamp = ts;
       s->offset_delta_of_max_timestamp = s->offset_count + h.last_offset_delta();
     }
     s->offset_count += int64_t(h.last_offset_delta()) + 1;
+    s->last_offset = h.base_offset() + h.last_offset_delta();
     s->batches++;
     pos += size_t(h.total_size());
   }
@@ -79,9 +90,19 @@ void log::publish_locked() {
 
 result<append_result> log::append(std::span<uint8_t> batches, int32_t leader_epoch,
                                   int64_t append_time_ms) {
+  return append_impl(batches, leader_epoch, append_time_ms, /*replicated=*/false);
+}
+
+result<append_result> log::append_replicated(std::span<uint8_t> batches, int64_t append_time_ms) {
+  return append_impl(batches, -1, append_time_ms, /*replicated=*/true);
+}
+
+result<append_result> log::append_impl(std::span<uint8_t> batches, int32_t leader_epoch, int64_t append_time_ms,
+                                       bool replicated) {
   append_result out;
   buffer_summary sum;
   if (!summarize(batches, &sum)) return errc::invalid_batch;
+  if (replicated && !sum.increasing) return errc::invalid_batch;
   bool rolled = false;
   bool want_flush = false;
   bool epoch_changed = false;
@@ -91,24 +112,33 @@ result<append_result> log::append(std::span<uint8_t> batches, int32_t leader_epo
     if (closed_) return errc::log_closed;
     if (offline_.load()) return errc::log_offline;
     if (int64_t(batches.size()) > config_.segment_bytes) return errc::batch_too_large;
-    const int64_t base = leo_.load(std::memory_order_relaxed);
-    const int64_t last = base + sum.offset_count - 1;
+    const int64_t leo = leo_.load(std::memory_order_relaxed);
+    // A follower keeps the leader's offsets: they start at or past its log end.
+    if (replicated && sum.first_base < leo) return errc::invalid_offset;
+    const int64_t base = replicated ? sum.first_base : leo;
+    const int64_t last = replicated ? sum.last_offset : base + sum.offset_count - 1;
     if (active_->should_roll(batches.size(), sum.max_timestamp, last, append_time_ms, config_)) {
       if (active_->size() > 0 || active_->base_offset() != base) {
         if (auto ec = roll_locked(append_time_ms)) return ec;
         rolled = true;
       }
     }
-    // Stamp offsets and the leader epoch in place: both are outside the CRC.
-    int64_t next = base;
-    for (size_t pos = 0; pos < batches.size();) {
-      records::batch_header_mut h(batches.data() + pos);
-      h.set_base_offset(next);
-      if (leader_epoch >= 0) h.set_partition_leader_epoch(leader_epoch);
-      next += int64_t(h.view().last_offset_delta()) + 1;
-      pos += size_t(h.view().total_size());
+    // Stamp offsets and the leader epoch in place: both are outside the CRC. Replicated
+    // batches are stored as the leader wrote them.
+    int64_t next = last + 1;
+    if (!replicated) {
+      next = base;
+      for (size_t pos = 0; pos < batches.size();) {
+        records::batch_header_mut h(batches.data() + pos);
+        h.set_base_offset(next);
+        if (leader_epoch >= 0) h.set_partition_leader_epoch(leader_epoch);
+        next += int64_t(h.view().last_offset_delta()) + 1;
+        pos += size_t(h.view().total_size());
+      }
     }
-    segment_append a{last, sum.max_timestamp, base + sum.offset_delta_of_max_timestamp,
+    // Deviation: with gaps (a compacted leader) the offset of the max timestamp is
+    // approximated from the offset deltas, as for the index entries' batch positions.
+    segment_append a{last, sum.max_timestamp, std::min(last, base + sum.offset_delta_of_max_timestamp),
                      sum.first_batch_max_timestamp};
     bool unrecoverable = false;
     if (auto ec = active_->append(batches, a, config_.index_interval_bytes, &unrecoverable)) {
@@ -125,6 +155,16 @@ result<append_result> log::append(std::span<uint8_t> batches, int32_t leader_epo
       return ec;
     }
     if (leader_epoch >= 0) epoch_changed = epochs_.assign(leader_epoch, base);
+    if (replicated) {
+      // A follower learns the leader's epochs from the batches (DESIGN-NOTES §6).
+      for (size_t pos = 0; pos < batches.size();) {
+        records::batch_header_view h(batches.data() + pos);
+        const int32_t e = h.partition_leader_epoch();
+        if (e >= 0 && epochs_.latest_epoch().value_or(-1) < e && epochs_.assign(e, h.base_offset()))
+          epoch_changed = true;
+        pos += size_t(h.total_size());
+      }
+    }
     leo_.store(next, std::memory_order_release);
     if (hw_follows_leo_.load(std::memory_order_relaxed)) hw_.store(next, std::memory_order_release);
     want_flush = next - recovery_point_.load(std::memory_order_relaxed) >=

@@ -86,6 +86,12 @@ class log : public std::enable_shared_from_this<log> {
   // Errors: errc::invalid_batch, batch_too_large, no_space, io_error, log_offline,
   // log_closed. On any error nothing was appended: a partial write is cut off again.
   result<append_result> append(std::span<uint8_t> batches, int32_t leader_epoch, int64_t append_time_ms);
+  // A follower's append (replication): the batches keep the leader's base offsets and
+  // leader epochs (the epoch cache learns each new epoch from them). The first base
+  // offset must be >= the LEO (errc::invalid_offset otherwise; the follower truncates
+  // first) and bases must increase (gaps are legal: the leader may be compacted). The
+  // LEO becomes the last batch's last offset + 1.
+  result<append_result> append_replicated(std::span<uint8_t> batches, int64_t append_time_ms);
 
   // File ranges holding whole batches, starting at the batch that contains `offset`,
   // with offsets below max_offset (exclusive; pass the high watermark for consumers, the
@@ -197,6 +203,8 @@ class log : public std::enable_shared_from_this<log> {
   explicit log(const log_open_options& opts);
 
   std::shared_ptr<const segment_list> snapshot() const;
+  result<append_result> append_impl(std::span<uint8_t> batches, int32_t leader_epoch, int64_t append_time_ms,
+                                    bool replicated);
   void publish_locked();
   std::error_code roll_locked(int64_t now_ms);
   result<read_result> read_once(int64_t offset, int32_t max_bytes, int64_t max_offset, bool min_one_batch) const;

@@ -5,6 +5,7 @@
 
 #include <string_view>
 
+#include "cluster/metadata_cache.h"
 #include "protocol/generated/api_keys.h"
 #include "protocol/generated/error_code.h"
 
@@ -17,13 +18,13 @@ inline std::string_view api_name(int16_t key) {
   return info ? info->name : std::string_view("Unknown");
 }
 
-// KIP-320's fencing of a request's current_leader_epoch against the partition's: -1
-// skips the check; an older epoch is FENCED_LEADER_EPOCH (the client's metadata is
-// stale), a newer one UNKNOWN_LEADER_EPOCH (this broker's is).
-inline protocol::error_code check_leader_epoch(int32_t current, int32_t partition_epoch) {
-  if (current < 0 || current == partition_epoch) return protocol::error_code::none;
-  return current < partition_epoch ? protocol::error_code::fenced_leader_epoch
-                                   : protocol::error_code::unknown_leader_epoch;
+// Where a client reaches `info`: its endpoint on the listener the request came in
+// on, as Kafka answers (an SSL client is sent to SSL ports). A broker without that
+// listener falls back to its first endpoint, so a listener missing from
+// advertised.listeners still gets an answer; null when it has none.
+inline const cluster::broker_endpoint* endpoint_for(const cluster::broker_info& info, const std::string& listener) {
+  if (const auto* ep = info.endpoint(listener)) return ep;
+  return info.endpoints.empty() ? nullptr : &info.endpoints.front();
 }
 
 inline int64_t now_ms() {

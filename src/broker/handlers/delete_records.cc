@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/broker.h"
+#include "broker/error_mapping.h"
 #include "broker/handlers/common.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/generated/messages.h"
@@ -32,8 +33,8 @@ void delete_records(request_context&& ctx) {
         tr.partitions.push_back(std::move(pr));
         continue;
       }
-      if (!part->online()) {
-        pr.error_code = ec(protocol::error_code::kafka_storage_error);
+      if (auto e = b.replicas().check_leader(*part, -1)) {
+        pr.error_code = ec(to_wire(e));
         tr.partitions.push_back(std::move(pr));
         continue;
       }

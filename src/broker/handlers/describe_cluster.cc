@@ -1,4 +1,5 @@
-// DescribeCluster (key 60): this broker, the controller (ourselves) and the id.
+// DescribeCluster (key 60): the brokers, the controller and the cluster id, from
+// the metadata cache.
 #include "broker/broker.h"
 #include "broker/handlers/common.h"
 #include "broker/handlers/handlers.h"
@@ -20,13 +21,18 @@ void describe_cluster(request_context&& ctx) {
   }
   resp.error_code = ec(protocol::error_code::none);
   resp.cluster_id = b.cluster_id();
-  resp.controller_id = b.node_id();
-  protocol::describe_cluster_response::describe_cluster_broker self;
-  self.broker_id = b.node_id();
-  auto ep = b.advertised(ctx.listener());
-  self.host = ep.host;
-  self.port = ep.port;
-  resp.brokers.push_back(self);
+  auto view = b.metadata().snapshot();
+  resp.controller_id = view->controller_id;
+  for (const auto& [id, info] : view->brokers) {
+    const auto* ep = endpoint_for(info, ctx.listener());
+    if (!ep) continue;
+    protocol::describe_cluster_response::describe_cluster_broker db;
+    db.broker_id = id;
+    db.host = ep->host;
+    db.port = ep->port;
+    db.rack = info.rack;
+    resp.brokers.push_back(std::move(db));
+  }
   ctx.respond(resp);
 }
 

@@ -1,12 +1,19 @@
 // Fetch (key 1): serve stored batches verbatim, as file slices the connection
-// sends with sendfile. Long poll: when less than min_bytes is available the
-// request parks on its partitions and is woken by an append or by max_wait_ms.
+// sends with sendfile, read through the replica manager: consumers up to the
+// high watermark, a partition's followers (replica id >= 0, one of its
+// replicas) up to the log end. Long poll: when less than min_bytes is
+// available the request parks on its partitions' watermarks (the high
+// watermark for consumers, the log end for followers) and is woken when one
+// moves past what it saw, or by max_wait_ms.
 // Incremental fetch sessions (KIP-227, v7+) are kept in fetch_session_cache.
 // A response holds at most min(request max_bytes, broker fetch.max.bytes),
 // except that the first partition with data returns at least one whole batch.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "broker/broker.h"
+#include "broker/error_mapping.h"
 #include "broker/fetch_session.h"
 #include "broker/handlers/common.h"
 #include "broker/handlers/handlers.h"
@@ -26,6 +33,8 @@ struct work_item {
   session_partition* sp = nullptr;  // points into `own` or into the session
   std::shared_ptr<const topic_state> topic;
   std::shared_ptr<partition> part;  // null: unknown topic or partition
+  cluster::reader who = cluster::reader::consumer;
+  int64_t seen = -1;  // the watermark the last read saw (the high watermark or the log end)
 };
 
 class fetch_op : public std::enable_shared_from_this<fetch_op> {
@@ -82,13 +91,23 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
       w.sp = sp;
       w.topic = by_id ? b.topics().find(sp->topic_id) : b.topics().find(sp->topic);
       if (w.topic) w.part = w.topic->partition_at(sp->partition);
+      if (w.part && is_follower(*w.part)) w.who = cluster::reader::follower;
       work_.push_back(std::move(w));
     }
     run(false);
   }
 
  private:
-  part_resp read_partition(const work_item& w, int64_t& total, int64_t max_bytes, bool& errors) {
+  // Kafka: a Fetch with the replica id of one of the partition's other replicas is
+  // that follower's (v15+ carries it in replica_state).
+  bool is_follower(const partition& p) const {
+    const int32_t id = ctx_.api_version >= 15 ? req_.replica_state.replica_id : req_.replica_id;
+    if (id < 0 || id == ctx_.b->replicas().local_broker_id()) return false;
+    const auto replicas = p.state().replicas;
+    return std::find(replicas.begin(), replicas.end(), id) != replicas.end();
+  }
+
+  part_resp read_partition(work_item& w, int64_t& total, int64_t max_bytes, bool& errors) {
     part_resp pr;
     pr.partition_index = w.sp->partition;
     pr.high_watermark = -1;
@@ -101,22 +120,17 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
       return pr;
     }
     partition& part = *w.part;
-    if (auto e = check_leader_epoch(w.sp->current_leader_epoch, part.leader_epoch()); e != error_code::none) {
-      pr.error_code = ec(e);
+    auto& replicas = ctx_.b->replicas();
+    if (auto e = replicas.check_leader(part, w.sp->current_leader_epoch)) {
+      pr.error_code = ec(to_wire(e));
       errors = true;
       return pr;
     }
-    if (!part.online()) {
-      pr.error_code = ec(error_code::kafka_storage_error);
-      errors = true;
-      return pr;
-    }
-    storage::log& log = part.log();
-    const int64_t hw = log.high_watermark();
-    hw_sum_ += hw;
+    const int64_t hw = part.high_watermark();
+    w.seen = w.who == cluster::reader::follower ? part.log_end_offset() : hw;
     pr.high_watermark = hw;
     pr.last_stable_offset = hw;  // no transactions: LSO = HW
-    pr.log_start_offset = log.log_start_offset();
+    pr.log_start_offset = part.log().log_start_offset();
     pr.error_code = ec(error_code::none);
     int64_t budget = std::min<int64_t>(w.sp->max_bytes, max_bytes - total);
     if (budget <= 0 && total > 0) return pr;
@@ -130,14 +144,19 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
     if (total > 0 && total >= req_.min_bytes && max_bytes - total <= max_bytes / 16) return pr;
     // Kafka: the first partition with data may exceed the limits by one batch,
     // so a consumer never stalls on a batch larger than its max bytes.
-    auto rd = log.read(w.sp->fetch_offset, static_cast<int32_t>(std::max<int64_t>(budget, 0)), hw, total == 0);
+    cluster::read_request rr;
+    rr.offset = w.sp->fetch_offset;
+    rr.max_bytes = static_cast<int32_t>(std::max<int64_t>(budget, 0));
+    rr.min_one_batch = total == 0;
+    rr.who = w.who;
+    rr.current_leader_epoch = w.sp->current_leader_epoch;
+    auto rd = replicas.read(part, rr);
     if (!rd) {
-      pr.error_code = ec(rd.error() == storage::errc::offset_out_of_range ? error_code::offset_out_of_range
-                                                                           : error_code::kafka_storage_error);
+      pr.error_code = ec(to_wire(rd.error()));
       errors = true;
       return pr;
     }
-    for (auto& fr : rd->ranges) {
+    for (auto& fr : rd->data.ranges) {
       pr.records.slices.push_back({fr.fd, fr.position, fr.size, fr.keepalive});
       total += fr.size;
     }
@@ -147,7 +166,6 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
   void run(bool final) {
     if (done_) return;
     broker& b = *ctx_.b;
-    hw_sum_ = 0;
     int64_t total = 0;
     bool errors = false;
     // Kafka: min(request max_bytes, broker fetch.max.bytes). Soft at every
@@ -155,7 +173,7 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
     const int64_t max_bytes = std::min<int64_t>(req_.max_bytes > 0 ? req_.max_bytes : INT32_MAX, b.fetch_max_bytes());
     std::vector<part_resp> results;
     results.reserve(work_.size());
-    for (const auto& w : work_) results.push_back(read_partition(w, total, max_bytes, errors));
+    for (auto& w : work_) results.push_back(read_partition(w, total, max_bytes, errors));
     const bool enough = total >= req_.min_bytes || (total > 0 && total >= max_bytes);
     if (final || enough || errors || req_.max_wait_ms <= 0 || b.shutting_down()) {
       finish(std::move(results));
@@ -173,20 +191,30 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
         if (auto op = weak.lock()) op->on_wake();
       });
     };
-    for (const auto& w : work_)
-      if (w.part) wakers_.push_back({w.part, w.part->add_waker(wake)});
+    // Woken when a watermark moves past what the last read saw.
+    for (const auto& w : work_) {
+      if (!w.part || w.seen < 0) continue;
+      auto& waiters = watched(w);
+      wakers_.push_back({w.part, w.who, waiters.add(w.seen + 1, wake)});
+    }
     if (!timer_)
       timer_ = reactor->run_after(std::chrono::milliseconds(req_.max_wait_ms), [self] { self->run(true); });
-    // An append between our read and the registration above would have found
-    // no waker; look again so it is not missed.
-    if (current_hw_sum() != hw_sum_) reactor->post([self] { self->on_wake(); });
+    // A move between our read and the registration above found no waiter; look
+    // again so it is not missed.
+    if (moved()) reactor->post([self] { self->on_wake(); });
   }
 
-  int64_t current_hw_sum() const {
-    int64_t sum = 0;
-    for (const auto& w : work_)
-      if (w.part && w.part->online()) sum += w.part->log().high_watermark();
-    return sum;
+  cluster::watermark_waiters& watched(const work_item& w) const {
+    return w.who == cluster::reader::follower ? w.part->log_end_waiters() : w.part->hw_waiters();
+  }
+
+  bool moved() const {
+    for (const auto& w : work_) {
+      if (!w.part || w.seen < 0 || !w.part->online()) continue;
+      const int64_t now = w.who == cluster::reader::follower ? w.part->log_end_offset() : w.part->high_watermark();
+      if (now > w.seen) return true;
+    }
+    return false;
   }
 
   void on_wake() {
@@ -195,7 +223,8 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
   }
 
   void clear_wakers() {
-    for (auto& [p, id] : wakers_) p->remove_waker(id);
+    for (auto& [p, who, id] : wakers_)
+      (who == cluster::reader::follower ? p->log_end_waiters() : p->hw_waiters()).remove(id);
     wakers_.clear();
   }
 
@@ -252,10 +281,14 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
   bool incremental_ = false;
   fetch_partitions own_;  // sessionless
   std::vector<work_item> work_;
-  std::vector<std::pair<std::shared_ptr<partition>, uint64_t>> wakers_;
+  struct waker {
+    std::shared_ptr<partition> part;
+    cluster::reader who;
+    cluster::watermark_waiters::waiter_id id;
+  };
+  std::vector<waker> wakers_;
   std::shared_ptr<net::timer_handle> timer_;
   bool done_ = false;
-  int64_t hw_sum_ = 0;  // sum of the high watermarks seen by the last run()
 };
 
 }  // namespace

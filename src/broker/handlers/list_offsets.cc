@@ -2,6 +2,7 @@
 // earliest local (-4, same as earliest without tiered storage), or the first
 // offset whose timestamp is at or after T.
 #include "broker/broker.h"
+#include "broker/error_mapping.h"
 #include "broker/handlers/common.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/generated/messages.h"
@@ -54,13 +55,8 @@ void list_offsets(request_context&& ctx) {
         continue;
       }
       auto& part = *found;
-      if (auto e = check_leader_epoch(rp.current_leader_epoch, part.leader_epoch()); e != protocol::error_code::none) {
-        pr.error_code = ec(e);
-        tr.partitions.push_back(std::move(pr));
-        continue;
-      }
-      if (!part.online()) {
-        pr.error_code = ec(protocol::error_code::kafka_storage_error);
+      if (auto e = b.replicas().check_leader(part, rp.current_leader_epoch)) {
+        pr.error_code = ec(to_wire(e));
         tr.partitions.push_back(std::move(pr));
         continue;
       }

@@ -1,6 +1,9 @@
-// Metadata (key 3): brokers, and topics with their partitions. Auto-creates
-// unknown topics when the client allows it and auto.create.topics.enable is
-// set. Single node: we lead every partition and the ISR is [self].
+// Metadata (key 3): brokers, and topics with their partitions, from the
+// metadata cache (leaders, epochs, replicas, ISR, offline replicas as the
+// cluster knows them). Auto-creates unknown topics when the client allows it
+// and auto.create.topics.enable is set.
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "base/log_limiter.h"
@@ -14,25 +17,29 @@ namespace {
 
 using resp_t = protocol::metadata_response;
 
-resp_t::metadata_response_topic describe_topic(const broker& b, const topic_state& t) {
+resp_t::metadata_response_topic describe_topic(const cluster::topic_info& t) {
   resp_t::metadata_response_topic out;
   out.error_code = ec(protocol::error_code::none);
   out.name = t.name;
   out.topic_id = t.id;
   out.is_internal = t.internal;
+  int32_t index = 0;
   for (const auto& p : t.partitions) {
     resp_t::metadata_response_topic::metadata_response_partition mp;
     mp.error_code = ec(protocol::error_code::none);
-    mp.partition_index = p->index();
-    mp.leader_id = b.node_id();
-    mp.leader_epoch = p->leader_epoch();
-    mp.replica_nodes = {b.node_id()};
-    mp.isr_nodes = {b.node_id()};
-    if (!p->online()) {
-      // Offline (KIP-112): its log could not be opened. Kafka reports the leader's
-      // offline replica with KAFKA_STORAGE_ERROR; clients back off and retry it.
+    mp.partition_index = index++;
+    mp.leader_id = p.leader;
+    mp.leader_epoch = p.leader_epoch;
+    mp.replica_nodes = p.replicas;
+    mp.isr_nodes = p.isr;
+    mp.offline_replicas = p.offline_replicas;
+    if (p.leader < 0) {
+      // No leader (offline): clients back off and ask again.
+      mp.error_code = ec(protocol::error_code::leader_not_available);
+    } else if (std::find(p.offline_replicas.begin(), p.offline_replicas.end(), p.leader) != p.offline_replicas.end()) {
+      // The leader's replica is offline (KIP-112): its log could not be opened. Kafka
+      // reports KAFKA_STORAGE_ERROR; clients back off and retry it.
       mp.error_code = ec(protocol::error_code::kafka_storage_error);
-      mp.offline_replicas = {b.node_id()};
     }
     out.partitions.push_back(std::move(mp));
   }
@@ -55,21 +62,26 @@ void metadata(request_context&& ctx) {
   if (!ctx.decode(req)) return;
   broker& b = *ctx.b;
 
+  auto view = b.metadata().snapshot();
   resp_t resp;
-  resp_t::metadata_response_broker self;
-  self.node_id = b.node_id();
-  auto ep = b.advertised(ctx.listener());
-  self.host = ep.host;
-  self.port = ep.port;
-  resp.brokers.push_back(self);
+  // Every broker, with its endpoint on the listener this request came in on.
+  for (const auto& [id, info] : view->brokers) {
+    const auto* ep = endpoint_for(info, ctx.listener());
+    if (!ep) continue;
+    resp_t::metadata_response_broker mb;
+    mb.node_id = id;
+    mb.host = ep->host;
+    mb.port = ep->port;
+    mb.rack = info.rack;
+    resp.brokers.push_back(std::move(mb));
+  }
   resp.cluster_id = b.cluster_id();
-  resp.controller_id = b.node_id();
+  resp.controller_id = view->controller_id;
 
   // v0: an empty list means every topic; v1+: null means every topic.
   const bool all = !req.topics.has_value() || (ctx.api_version == 0 && req.topics->empty());
   if (all) {
-    auto snap = b.topics().snapshot();
-    for (const auto& [name, t] : *snap) resp.topics.push_back(describe_topic(b, *t));
+    for (const auto& [name, t] : view->topics) resp.topics.push_back(describe_topic(*t));
     ctx.respond(resp);
     return;
   }
@@ -81,8 +93,10 @@ void metadata(request_context&& ctx) {
   for (const auto& rt : *req.topics) {
     if (!rt.name.has_value() || rt.name->empty()) {
       // Lookup by topic id (v10+).
-      if (auto t = b.topics().find(rt.topic_id))
-        resp.topics.push_back(describe_topic(b, *t));
+      auto t = b.topics().find(rt.topic_id);
+      auto info = t ? b.metadata().snapshot()->topic(t->name) : nullptr;
+      if (info)
+        resp.topics.push_back(describe_topic(*info));
       else
         resp.topics.push_back(topic_error_entry(std::nullopt, rt.topic_id, protocol::error_code::unknown_topic_id));
       continue;
@@ -114,8 +128,10 @@ void metadata(request_context&& ctx) {
       if (!err) spdlog::info("auto-created topic '{}' for {}", name, ctx.peer());
       t = b.topics().find(name);
     }
-    if (t)
-      resp.topics.push_back(describe_topic(b, *t));
+    // After an auto-creation the cache has a newer view than `view`.
+    auto info = t ? b.metadata().snapshot()->topic(name) : nullptr;
+    if (info)
+      resp.topics.push_back(describe_topic(*info));
     else
       resp.topics.push_back(topic_error_entry(name, {}, protocol::error_code::unknown_topic_or_partition));
   }

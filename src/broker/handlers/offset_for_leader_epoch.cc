@@ -5,6 +5,7 @@
 // that the log they were reading was not truncated below their position; followers
 // ask to find where to truncate their log to.
 #include "broker/broker.h"
+#include "broker/error_mapping.h"
 #include "broker/handlers/common.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/generated/messages.h"
@@ -29,12 +30,8 @@ void offset_for_leader_epoch(request_context&& ctx) {
         pr.error_code = ec(protocol::error_code::unknown_topic_or_partition);
         continue;
       }
-      if (auto e = check_leader_epoch(rp.current_leader_epoch, part->leader_epoch()); e != protocol::error_code::none) {
-        pr.error_code = ec(e);
-        continue;
-      }
-      if (!part->online()) {
-        pr.error_code = ec(protocol::error_code::kafka_storage_error);
+      if (auto e = ctx.b->replicas().check_leader(*part, rp.current_leader_epoch)) {
+        pr.error_code = ec(to_wire(e));
         continue;
       }
       // (-1, -1) when the epoch is older than every epoch the log still knows.

@@ -1,13 +1,16 @@
-// Produce (key 0): validate each partition's batches (header + CRC only),
-// append them verbatim, and answer per partition. acks=0 gets no response
-// (the connection is closed if any partition failed, as Kafka does so the
-// client refreshes its metadata). With strata.log.flush.on.ack the answer
-// waits for a group-commit fdatasync covering the append.
+// Produce (key 0): validate each partition's batches (header + CRC only), hand
+// them to the replica manager (which checks leadership, min.insync.replicas and
+// the idempotent producer's sequence, and appends them verbatim), and answer per
+// partition. acks=0 gets no response (the connection is closed if any partition
+// failed, as Kafka does so the client refreshes its metadata). acks=all answers
+// once every ISR member has the batch (the high watermark passed it), or
+// REQUEST_TIMED_OUT after timeout_ms. With strata.log.flush.on.ack the answer
+// also waits for a group-commit fdatasync covering the append.
 #include <spdlog/spdlog.h>
 
-#include <atomic>
-
+#include "base/log_limiter.h"
 #include "broker/broker.h"
+#include "broker/error_mapping.h"
 #include "broker/handlers/common.h"
 #include "broker/handlers/handlers.h"
 #include "protocol/generated/messages.h"
@@ -23,36 +26,19 @@ using protocol::error_code;
 using resp_t = protocol::produce_response;
 using part_resp = resp_t::topic_produce_response::partition_produce_response;
 
-error_code map_validation(records::errc e) {
-  switch (e) {
-    case records::errc::batch_too_large: return error_code::message_too_large;
-    case records::errc::unsupported_magic:
-    case records::errc::invalid_offset_range:
-    case records::errc::invalid_record_count:
-    case records::errc::invalid_sequence:
-    case records::errc::control_batch_from_client:
-    case records::errc::missing_key:
-    case records::errc::invalid_record: return error_code::invalid_record;
-    default: return error_code::corrupt_message;
-  }
-}
-
-error_code map_storage(std::error_code e) {
-  if (e == storage::errc::batch_too_large) return error_code::record_list_too_large;
-  if (e == storage::errc::log_closed) return error_code::not_leader_or_follower;
-  return error_code::kafka_storage_error;
-}
-
-struct flush_state {
-  request_context ctx;
-  resp_t resp;
-  std::atomic<int> pending{0};
-  // (topic index, partition index) of each flush, to mark storage errors.
-  std::vector<std::pair<size_t, size_t>> where;
+// What an answer still waits for, per partition.
+struct waiting_partition {
+  std::shared_ptr<cluster::partition> part;
+  int64_t last_offset = -1;
+  int32_t min_insync = 1;
+  size_t t = 0, p = 0;      // where its answer is in the response
+  bool replication = false;  // acks=all: the high watermark must pass last_offset
+  bool flush = false;        // strata.log.flush.on.ack: an fdatasync must cover it
+  cluster::watermark_waiters::waiter_id waiter = 0;
 };
 
 // Validates and appends one partition's batches. Fills `pr`; returns the
-// append's last offset when the answer must wait for a group-commit flush.
+// append's last offset when it appended.
 std::optional<int64_t> produce_partition(request_context& ctx, const std::string& topic_name,
                                          const std::shared_ptr<const topic_state>& t,
                                          protocol::produce_request::topic_produce_data::partition_produce_data& pd,
@@ -84,7 +70,7 @@ std::optional<int64_t> produce_partition(request_context& ctx, const std::string
     vo.mode = records::validate_mode::client;
     vo.max_batch_size = static_cast<size_t>(t->cfg.max_message_bytes);
     bool zstd = false;
-    batch_identity first;
+    cluster::batch_identity first;
     records::errc record_error = records::errc::ok;
     auto vr = records::validate_batches(pd.records.memory, vo, [&](const records::batch_info& bi) {
       zstd = zstd || bi.codec() == records::compression::zstd;
@@ -101,14 +87,14 @@ std::optional<int64_t> produce_partition(request_context& ctx, const std::string
     });
     const bool idempotent = vr.ok() && first.producer_id >= 0;
     if (!vr.ok()) {
-      fail(map_validation(vr.error), std::string(records::to_string(vr.error)));
+      fail(to_wire(records::make_error_code(vr.error)), std::string(records::to_string(vr.error)));
       spdlog::debug("produce from {} to {}-{} rejected: {}", ctx.peer(), topic_name, pd.index,
                     records::to_string(vr.error));
     } else if (zstd && ctx.api_version < 7) {
       // Kafka checks this when it parses the request, before the records.
       fail(error_code::unsupported_compression_type, "zstd needs Produce v7 or later");
     } else if (record_error != records::errc::ok) {
-      fail(map_validation(record_error), std::string(records::to_string(record_error)));
+      fail(to_wire(records::make_error_code(record_error)), std::string(records::to_string(record_error)));
     } else if (idempotent && vr.batch_count != 1) {
       // Kafka: Produce v3+ carries exactly one batch per partition.
       fail(error_code::invalid_record, "an idempotent produce must carry one batch per partition");
@@ -120,35 +106,23 @@ std::optional<int64_t> produce_partition(request_context& ctx, const std::string
       // timestamp (and the CRC is recomputed).
       if (t->cfg.log_append_time) records::stamp_log_append_time(batches, now);
       auto& part = *t->partitions[static_cast<size_t>(pd.index)];
-      std::unique_lock<std::mutex> idem_lock;
-      std::optional<int64_t> duplicate_of;
-      error_code sequence_error = error_code::none;
-      if (idempotent) {
-        idem_lock = std::unique_lock(part.idempotence_mutex());
-        if (!part.producers().loaded) {
-          rebuild_producer_state(part.log(), part.producers());
-          part.producers().loaded = true;
-        }
-        auto v = part.producers().check(first);
-        sequence_error = v.error;
-        duplicate_of = v.duplicate_of;
-      }
-      storage::result<storage::append_result> res = storage::errc::invalid_batch;
-      if (sequence_error == error_code::none && !duplicate_of) {
-        res = part.log().append(batches, part.leader_epoch(), now);
-        if (res && idempotent) part.producers().record(first, res->base_offset, res->last_offset);
-      }
-      if (idem_lock) idem_lock.unlock();
-      if (sequence_error != error_code::none) {
-        fail(sequence_error);
-      } else if (duplicate_of) {
+      cluster::leader_append la;
+      la.batches = batches;
+      la.first = first;
+      la.required_acks = acks;
+      la.min_insync_replicas = t->cfg.min_insync_replicas;
+      la.now_ms = now;
+      auto res = b.replicas().append_as_leader(part, la);
+      if (!res) {
+        fail(to_wire(res.error()), res.error().message());
+        if (res.error().category() == storage::storage_category())
+          STRATA_LOG_LIMITED(spdlog::level::err, "append to {}-{} failed: {}", topic_name, pd.index,
+                             res.error().message());
+      } else if (res->duplicate) {
         // A retry of a batch we already have: success with its offset.
         pr.error_code = ec(error_code::none);
-        pr.base_offset = *duplicate_of;
-        pr.log_start_offset = part.log().log_start_offset();
-      } else if (!res) {
-        fail(map_storage(res.error()), res.error().message());
-        spdlog::error("append to {}-{} failed: {}", topic_name, pd.index, res.error().message());
+        pr.base_offset = res->base_offset;
+        pr.log_start_offset = res->log_start_offset;
       } else {
         pr.error_code = ec(error_code::none);
         pr.base_offset = res->base_offset;
@@ -157,12 +131,126 @@ std::optional<int64_t> produce_partition(request_context& ctx, const std::string
         // Counted once appended (not for retries answered from producer
         // state): the batch bytes and the record counts of their headers.
         part.io().add_in(batches.size(), static_cast<uint64_t>(vr.record_count));
-        if (b.flush_on_ack() && acks != 0) return res->last_offset;
+        return res->last_offset;
       }
     }
   }
   return std::nullopt;
 }
+
+// The answer of a Produce that waits: for acks=all replication, for group-commit
+// flushes, or both. Lives on the request's reactor: every callback posts there.
+class waiting_produce : public std::enable_shared_from_this<waiting_produce> {
+ public:
+  waiting_produce(request_context&& ctx, resp_t&& resp, std::vector<waiting_partition>&& parts, int32_t timeout_ms)
+      : ctx_(std::move(ctx)), resp_(std::move(resp)), parts_(std::move(parts)), timeout_ms_(timeout_ms) {}
+
+  void start() {
+    auto self = shared_from_this();
+    net::reactor_ref* reactor = ctx_.req.reactor;
+    for (size_t i = 0; i < parts_.size(); ++i) {
+      auto& w = parts_[i];
+      if (w.flush) {
+        ++pending_;
+        ctx_.b->logs().flush_then(w.part->log_ptr(), w.last_offset, [self, reactor, i](std::error_code e) {
+          reactor->post([self, i, e] { self->flushed(i, e); });
+        });
+      }
+      if (w.replication) {
+        ++pending_;
+        watch(i);
+      }
+    }
+    if (pending_ > 0 && any_replication())
+      timer_ = reactor->run_after(std::chrono::milliseconds(std::max(timeout_ms_, 0)), [self] { self->timed_out(); });
+    maybe_respond();
+  }
+
+ private:
+  bool any_replication() const {
+    for (const auto& w : parts_)
+      if (w.replication) return true;
+    return false;
+  }
+
+  part_resp& answer(const waiting_partition& w) { return resp_.responses[w.t].partition_responses[w.p]; }
+
+  void fail(waiting_partition& w, error_code code, std::string msg = {}) {
+    auto& pr = answer(w);
+    pr.error_code = ec(code);
+    if (!msg.empty()) pr.error_message = std::move(msg);
+    ctx_.mark_error();
+  }
+
+  // Parks partition i until its high watermark passes the append (or the
+  // partition changes: a lost leadership wakes every waiter).
+  void watch(size_t i) {
+    auto& w = parts_[i];
+    auto status = ctx_.b->replicas().replication_of(*w.part, w.last_offset, w.min_insync);
+    if (status == cluster::replication_status::waiting && w.part->is_leader() && !ctx_.b->shutting_down()) {
+      std::weak_ptr<waiting_produce> weak = shared_from_this();
+      net::reactor_ref* reactor = ctx_.req.reactor;
+      w.waiter = w.part->hw_waiters().add(w.last_offset + 1, [weak, reactor, i] {
+        reactor->post([weak, i] {
+          if (auto self = weak.lock()) self->woken(i);
+        });
+      });
+      // The high watermark may have moved between the check and the registration.
+      if (ctx_.b->replicas().replication_of(*w.part, w.last_offset, w.min_insync) ==
+          cluster::replication_status::waiting)
+        return;
+      w.part->hw_waiters().remove(w.waiter);
+      status = ctx_.b->replicas().replication_of(*w.part, w.last_offset, w.min_insync);
+    }
+    w.waiter = 0;
+    w.replication = false;
+    if (status == cluster::replication_status::not_enough_replicas_after_append)
+      fail(w, error_code::not_enough_replicas_after_append);
+    else if (status == cluster::replication_status::waiting)
+      fail(w, error_code::not_leader_or_follower, "leadership moved before the in-sync replicas had the batch");
+    --pending_;
+  }
+
+  void woken(size_t i) {
+    if (done_ || !parts_[i].replication) return;
+    watch(i);
+    maybe_respond();
+  }
+
+  void flushed(size_t i, std::error_code e) {
+    if (done_) return;
+    if (e) fail(parts_[i], error_code::kafka_storage_error, e.message());
+    --pending_;
+    maybe_respond();
+  }
+
+  void timed_out() {
+    if (done_) return;
+    for (auto& w : parts_) {
+      if (!w.replication) continue;
+      w.part->hw_waiters().remove(w.waiter);
+      w.replication = false;
+      fail(w, error_code::request_timed_out, "the in-sync replicas did not confirm the batch within timeout_ms");
+      --pending_;
+    }
+    maybe_respond();
+  }
+
+  void maybe_respond() {
+    if (done_ || pending_ > 0) return;
+    done_ = true;
+    if (timer_) timer_->cancel();
+    ctx_.respond(resp_);
+  }
+
+  request_context ctx_;
+  resp_t resp_;
+  std::vector<waiting_partition> parts_;
+  int32_t timeout_ms_;
+  int pending_ = 0;
+  bool done_ = false;
+  std::shared_ptr<net::timer_handle> timer_;
+};
 
 }  // namespace
 
@@ -174,13 +262,7 @@ void produce(request_context&& ctx) {
   bool any_error = false;
 
   resp_t resp;
-  struct to_flush {
-    std::shared_ptr<storage::log> log;
-    int64_t offset;
-    size_t t, p;
-  };
-  std::vector<to_flush> flushes;
-
+  std::vector<waiting_partition> waits;
   for (auto& topic : req.topic_data) {
     resp_t::topic_produce_response tr;
     tr.name = topic.name;
@@ -189,9 +271,20 @@ void produce(request_context&& ctx) {
       part_resp pr;
       pr.index = pd.index;
       pr.base_offset = -1;
-      if (auto last = produce_partition(ctx, topic.name, t, pd, req, now, pr, any_error))
-        flushes.push_back({t->partition_at(pd.index)->log_ptr(), *last, resp.responses.size(),
-                           tr.partition_responses.size()});
+      if (auto last = produce_partition(ctx, topic.name, t, pd, req, now, pr, any_error)) {
+        auto part = t->partition_at(pd.index);
+        waiting_partition w;
+        w.replication = req.acks == -1 && part->high_watermark() <= *last;
+        w.flush = b.flush_on_ack() && req.acks != 0;
+        if (w.replication || w.flush) {
+          w.part = std::move(part);
+          w.last_offset = *last;
+          w.min_insync = t->cfg.min_insync_replicas;
+          w.t = resp.responses.size();
+          w.p = tr.partition_responses.size();
+          waits.push_back(std::move(w));
+        }
+      }
       tr.partition_responses.push_back(std::move(pr));
     }
     resp.responses.push_back(std::move(tr));
@@ -205,27 +298,11 @@ void produce(request_context&& ctx) {
       ctx.no_response();
     return;
   }
-  if (flushes.empty()) {
+  if (waits.empty()) {
     ctx.respond(resp);
     return;
   }
-  auto st = std::make_shared<flush_state>();
-  st->resp = std::move(resp);
-  st->pending = static_cast<int>(flushes.size());
-  for (const auto& f : flushes) st->where.push_back({f.t, f.p});
-  st->ctx = std::move(ctx);
-  auto& logs = b.logs();
-  for (size_t i = 0; i < flushes.size(); ++i) {
-    logs.flush_then(flushes[i].log, flushes[i].offset, [st, i](std::error_code e) {
-      if (e) {
-        auto [ti, pi] = st->where[i];
-        auto& pr = st->resp.responses[ti].partition_responses[pi];
-        pr.error_code = ec(error_code::kafka_storage_error);
-        pr.error_message = e.message();
-      }
-      if (--st->pending == 0) st->ctx.respond(st->resp);
-    });
-  }
+  std::make_shared<waiting_produce>(std::move(ctx), std::move(resp), std::move(waits), req.timeout_ms)->start();
 }
 
 }  // namespace strata::broker::handlers

@@ -2,11 +2,11 @@
 // of its log (see producer_state.h for why only the tail).
 #include <unistd.h>
 
-#include "broker/producer_state.h"
+#include "cluster/producer_state.h"
 #include "protocol/records/batch_header.h"
 #include "storage/log.h"
 
-namespace strata::broker {
+namespace strata::cluster {
 
 void rebuild_producer_state(storage::log& log, producer_state& state) {
   const int64_t end = log.log_end_offset();
@@ -25,10 +25,7 @@ void rebuild_producer_state(storage::log& log, producer_state& state) {
         records::batch_header_view h(header);
         if (h.total_size() < static_cast<int64_t>(sizeof header)) return;
         if (h.producer_id() >= 0 && h.base_sequence() >= 0) {
-          int32_t last_seq = static_cast<int32_t>(
-              (static_cast<int64_t>(h.base_sequence()) + h.last_offset_delta()) % (int64_t{INT32_MAX} + 1));
-          state.record({h.producer_id(), h.producer_epoch(), h.base_sequence(), last_seq}, h.base_offset(),
-                       h.last_offset());
+          state.record(identity_of(h), h.base_offset(), h.last_offset());
         }
         next = h.last_offset() + 1;
         pos += static_cast<uint64_t>(h.total_size());
@@ -39,4 +36,4 @@ void rebuild_producer_state(storage::log& log, producer_state& state) {
   }
 }
 
-}  // namespace strata::broker
+}  // namespace strata::cluster

@@ -4,13 +4,13 @@
 // ranges and offsets of its last 5 batches.
 //
 // Checks on a client batch with producer_id >= 0, in Kafka's order:
-//   1. epoch below the stored one            -> INVALID_PRODUCER_EPOCH
+//   1. epoch below the stored one            -> errc::invalid_producer_epoch
 //   2. same epoch, (first, last) sequence equal to a retained batch
 //                                            -> duplicate: answer success with
 //                                               that batch's base offset, append nothing
-//   3. newer epoch and base sequence != 0    -> OUT_OF_ORDER_SEQUENCE_NUMBER
+//   3. newer epoch and base sequence != 0    -> errc::out_of_order_sequence
 //   4. same epoch, base != last + 1 (wrapping at INT32_MAX)
-//                                            -> OUT_OF_ORDER_SEQUENCE_NUMBER
+//                                            -> errc::out_of_order_sequence
 //   5. a producer with no state is accepted at any sequence (KIP-360).
 //
 // Deviation: Kafka keeps producer snapshots on disk. Strata rebuilds the state
@@ -18,15 +18,17 @@
 // `kRebuildWindow` offsets), the first time an idempotent batch arrives; a
 // producer whose last batches lie further back counts as unknown (rule 5).
 //
-// Not thread-safe by itself: partition serialises check + append + record.
+// Not thread-safe by itself: the replica manager serialises check + append +
+// record under the partition's idempotence mutex.
 #include <cstdint>
 #include <deque>
 #include <optional>
 #include <unordered_map>
 
-#include "protocol/generated/error_code.h"
+#include "cluster/errc.h"
+#include "protocol/records/batch_header.h"
 
-namespace strata::broker {
+namespace strata::cluster {
 
 struct batch_identity {
   int64_t producer_id = -1;
@@ -35,13 +37,16 @@ struct batch_identity {
   int32_t last_sequence = -1;
 };
 
+// The identity of a stored batch, from its header (sequences wrap at INT32_MAX).
+batch_identity identity_of(const records::batch_header_view& h);
+
 class producer_state {
  public:
   static constexpr int64_t kRebuildWindow = 200'000;
   static constexpr size_t kRetainedBatches = 5;
 
   struct verdict {
-    protocol::error_code error = protocol::error_code::none;
+    errc error = errc::success;
     std::optional<int64_t> duplicate_of;  // base offset of the original batch
   };
   verdict check(const batch_identity& b) const;
@@ -62,13 +67,13 @@ class producer_state {
   std::unordered_map<int64_t, entry> producers_;
 };
 
-}  // namespace strata::broker
+}  // namespace strata::cluster
 
 namespace strata::storage {
 class log;
 }
 
-namespace strata::broker {
+namespace strata::cluster {
 // Fills `state` from the batch headers of the last kRebuildWindow offsets.
 void rebuild_producer_state(storage::log& log, producer_state& state);
-}  // namespace strata::broker
+}  // namespace strata::cluster

@@ -1,0 +1,39 @@
+#include "cluster/partition.h"
+
+#include "storage/log.h"
+
+namespace strata::cluster {
+
+partition::partition(std::string topic, int32_t index, std::shared_ptr<storage::log> log)
+    : topic_(std::move(topic)), index_(index), log_(std::move(log)) {}
+
+partition::partition(std::string topic, int32_t index, std::string reason)
+    : topic_(std::move(topic)), index_(index), offline_reason_(std::move(reason)) {}
+
+partition_state partition::state() const {
+  std::lock_guard lk(state_mu_);
+  return state_;
+}
+
+void partition::set_state(partition_state s, replica_role r) {
+  std::lock_guard lk(state_mu_);
+  leader_epoch_.store(s.leader_epoch, std::memory_order_release);
+  role_.store(r, std::memory_order_release);
+  state_ = std::move(s);
+}
+
+int64_t partition::high_watermark() const { return log_->high_watermark(); }
+int64_t partition::log_end_offset() const { return log_->log_end_offset(); }
+
+void partition::watermarks_moved() {
+  if (!log_) return;
+  leo_waiters_.advance(log_->log_end_offset());
+  hw_waiters_.advance(log_->high_watermark());
+}
+
+void partition::wake_all() {
+  hw_waiters_.fire_all();
+  leo_waiters_.fire_all();
+}
+
+}  // namespace strata::cluster

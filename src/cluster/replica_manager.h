@@ -1,0 +1,137 @@
+#pragma once
+// The replica manager (ARCHITECTURE.md §12, Kafka's ReplicaManager): owns this
+// broker's partitions and is the only path into their logs.
+//   - append as leader (a client's Produce, the group coordinator's commits):
+//     leadership and min.insync.replicas checks, idempotent-producer checks, the
+//     append stamped with the leader epoch;
+//   - append as follower (replication): the leader's offsets and epochs kept,
+//     producer state updated;
+//   - read for a consumer (to the high watermark) or a follower (to the log end),
+//     after the leader-epoch fencing of KIP-320;
+//   - become leader / become follower, and truncation.
+// Handlers decode and validate the request's bytes, call in here, and map the
+// std::error_code they get (storage::errc, cluster::errc) to a Kafka code with
+// broker/error_mapping.h.
+//
+// Ownership: partitions are created and removed here (the topic registry asks) and
+// shared with whoever reads them (a topic snapshot, a parked fetch), which keeps a
+// deleted partition's object alive until its last reader lets go.
+//
+// Threading: every method is thread-safe. Appends and reads run on the reactors;
+// add/remove and the transitions run wherever topics change (the broker's worker,
+// startup). Nothing here blocks on the disk beyond the log's append lock, except
+// truncation and remove (file work: not on a reactor).
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <system_error>
+
+#include "cluster/errc.h"
+#include "cluster/partition.h"
+#include "storage/errc.h"
+#include "storage/read_result.h"
+
+namespace strata::cluster {
+
+struct leader_append {
+  std::span<uint8_t> batches;  // validated v2 batches; offsets and epochs are stamped in place
+  batch_identity first;        // the first batch's producer identity; producer_id < 0: not idempotent
+  int16_t required_acks = 1;   // -1: refused before the append when the ISR is below min_insync_replicas
+  int32_t min_insync_replicas = 1;
+  int64_t now_ms = 0;
+};
+
+struct appended {
+  int64_t base_offset = -1;
+  int64_t last_offset = -1;
+  int64_t log_start_offset = -1;
+  bool duplicate = false;  // an idempotent retry answered from producer state: nothing was appended
+};
+
+// Who reads, and so how far (DESIGN-NOTES §4).
+enum class reader { consumer, follower };
+
+struct read_request {
+  int64_t offset = 0;
+  int32_t max_bytes = 0;
+  bool min_one_batch = false;  // Kafka's "at least one batch" for the first partition with data
+  reader who = reader::consumer;
+  int32_t current_leader_epoch = -1;  // KIP-320; -1 skips the check
+};
+
+struct partition_read {
+  storage::read_result data;
+  int64_t high_watermark = -1;
+  int64_t log_start_offset = -1;
+  int64_t log_end_offset = -1;
+};
+
+// acks=all progress of one append (DESIGN-NOTES §10).
+enum class replication_status { done, waiting, not_enough_replicas_after_append };
+
+class replica_manager {
+ public:
+  explicit replica_manager(int32_t local_broker_id) : local_id_(local_broker_id) {}
+
+  int32_t local_broker_id() const { return local_id_; }
+
+  // Takes over an opened log as a local replica in `state` (leader when state.leader
+  // is this broker, follower when it is another, none without a leader).
+  std::shared_ptr<partition> add(const std::string& topic, int32_t index, std::shared_ptr<storage::log> log,
+                                 const partition_state& state);
+  // A replica whose log could not be opened (KIP-112).
+  std::shared_ptr<partition> add_offline(const std::string& topic, int32_t index, std::string reason,
+                                         const partition_state& state);
+  // Forgets a replica (topic deleted, StopReplica) and wakes what waits on it. The
+  // caller deletes its files.
+  void remove(const std::string& topic, int32_t index);
+  std::shared_ptr<partition> get(const std::string& topic, int32_t index) const;
+  size_t size() const;
+
+  // A single node's state for a partition: this broker leads, replicas = ISR = [self].
+  partition_state single_node_state() const;
+
+  // Leadership transitions (LeaderAndIsr). Stale epochs are refused with
+  // errc::fenced_leader_epoch. Becoming leader records (epoch, LEO) in the
+  // leader-epoch cache before anything is written (Kafka's makeLeader).
+  std::error_code become_leader(partition& p, const partition_state& state);
+  std::error_code become_follower(partition& p, const partition_state& state);
+  // Cuts the log to `offset` (follower truncation, DESIGN-NOTES §7) and forgets the
+  // producer state, which is rebuilt from the log on the next idempotent append.
+  std::error_code truncate_to(partition& p, int64_t offset);
+
+  storage::result<appended> append_as_leader(partition& p, const leader_append& a);
+  storage::result<appended> append_as_follower(partition& p, std::span<uint8_t> batches, int64_t now_ms);
+  // Where an acks=all append stands: done once the high watermark passed its last
+  // offset; waiting until then (park on p.hw_waiters() with last_offset + 1);
+  // not_enough_replicas_after_append when the ISR has fallen below the minimum.
+  replication_status replication_of(const partition& p, int64_t last_offset, int32_t min_insync_replicas) const;
+
+  // Calls `done` once an acks=all append is replicated (success), the ISR fell
+  // below the minimum (errc::not_enough_replicas_after_append) or this broker
+  // stopped leading (errc::not_leader_or_follower): at once when it already is, else
+  // from the thread that moves the high watermark. No timeout of its own: a lost
+  // leadership or a deletion always answers (the group coordinator's commits).
+  void when_replicated(std::shared_ptr<partition> p, int64_t last_offset, int32_t min_insync_replicas,
+                       std::function<void(std::error_code)> done) const;
+
+  storage::result<partition_read> read(const partition& p, const read_request& r) const;
+  // KIP-320 fencing and the leadership check shared by reads, ListOffsets and
+  // OffsetsForLeaderEpoch: errc::not_leader_or_follower when this broker does not
+  // lead (followers are served by the leader only: no fetch from followers yet).
+  std::error_code check_leader(const partition& p, int32_t current_leader_epoch) const;
+
+ private:
+  std::shared_ptr<partition> install(std::shared_ptr<partition> p, const partition_state& state);
+  std::error_code transition(partition& p, const partition_state& state, replica_role role);
+
+  const int32_t local_id_;
+  mutable std::mutex mu_;  // the map only
+  std::map<std::pair<std::string, int32_t>, std::shared_ptr<partition>, std::less<>> partitions_;
+};
+
+}  // namespace strata::cluster
