@@ -110,9 +110,9 @@ diverging_epoch_result check_diverging_epoch(int32_t last_fetched_epoch, int64_t
 // ---- Follower: fetch offset out of range (Kafka's fetchOffsetAndTruncate) ----
 
 enum class out_of_range_action {
-  truncate,                 // truncate the log to `offset` and fetch from there
+  truncate,                     // truncate the log to `offset` and fetch from there
   truncate_fully_and_start_at,  // delete the whole log, start it empty at `offset`
-  fetch_from,               // keep the log and fetch from `offset`
+  fetch_from,                   // keep the log and fetch from `offset`
 };
 
 struct out_of_range_result {

@@ -79,7 +79,8 @@ struct broker_list_result {
 };
 
 // Kafka's AdminZkClient.getBrokerMetadatas: applies `mode` to the live brokers and
-// sorts them by id.
+// sorts them by id. The enforced-mode error keeps the first sentence of Kafka's message;
+// the rest of it names a kafka-topics.sh flag.
 broker_list_result brokers_for_placement(std::vector<broker_metadata> brokers, rack_aware_mode mode);
 
 struct placement_start {
