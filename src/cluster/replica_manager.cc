@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "cluster/follower_truncation.h"
+#include "cluster/isr_rules.h"
 #include "protocol/records/batch_header.h"
 #include "storage/log.h"
 
@@ -124,11 +126,11 @@ std::error_code replica_manager::truncate_to(partition& p, int64_t offset) {
 }
 
 std::error_code replica_manager::check_leader(const partition& p, int32_t current_leader_epoch) const {
-  // KIP-320: -1 skips the check; an older epoch means the client's metadata is stale,
-  // a newer one that this broker's is.
-  const int32_t epoch = p.leader_epoch();
-  if (current_leader_epoch >= 0 && current_leader_epoch != epoch)
-    return current_leader_epoch < epoch ? errc::fenced_leader_epoch : errc::unknown_leader_epoch;
+  switch (check_current_leader_epoch(current_leader_epoch, p.leader_epoch())) {
+    case leader_epoch_check::ok: break;
+    case leader_epoch_check::fenced_leader_epoch: return errc::fenced_leader_epoch;
+    case leader_epoch_check::unknown_leader_epoch: return errc::unknown_leader_epoch;
+  }
   if (!p.is_leader()) return make_error_code(errc::not_leader_or_follower);
   if (!p.online()) return make_error_code(errc::partition_offline);
   return {};
@@ -139,7 +141,7 @@ storage::result<appended> replica_manager::append_as_leader(partition& p, const 
   if (!p.online()) return make_error_code(errc::partition_offline);
   // acks=all is refused before the append when too few replicas are in sync (classic
   // Kafka: ISR size < min.insync.replicas, DESIGN-NOTES §10).
-  if (a.required_acks == -1 && static_cast<int32_t>(p.state().isr.size()) < a.min_insync_replicas)
+  if (a.required_acks == -1 && !has_enough_replicas_for_append(p.state().isr.size(), a.min_insync_replicas))
     return make_error_code(errc::not_enough_replicas);
   storage::log& log = p.log();
   const bool idempotent = a.first.producer_id >= 0;
@@ -197,12 +199,11 @@ storage::result<appended> replica_manager::append_as_follower(partition& p, std:
 
 replication_status replica_manager::replication_of(const partition& p, int64_t last_offset,
                                                    int32_t min_insync_replicas) const {
-  if (p.online() && p.high_watermark() > last_offset) {
-    // Classic Kafka answers NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR that
-    // acknowledged is smaller than the minimum (checkEnoughReplicasReachOffset).
-    if (static_cast<int32_t>(p.state().isr.size()) < min_insync_replicas)
-      return replication_status::not_enough_replicas_after_append;
-    return replication_status::done;
+  if (!p.online()) return replication_status::waiting;
+  switch (acks_all_satisfied(p.high_watermark(), last_offset + 1, p.state().isr.size(), min_insync_replicas)) {
+    case acks_all_status::done: return replication_status::done;
+    case acks_all_status::not_enough_replicas_after_append: return replication_status::not_enough_replicas_after_append;
+    case acks_all_status::wait: break;
   }
   return replication_status::waiting;
 }

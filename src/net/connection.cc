@@ -70,6 +70,7 @@ void connection::drain() {
   boost::system::error_code ec;
   // Stop the reader: a half-close of the receive side ends its pending read.
   socket_.shutdown(asio::socket_base::shutdown_receive, ec);
+  receive_shut_ = true;
   reader_wakeup_.cancel();
   if (slots_.empty()) close();
 }
@@ -279,8 +280,16 @@ awaitable<void> connection::read_loop() {
   }
   if (condemned() && !closed_ && !slots_.empty()) {
     // Answer what came before the condemning request, then close (the writer closes at
-    // its outcome::close); nothing read after it runs.
+    // its outcome::close); nothing read after it runs. A request before it may be
+    // parked for long (a JoinGroup waits up to its rebalance timeout): if the client
+    // hangs up meanwhile, nobody is left to read the answers, so the socket (and
+    // everything the connection holds) goes now rather than when they complete.
     draining_ = true;
+    while (!closed_ && !slots_.empty()) {
+      co_await park_reader(std::chrono::steady_clock::now() + std::chrono::milliseconds(500));
+      // (After drain() shut our receive side, poll reports that as a hang-up too.)
+      if (!closed_ && !receive_shut_ && peer_gone()) close();
+    }
     co_return;
   }
   // When draining with requests in flight, the writer closes after the last one.

@@ -122,6 +122,7 @@ class connection : public std::enable_shared_from_this<connection> {
   bool writer_active_ = false;
   bool reader_blocked_ = false;
   bool draining_ = false;
+  bool receive_shut_ = false;  // drain() shut the receive side
   bool closed_ = false;
   std::chrono::steady_clock::time_point last_activity_;
 };

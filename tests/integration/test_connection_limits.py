@@ -133,6 +133,53 @@ class RequestMemory(harness.BrokerTestCase):
         self.assertTrue(b.alive())
 
 
+def kafka_string(v: str) -> bytes:
+    b = v.encode()
+    return struct.pack(">h", len(b)) + b
+
+
+def join_group_v0(group: str, correlation_id: int) -> bytes:
+    """JoinGroup v0: a new member of `group` with one (empty) protocol."""
+    body = struct.pack(">hhi", 11, 0, correlation_id) + kafka_string("test")
+    body += kafka_string(group) + struct.pack(">i", 30000) + kafka_string("") + kafka_string("consumer")
+    body += struct.pack(">i", 1) + kafka_string("range") + struct.pack(">i", 0)
+    return struct.pack(">i", len(body)) + body
+
+
+def socket_count(pid: int) -> int:
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
+                n += 1
+        except OSError:
+            pass
+    return n
+
+
+class CondemnedConnections(harness.BrokerTestCase):
+    def test_a_client_that_hangs_up_is_let_go_while_an_earlier_request_waits(self):
+        # A pipelined JoinGroup parks (here for the 20 s initial rebalance delay), then a
+        # request with an unknown API key condemns the connection: the JoinGroup is still
+        # answered before the close if the client stays. When the client hangs up
+        # instead, the broker must close its socket at once, not when the JoinGroup
+        # completes (before: the fuzz load held 1,300 such sockets).
+        b = self.broker(overrides={"group.initial.rebalance.delay.ms": "20000"})
+        with connect(b.port) as warm:
+            self.assertTrue(served(warm))
+        wait_until(lambda: socket_count(b.pid) <= 2, 5.0, "the warm-up connection to close")
+        base = socket_count(b.pid)
+        s = connect(b.port)
+        bad = struct.pack(">hhi", 9999, 0, 2) + kafka_string("test")
+        s.sendall(join_group_v0("lingering-group", 1) + struct.pack(">i", len(bad)) + bad)
+        wait_until(lambda: socket_count(b.pid) == base + 1, 5.0, "the broker to accept the connection")
+        wait_until(lambda: log_count(b, "unsupported API key 9999") >= 1, 5.0, "the broker to condemn the connection")
+        s.close()
+        wait_until(lambda: socket_count(b.pid) == base, 5.0,
+                   "the broker to close the socket of a client that hung up")
+        self.assertTrue(new_client_served(b.port))
+
+
 class ConnectionLimits(harness.BrokerTestCase):
     def test_max_connections_per_ip_and_overrides(self):
         b = self.broker(overrides={"max.connections.per.ip": "2",
