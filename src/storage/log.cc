@@ -29,10 +29,11 @@ struct buffer_summary {
   int64_t offset_delta_of_max_timestamp = 0;  // relative to the first batch
   int64_t first_batch_max_timestamp = -1;
   // Replicated batches keep their offsets: the first base offset and the last offset
-  // the buffer holds, and whether the bases increase (gaps are legal: compaction).
+  // the buffer holds, and whether each batch starts where the previous one ended (a
+  // segment's offsets are contiguous: see segment::recover).
   int64_t first_base = -1;
   int64_t last_offset = -1;
-  bool increasing = true;
+  bool contiguous = true;
 };
 
 // Checks the framing the log relies on (whole batches, magic 2, sane lengths). Content
@@ -50,8 +51,8 @@ bool summarize(std::span<const uint8_t> buf, buffer_summary* s) {
     if (s->batches == 0) {
       s->first_batch_max_timestamp = ts;
       s->first_base = h.base_offset();
-    } else if (h.base_offset() <= s->last_offset) {
-      s->increasing = false;
+    } else if (h.base_offset() != s->last_offset + 1) {
+      s->contiguous = false;
     }
     if (ts > s->max_timestamp) {
       s->max_timestamp = ts;
@@ -102,7 +103,7 @@ result<append_result> log::append_impl(std::span<uint8_t> batches, int32_t leade
   append_result out;
   buffer_summary sum;
   if (!summarize(batches, &sum)) return errc::invalid_batch;
-  if (replicated && !sum.increasing) return errc::invalid_batch;
+  if (replicated && !sum.contiguous) return errc::invalid_batch;
   bool rolled = false;
   bool want_flush = false;
   bool epoch_changed = false;
@@ -113,8 +114,9 @@ result<append_result> log::append_impl(std::span<uint8_t> batches, int32_t leade
     if (offline_.load()) return errc::log_offline;
     if (int64_t(batches.size()) > config_.segment_bytes) return errc::batch_too_large;
     const int64_t leo = leo_.load(std::memory_order_relaxed);
-    // A follower keeps the leader's offsets: they start at or past its log end.
-    if (replicated && sum.first_base < leo) return errc::invalid_offset;
+    // A follower keeps the leader's offsets: they continue its log end exactly (the
+    // follower truncates, or restarts its log at the leader's log start, first).
+    if (replicated && sum.first_base != leo) return errc::invalid_offset;
     const int64_t base = replicated ? sum.first_base : leo;
     const int64_t last = replicated ? sum.last_offset : base + sum.offset_count - 1;
     if (active_->should_roll(batches.size(), sum.max_timestamp, last, append_time_ms, config_)) {
@@ -136,9 +138,7 @@ result<append_result> log::append_impl(std::span<uint8_t> batches, int32_t leade
         pos += size_t(h.view().total_size());
       }
     }
-    // Deviation: with gaps (a compacted leader) the offset of the max timestamp is
-    // approximated from the offset deltas, as for the index entries' batch positions.
-    segment_append a{last, sum.max_timestamp, std::min(last, base + sum.offset_delta_of_max_timestamp),
+    segment_append a{last, sum.max_timestamp, base + sum.offset_delta_of_max_timestamp,
                      sum.first_batch_max_timestamp};
     bool unrecoverable = false;
     if (auto ec = active_->append(batches, a, config_.index_interval_bytes, &unrecoverable)) {

@@ -88,9 +88,10 @@ class log : public std::enable_shared_from_this<log> {
   result<append_result> append(std::span<uint8_t> batches, int32_t leader_epoch, int64_t append_time_ms);
   // A follower's append (replication): the batches keep the leader's base offsets and
   // leader epochs (the epoch cache learns each new epoch from them). The first base
-  // offset must be >= the LEO (errc::invalid_offset otherwise; the follower truncates
-  // first) and bases must increase (gaps are legal: the leader may be compacted). The
-  // LEO becomes the last batch's last offset + 1.
+  // offset must be the LEO (errc::invalid_offset otherwise: the follower truncates
+  // first) and each batch must start where the previous one ended (errc::invalid_batch:
+  // a Strata log has no offset gaps, its cleaner writes empty batches over removed
+  // runs). The LEO becomes the last batch's last offset + 1.
   result<append_result> append_replicated(std::span<uint8_t> batches, int64_t append_time_ms);
 
   // File ranges holding whole batches, starting at the batch that contains `offset`,
