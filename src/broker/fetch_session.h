@@ -38,6 +38,9 @@ struct session_partition {
   int64_t fetch_offset = 0;
   int32_t max_bytes = 0;
   int32_t current_leader_epoch = -1;
+  // Followers: the epoch of their last batch (v12+) and their log start offset (v5+).
+  int32_t last_fetched_epoch = -1;
+  int64_t log_start_offset = -1;
   // What the last response told the client (for incremental filtering).
   int64_t sent_hw = -1, sent_lso = -1, sent_log_start = -1;
   // Set by the fetch that returned records from it, for rotate_served.

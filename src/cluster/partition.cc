@@ -15,6 +15,16 @@ partition_state partition::state() const {
   return state_;
 }
 
+std::vector<replica_state> partition::followers() const {
+  std::lock_guard lk(state_mu_);
+  return followers_;
+}
+
+std::optional<std::vector<int32_t>> partition::pending_isr() const {
+  std::lock_guard lk(state_mu_);
+  return pending_isr_;
+}
+
 void partition::set_state(partition_state s, replica_role r) {
   std::lock_guard lk(state_mu_);
   leader_epoch_.store(s.leader_epoch, std::memory_order_release);

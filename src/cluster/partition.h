@@ -28,7 +28,10 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
 #include "cluster/producer_state.h"
+#include "cluster/replica_state.h"
 #include "cluster/watermark_waiters.h"
 
 namespace strata::storage {
@@ -89,6 +92,10 @@ class partition {
   replica_role role() const { return role_.load(std::memory_order_acquire); }
   bool is_leader() const { return role() == replica_role::leader; }
   partition_state state() const;
+  // Leader only: what it knows of each follower (from their fetches), and the ISR
+  // change it has proposed and not yet seen committed (nullopt when none).
+  std::vector<replica_state> followers() const;
+  std::optional<std::vector<int32_t>> pending_isr() const;
 
   // Online partitions only.
   int64_t high_watermark() const;
@@ -120,6 +127,12 @@ class partition {
 
   mutable std::mutex state_mu_;
   partition_state state_;
+  // Leader only (state_mu_): each follower of the assignment, the ISR proposed to the
+  // controller (the store) and not yet committed, and the log end offset when this
+  // leadership began (a follower joins the ISR only once it has that much).
+  std::vector<replica_state> followers_;
+  std::optional<std::vector<int32_t>> pending_isr_;
+  int64_t leader_epoch_start_offset_ = 0;
   std::atomic<int32_t> leader_epoch_{0};
   std::atomic<replica_role> role_{replica_role::none};
 

@@ -3,9 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "cluster/follower_truncation.h"
+#include "cluster/high_watermark.h"
 #include "cluster/isr_rules.h"
+#include "cluster/replica_state.h"
 #include "protocol/records/batch_header.h"
 #include "storage/log.h"
 
@@ -14,7 +17,37 @@ namespace {
 
 bool contains(const std::vector<int32_t>& v, int32_t id) { return std::find(v.begin(), v.end(), id) != v.end(); }
 
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The committed ISR plus whoever a pending change adds: waiting for more replicas is
+// always safe, so a pending shrink removes no one yet (Kafka's maximal ISR).
+std::vector<int32_t> maximal(const partition_state& s, const std::optional<std::vector<int32_t>>& pending) {
+  std::vector<int32_t> out = s.isr;
+  if (pending)
+    for (int32_t id : *pending)
+      if (!contains(out, id)) out.push_back(id);
+  return out;
+}
+
 }  // namespace
+
+void replica_manager::set_isr_change_handler(isr_change_fn fn) {
+  std::lock_guard lk(hooks_mu_);
+  isr_change_ = std::move(fn);
+}
+
+void replica_manager::set_broker_alive_fn(std::function<bool(int32_t)> fn) {
+  std::lock_guard lk(hooks_mu_);
+  broker_alive_ = std::move(fn);
+}
+
+bool replica_manager::alive(int32_t broker) const {
+  std::lock_guard lk(hooks_mu_);
+  return !broker_alive_ || broker_alive_(broker);
+}
 
 partition_state replica_manager::single_node_state() const {
   partition_state s;
@@ -88,18 +121,53 @@ std::error_code replica_manager::transition(partition& p, const partition_state&
   // A broker ignores state older than what it has (DESIGN-NOTES §9). The first
   // transition of a new partition object starts from epoch 0, which any state passes.
   if (p.role() != replica_role::none && state.leader_epoch < cur.leader_epoch) return make_error_code(errc::fenced_leader_epoch);
+  const bool new_leader = role == replica_role::leader && (p.role() != replica_role::leader ||
+                                                            state.leader_epoch != cur.leader_epoch);
   p.set_state(state, role);
-  if (p.online()) {
-    // The high watermark follows the log end only while this broker is the whole ISR:
-    // with followers it moves when they have fetched (DESIGN-NOTES §8, §14).
-    const bool alone = role == replica_role::leader && state.isr.size() == 1 && state.isr[0] == local_id_;
-    p.log().set_high_watermark_follows_log_end(alone);
-    if (alone) p.log().set_high_watermark(p.log().log_end_offset());
+  if (new_leader) {
+    // Kafka's makeLeader: every follower's fetch state starts again; those in the ISR
+    // count as caught up now, so the shrink task gives them replica.lag.time.max.ms.
+    const int64_t now = wall_ms();
+    const int64_t leo = p.online() ? p.log().log_end_offset() : 0;
+    std::lock_guard lk(p.state_mu_);
+    std::vector<replica_state> followers;
+    for (int32_t id : state.replicas) {
+      if (id == local_id_) continue;
+      replica_state rs;
+      rs.broker_id = id;
+      followers.push_back(reset_replica_state(rs, now, leo, true, contains(state.isr, id)));
+    }
+    p.followers_ = std::move(followers);
+    p.pending_isr_.reset();
+    p.leader_epoch_start_offset_ = leo;
+  } else if (role != replica_role::leader) {
+    std::lock_guard lk(p.state_mu_);
+    p.followers_.clear();
+    p.pending_isr_.reset();
   }
+  update_hw_mode(p);
   // Requests parked under the old state look again (a leader that became follower
   // answers them NOT_LEADER_OR_FOLLOWER).
   p.wake_all();
   return {};
+}
+
+void replica_manager::update_hw_mode(partition& p) {
+  if (!p.online()) return;
+  // The high watermark follows the log end only while this broker is the whole
+  // (maximal) ISR: with followers it moves when they have fetched (DESIGN-NOTES §8,
+  // §14). A leader alone owns everything it has: HW = LEO at once.
+  bool alone = false;
+  if (p.role() == replica_role::leader) {
+    std::lock_guard lk(p.state_mu_);
+    auto isr = maximal(p.state_, p.pending_isr_);
+    alone = isr.size() == 1 && isr[0] == local_id_;
+  }
+  p.log().set_high_watermark_follows_log_end(alone);
+  if (alone) {
+    p.log().set_high_watermark(p.log().log_end_offset());
+    p.watermarks_moved();
+  }
 }
 
 std::error_code replica_manager::become_leader(partition& p, const partition_state& state) {
@@ -227,18 +295,150 @@ void replica_manager::when_replicated(std::shared_ptr<partition> p, int64_t last
   }
 }
 
-storage::result<partition_read> replica_manager::read(const partition& p, const read_request& r) const {
-  if (auto ec = check_leader(p, r.current_leader_epoch)) return ec;
-  const storage::log& log = p.log();
+storage::result<partition_read> replica_manager::read(const std::shared_ptr<partition>& p, const read_request& r) {
+  if (auto ec = check_leader(*p, r.current_leader_epoch)) return ec;
+  const storage::log& log = p->log();
   partition_read out;
   out.high_watermark = log.high_watermark();
   out.log_start_offset = log.log_start_offset();
   out.log_end_offset = log.log_end_offset();
-  const int64_t limit = r.who == reader::follower ? out.log_end_offset : out.high_watermark;
+  const bool follower = r.who == reader::follower;
+  if (follower && r.last_fetched_epoch >= 0) {
+    // Fetch v12+: a follower whose last epoch ended earlier here than its fetch offset
+    // has a divergent tail (DESIGN-NOTES §7).
+    auto [epoch, end] = log.end_offset_for_epoch(r.last_fetched_epoch);
+    auto d = check_diverging_epoch(r.last_fetched_epoch, r.offset, {epoch, end}, out.log_start_offset);
+    if (d.status == diverging_epoch_status::offset_out_of_range) return storage::errc::offset_out_of_range;
+    if (d.status == diverging_epoch_status::diverging) {
+      out.diverging = d.diverging;
+      return out;
+    }
+  }
+  const int64_t limit = follower ? out.log_end_offset : out.high_watermark;
   auto rd = log.read(r.offset, r.max_bytes, limit, r.min_one_batch);
   if (!rd) return rd.error();
   out.data = std::move(rd.value());
+  if (follower) record_follower_fetch(p, r, out.log_end_offset);
   return out;
+}
+
+void replica_manager::record_follower_fetch(const std::shared_ptr<partition>& p, const read_request& r,
+                                            int64_t leader_leo) {
+  std::optional<std::vector<int32_t>> expanded;
+  {
+    std::lock_guard lk(p->state_mu_);
+    auto it = std::find_if(p->followers_.begin(), p->followers_.end(),
+                           [&](const replica_state& s) { return s.broker_id == r.replica_id; });
+    if (it == p->followers_.end()) return;  // not a replica of this partition
+    *it = update_follower_fetch_state(*it, r.offset, r.follower_log_start_offset, leader_leo, r.now_ms);
+    isr_expand_input in;
+    in.follower_log_end_offset = it->log_end_offset;
+    in.high_watermark = p->log().high_watermark();
+    in.leader_epoch_start_offset = p->leader_epoch_start_offset_;
+    in.broker_alive = alive(r.replica_id);
+    in.in_isr = contains(p->state_.isr, r.replica_id);
+    in.isr_change_in_flight = p->pending_isr_.has_value();
+    if (should_expand_isr(in)) {
+      expanded = p->state_.isr;
+      expanded->push_back(r.replica_id);
+    }
+  }
+  if (expanded) propose_isr(p, std::move(*expanded));
+  maybe_advance_high_watermark(*p, r.now_ms);
+}
+
+void replica_manager::propose_isr(const std::shared_ptr<partition>& p, std::vector<int32_t> isr) {
+  isr_change_fn handler;
+  {
+    std::lock_guard lk(hooks_mu_);
+    handler = isr_change_;
+  }
+  if (!handler) return;  // a single node: the ISR is [self] for good
+  partition_state proposed;
+  {
+    std::lock_guard lk(p->state_mu_);
+    if (p->pending_isr_) return;  // one change in flight at a time
+    p->pending_isr_ = isr;
+    proposed = p->state_;
+    proposed.isr = std::move(isr);
+  }
+  update_hw_mode(*p);
+  handler(p, proposed);
+}
+
+void replica_manager::isr_committed(partition& p, const partition_state& committed, int64_t now_ms) {
+  {
+    std::lock_guard lk(p.state_mu_);
+    if (committed.leader_epoch < p.state_.leader_epoch) return;  // stale
+    p.pending_isr_.reset();
+    p.state_ = committed;
+  }
+  update_hw_mode(p);
+  maybe_advance_high_watermark(p, now_ms);
+}
+
+void replica_manager::isr_change_failed(partition& p) {
+  {
+    std::lock_guard lk(p.state_mu_);
+    p.pending_isr_.reset();
+  }
+  update_hw_mode(p);
+}
+
+void replica_manager::maybe_advance_high_watermark(partition& p, int64_t now_ms) {
+  if (!p.is_leader() || !p.online()) return;
+  std::vector<replica_state> followers;
+  std::vector<int32_t> isr;
+  std::vector<int32_t> eligible;
+  {
+    std::lock_guard lk(p.state_mu_);
+    followers = p.followers_;
+    isr = maximal(p.state_, p.pending_isr_);
+  }
+  for (const auto& f : followers)
+    if (alive(f.broker_id)) eligible.push_back(f.broker_id);
+  leader_hw_input in;
+  in.leader_log_end_offset = p.log().log_end_offset();
+  in.high_watermark = p.log().high_watermark();
+  in.followers = followers;
+  in.maximal_isr = isr;
+  in.isr_eligible_brokers = eligible;
+  in.now_ms = now_ms;
+  in.replica_lag_time_max_ms = lag_max_ms_.load();
+  if (auto hw = compute_high_watermark(in)) {
+    p.log().set_high_watermark(*hw);
+    p.watermarks_moved();
+  }
+}
+
+void replica_manager::shrink_isrs(int64_t now_ms) {
+  std::vector<std::shared_ptr<partition>> led;
+  {
+    std::lock_guard lk(mu_);
+    for (const auto& [key, p] : partitions_)
+      if (p->is_leader() && p->online()) led.push_back(p);
+  }
+  for (const auto& p : led) {
+    std::vector<int32_t> out;
+    std::vector<int32_t> isr;
+    {
+      std::lock_guard lk(p->state_mu_);
+      if (p->state_.isr.size() <= 1) continue;
+      isr = p->state_.isr;
+      isr_shrink_input in;
+      in.leader_id = local_id_;
+      in.isr = isr;
+      in.followers = p->followers_;
+      in.leader_log_end_offset = p->log().log_end_offset();
+      in.now_ms = now_ms;
+      in.replica_lag_time_max_ms = lag_max_ms_.load();
+      in.isr_change_in_flight = p->pending_isr_.has_value();
+      out = out_of_sync_replicas(in);
+    }
+    if (out.empty()) continue;
+    std::erase_if(isr, [&](int32_t id) { return contains(out, id); });
+    propose_isr(p, std::move(isr));
+  }
 }
 
 }  // namespace strata::cluster

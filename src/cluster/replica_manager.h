@@ -21,7 +21,9 @@
 // add/remove and the transitions run wherever topics change (the broker's worker,
 // startup). Nothing here blocks on the disk beyond the log's append lock, except
 // truncation and remove (file work: not on a reactor).
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,6 +33,7 @@
 #include <system_error>
 
 #include "cluster/errc.h"
+#include "cluster/follower_truncation.h"
 #include "cluster/partition.h"
 #include "storage/errc.h"
 #include "storage/read_result.h"
@@ -61,6 +64,12 @@ struct read_request {
   bool min_one_batch = false;  // Kafka's "at least one batch" for the first partition with data
   reader who = reader::consumer;
   int32_t current_leader_epoch = -1;  // KIP-320; -1 skips the check
+  // Followers only: who fetches, its log start offset, and the epoch of the last
+  // batch it has (Fetch v12+; -1: no diverging-epoch check).
+  int32_t replica_id = -1;
+  int64_t follower_log_start_offset = -1;
+  int32_t last_fetched_epoch = -1;
+  int64_t now_ms = 0;
 };
 
 struct partition_read {
@@ -68,7 +77,16 @@ struct partition_read {
   int64_t high_watermark = -1;
   int64_t log_start_offset = -1;
   int64_t log_end_offset = -1;
+  // A follower whose log diverges from the leader's (DESIGN-NOTES §7): truncate to
+  // this and fetch again; no records come with it.
+  std::optional<epoch_end_offset> diverging;
 };
+
+// How the leader asks for an ISR change (expand on a caught-up fetch, shrink from
+// the lag task): the broker commits `proposed` in the metadata store (ZooKeeper: a
+// conditional write of the state znode, DESIGN-NOTES §9) and reports back with
+// isr_committed or isr_change_failed. Only one change is in flight per partition.
+using isr_change_fn = std::function<void(const std::shared_ptr<partition>& p, const partition_state& proposed)>;
 
 // acks=all progress of one append (DESIGN-NOTES §10).
 enum class replication_status { done, waiting, not_enough_replicas_after_append };
@@ -78,6 +96,13 @@ class replica_manager {
   explicit replica_manager(int32_t local_broker_id) : local_id_(local_broker_id) {}
 
   int32_t local_broker_id() const { return local_id_; }
+
+  // replica.lag.time.max.ms: a follower that has not caught up for this long leaves the ISR.
+  void set_replica_lag_time_max_ms(int64_t ms) { lag_max_ms_ = ms; }
+  // Without a handler (a single node) the ISR never changes.
+  void set_isr_change_handler(isr_change_fn fn);
+  // Whether a broker may join an ISR (ZooKeeper mode: it is registered). Default: all.
+  void set_broker_alive_fn(std::function<bool(int32_t)> fn);
 
   // Takes over an opened log as a local replica in `state` (leader when state.leader
   // is this broker, follower when it is another, none without a leader).
@@ -119,7 +144,18 @@ class replica_manager {
   void when_replicated(std::shared_ptr<partition> p, int64_t last_offset, int32_t min_insync_replicas,
                        std::function<void(std::error_code)> done) const;
 
-  storage::result<partition_read> read(const partition& p, const read_request& r) const;
+  // A follower's read also records its fetch (its log end offset and caught-up time)
+  // and may expand the ISR and advance the high watermark (DESIGN-NOTES §8, §9).
+  storage::result<partition_read> read(const std::shared_ptr<partition>& p, const read_request& r);
+  // The ISR-shrink task (every replica.lag.time.max.ms / 2): proposes removing the
+  // followers of every partition led here that have not caught up in time.
+  void shrink_isrs(int64_t now_ms);
+  // The store committed an ISR change (or the controller sent a newer state).
+  void isr_committed(partition& p, const partition_state& committed, int64_t now_ms);
+  // The change was refused (a newer state is on its way from the controller).
+  void isr_change_failed(partition& p);
+  // The leader's HW over the ISR: recomputed after follower fetches and ISR changes.
+  void maybe_advance_high_watermark(partition& p, int64_t now_ms);
   // KIP-320 fencing and the leadership check shared by reads, ListOffsets and
   // OffsetsForLeaderEpoch: errc::not_leader_or_follower when this broker does not
   // lead (followers are served by the leader only: no fetch from followers yet).
@@ -128,8 +164,17 @@ class replica_manager {
  private:
   std::shared_ptr<partition> install(std::shared_ptr<partition> p, const partition_state& state);
   std::error_code transition(partition& p, const partition_state& state, replica_role role);
+  void record_follower_fetch(const std::shared_ptr<partition>& p, const read_request& r, int64_t leader_leo);
+  void propose_isr(const std::shared_ptr<partition>& p, std::vector<int32_t> isr);
+  // The HW follows the log end exactly when this leader is the whole (maximal) ISR.
+  void update_hw_mode(partition& p);
+  bool alive(int32_t broker) const;
 
   const int32_t local_id_;
+  std::atomic<int64_t> lag_max_ms_{30000};
+  mutable std::mutex hooks_mu_;
+  isr_change_fn isr_change_;
+  std::function<bool(int32_t)> broker_alive_;
   mutable std::mutex mu_;  // the map only
   std::map<std::pair<std::string, int32_t>, std::shared_ptr<partition>, std::less<>> partitions_;
 };

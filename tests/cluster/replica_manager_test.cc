@@ -98,7 +98,7 @@ TEST(replica_manager, a_broker_that_does_not_lead_refuses_appends_and_consumer_r
   EXPECT_EQ(f.p->log_end_offset(), 0);
   read_request rr;
   rr.max_bytes = 1000;
-  auto rd = f.rm.read(*f.p, rr);
+  auto rd = f.rm.read(f.p, rr);
   ASSERT_FALSE(rd);
   EXPECT_EQ(rd.error(), errc::not_leader_or_follower);
 }
@@ -234,12 +234,12 @@ TEST(replica_manager, followers_read_to_the_log_end_and_consumers_to_the_high_wa
   read_request rr;
   rr.max_bytes = 100000;
   rr.min_one_batch = true;
-  auto consumer = f.rm.read(*f.p, rr);
+  auto consumer = f.rm.read(f.p, rr);
   ASSERT_TRUE(consumer);
   EXPECT_TRUE(consumer->data.ranges.empty());
   EXPECT_EQ(consumer->high_watermark, 0);
   rr.who = reader::follower;
-  auto follower = f.rm.read(*f.p, rr);
+  auto follower = f.rm.read(f.p, rr);
   ASSERT_TRUE(follower);
   EXPECT_EQ(follower->data.bytes, b.size());
   EXPECT_EQ(follower->log_end_offset, 4);

@@ -75,6 +75,8 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
         sp.fetch_offset = fp.fetch_offset;
         sp.max_bytes = fp.partition_max_bytes;
         sp.current_leader_epoch = fp.current_leader_epoch;
+        sp.last_fetched_epoch = fp.last_fetched_epoch;
+        sp.log_start_offset = fp.log_start_offset;
       }
     }
     if (incremental_) {
@@ -100,8 +102,9 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
  private:
   // Kafka: a Fetch with the replica id of one of the partition's other replicas is
   // that follower's (v15+ carries it in replica_state).
+  int32_t replica_id() const { return ctx_.api_version >= 15 ? req_.replica_state.replica_id : req_.replica_id; }
   bool is_follower(const partition& p) const {
-    const int32_t id = ctx_.api_version >= 15 ? req_.replica_state.replica_id : req_.replica_id;
+    const int32_t id = replica_id();
     if (id < 0 || id == ctx_.b->replicas().local_broker_id()) return false;
     const auto replicas = p.state().replicas;
     return std::find(replicas.begin(), replicas.end(), id) != replicas.end();
@@ -150,10 +153,22 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
     rr.min_one_batch = total == 0;
     rr.who = w.who;
     rr.current_leader_epoch = w.sp->current_leader_epoch;
-    auto rd = replicas.read(part, rr);
+    if (w.who == cluster::reader::follower) {
+      rr.replica_id = replica_id();
+      rr.follower_log_start_offset = w.sp->log_start_offset;
+      rr.last_fetched_epoch = ctx_.api_version >= 12 ? w.sp->last_fetched_epoch : -1;
+      rr.now_ms = now_ms();
+    }
+    auto rd = replicas.read(w.part, rr);
     if (!rd) {
       pr.error_code = ec(to_wire(rd.error()));
       errors = true;
+      return pr;
+    }
+    if (rd->diverging) {
+      // The follower truncates to this and fetches again (DESIGN-NOTES §7).
+      pr.diverging_epoch.epoch = rd->diverging->leader_epoch;
+      pr.diverging_epoch.end_offset = rd->diverging->end_offset;
       return pr;
     }
     for (auto& fr : rd->data.ranges) {
