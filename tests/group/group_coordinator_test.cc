@@ -10,39 +10,13 @@
 
 #include "group/group_coordinator.h"
 #include "group/offsets_topic.h"
+#include "utils/memory_log.h"
 
 using namespace strata;
 using namespace strata::group;
+using strata::group::testing::memory_log;
 
 namespace {
-
-struct memory_log : group_log {
-  std::mutex mu;
-  std::map<int32_t, std::vector<log_record>> parts;
-  bool fail = false;
-  void append(int32_t partition, std::vector<log_record> records, std::function<void(std::error_code)> done) override {
-    {
-      std::lock_guard lk(mu);
-      if (fail) {
-        done(std::make_error_code(std::errc::io_error));
-        return;
-      }
-      for (auto& r : records) parts[partition].push_back(std::move(r));
-    }
-    done({});
-  }
-  void replay_into(group_coordinator& gc) {
-    std::lock_guard lk(mu);
-    for (auto& [p, recs] : parts)
-      for (auto& r : recs) {
-        std::optional<protocol::bytes_view> v;
-        if (r.value) v = protocol::bytes_view(*r.value);
-        auto d = decode_record(r.key, v);
-        ASSERT_TRUE(d.has_value());
-        gc.load(*d);
-      }
-  }
-};
 
 coordinator_config test_config() {
   coordinator_config c;
