@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "group/errc.h"
 #include "group/offsets_topic.h"
-#include "protocol/generated/error_code.h"
 
 namespace strata::group {
 
@@ -29,7 +29,7 @@ enum class group_state { empty, preparing_rebalance, completing_rebalance, stabl
 std::string_view state_name(group_state s);
 
 struct join_result {
-  protocol::error_code error = protocol::error_code::none;
+  errc error = errc::ok;
   int32_t generation = -1;
   std::optional<std::string> protocol_type;
   std::optional<std::string> protocol_name;
@@ -45,7 +45,7 @@ struct join_result {
 };
 
 struct sync_result {
-  protocol::error_code error = protocol::error_code::none;
+  errc error = errc::ok;
   std::optional<std::string> protocol_type;
   std::optional<std::string> protocol_name;
   protocol::bytes assignment;
@@ -75,6 +75,7 @@ struct member {
 
 struct group {
   std::string id;
+  int32_t partition = 0;  // of __consumer_offsets: partition_for(id), set when created
   group_state state = group_state::empty;
   std::string protocol_type;
   std::optional<std::string> protocol_name;

@@ -6,8 +6,6 @@
 
 namespace strata::group {
 
-using protocol::error_code;
-
 namespace {
 
 int64_t wall_ms() {
@@ -15,7 +13,7 @@ int64_t wall_ms() {
       .count();
 }
 
-join_result join_error(error_code e, std::string member_id = {}) {
+join_result join_error(errc e, std::string member_id = {}) {
   join_result r;
   r.error = e;
   r.member_id = std::move(member_id);
@@ -33,14 +31,24 @@ std::vector<join_result::member> members_for_leader(const group& g) {
   return out;
 }
 
-sync_result sync_error(error_code e) {
+sync_result sync_error(errc e) {
   sync_result r;
   r.error = e;
   return r;
 }
 
+}  // namespace
+
+group_coordinator::group_coordinator(coordinator_config cfg, group_log& log)
+    : cfg_(std::move(cfg)), log_(log), partitions_(static_cast<size_t>(std::max(cfg_.offsets_partitions, 1))) {
+  if (cfg_.owns_every_partition)
+    for (auto& p : partitions_) p.state = partition_state::owned;
+}
+
+group_coordinator::~group_coordinator() { stop(); }
+
 // Answers a member's parked JoinGroup and SyncGroup (if any) with `e`.
-void fail_pending(member& m, error_code e, std::vector<std::function<void()>>& out) {
+void group_coordinator::fail_pending(member& m, errc e, actions& out) {
   if (m.awaiting_join) {
     auto cb = std::move(m.awaiting_join);
     m.awaiting_join = nullptr;
@@ -52,12 +60,6 @@ void fail_pending(member& m, error_code e, std::vector<std::function<void()>>& o
     out.push_back([cb, e] { cb(sync_error(e)); });
   }
 }
-
-}  // namespace
-
-group_coordinator::group_coordinator(coordinator_config cfg, group_log& log) : cfg_(std::move(cfg)), log_(log) {}
-
-group_coordinator::~group_coordinator() { stop(); }
 
 void group_coordinator::run(actions& a) {
   for (auto& f : a) f();
@@ -90,6 +92,7 @@ group& group_coordinator::get_or_create(const std::string& id) {
   auto [pos, inserted] = groups_.try_emplace(id);
   if (inserted) {
     pos->second.id = id;
+    pos->second.partition = partition_for(id);
     pos->second.state_timestamp_ms = wall_ms();
   }
   return pos->second;
@@ -97,53 +100,6 @@ group& group_coordinator::get_or_create(const std::string& id) {
 
 void group_coordinator::reset_session(member& m) {
   m.session_deadline = clock::now() + std::chrono::milliseconds(m.session_timeout_ms);
-}
-
-// ---- loading ----
-
-void group_coordinator::load(const decoded_record& r) {
-  std::lock_guard lk(mu_);
-  if (auto* ok = std::get_if<offset_key>(&r.key)) {
-    if (r.value) {
-      group& g = get_or_create(ok->group);
-      g.offsets[{ok->topic, ok->partition}] = std::get<committed_offset>(*r.value);
-    } else if (auto* g = find(ok->group)) {
-      g->offsets.erase({ok->topic, ok->partition});
-    }
-    return;
-  }
-  const auto& gk = std::get<group_key>(r.key);
-  if (!r.value) {
-    // Tombstone: the group was deleted; offsets written before it are gone too.
-    groups_.erase(gk.group);
-    return;
-  }
-  const auto& rec = std::get<group_record>(*r.value);
-  group& g = get_or_create(gk.group);
-  g.protocol_type = rec.protocol_type;
-  g.generation = rec.generation;
-  g.protocol_name = rec.protocol;
-  g.leader_id = rec.leader;
-  g.state_timestamp_ms = rec.current_state_timestamp;
-  g.members.clear();
-  g.static_members.clear();
-  for (const auto& mr : rec.members) {
-    member m;
-    m.id = mr.member_id;
-    m.instance_id = mr.group_instance_id;
-    m.client_id = mr.client_id;
-    m.client_host = mr.client_host;
-    m.rebalance_timeout_ms = mr.rebalance_timeout_ms;
-    m.session_timeout_ms = mr.session_timeout_ms;
-    m.protocol_type = rec.protocol_type;
-    if (rec.protocol) m.protocols.push_back({*rec.protocol, mr.subscription});
-    m.assignment = mr.assignment;
-    if (m.instance_id) g.static_members[*m.instance_id] = m.id;
-    g.members.emplace(m.id, std::move(m));
-  }
-  // A group stored with members was stable when written; its members get a
-  // fresh session to come back and heartbeat (Kafka does the same on load).
-  g.state = g.members.empty() ? group_state::empty : group_state::stable;
 }
 
 void group_coordinator::start() {
@@ -166,7 +122,7 @@ void group_coordinator::stop() {
     // Parked JoinGroup/SyncGroup requests are answered so connections can
     // drain; clients look for the coordinator again.
     for (auto& [id, g] : groups_)
-      for (auto& [mid, m] : g.members) fail_pending(m, error_code::not_coordinator, out);
+      for (auto& [mid, m] : g.members) fail_pending(m, errc::not_coordinator, out);
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
@@ -187,7 +143,7 @@ void group_coordinator::prepare_rebalance(group& g, actions& out, const char* re
       if (m.awaiting_sync) {
         auto cb = std::move(m.awaiting_sync);
         m.awaiting_sync = nullptr;
-        out.push_back([cb] { cb(sync_error(error_code::rebalance_in_progress)); });
+        out.push_back([cb] { cb(sync_error(errc::rebalance_in_progress)); });
       }
       m.assignment.clear();
     }
@@ -246,7 +202,7 @@ void group_coordinator::complete_join(group& g, actions& out) {
                g.members.size(), g.protocol_name.value_or("?"), *g.leader_id);
   for (auto& [id, m] : g.members) {
     join_result r;
-    r.error = error_code::none;
+    r.error = errc::ok;
     r.generation = g.generation;
     r.protocol_type = g.protocol_type;
     r.protocol_name = g.protocol_name;
@@ -266,7 +222,7 @@ void group_coordinator::remove_member(group& g, const std::string& member_id, ac
   auto it = g.members.find(member_id);
   if (it == g.members.end()) return;
   member& m = it->second;
-  fail_pending(m, error_code::unknown_member_id, out);
+  fail_pending(m, errc::unknown_member_id, out);
   if (m.instance_id) g.static_members.erase(*m.instance_id);
   spdlog::info("group '{}': member {} removed ({})", g.id, member_id, reason);
   g.members.erase(it);
@@ -291,26 +247,26 @@ void group_coordinator::remove_member(group& g, const std::string& member_id, ac
   }
 }
 
-void group_coordinator::persist_group(group& g, actions& out, std::function<void(std::error_code)> then) {
+void group_coordinator::persist_group(group& g, actions& out, std::function<void(errc)> then) {
   std::vector<log_record> recs;
   recs.push_back({encode_group_key(g.id), encode_group_value(g.to_record())});
-  int32_t part = partition_for(g.id);
-  out.push_back([this, part, recs = std::move(recs), then = std::move(then)]() mutable {
-    log_.append(part, std::move(recs), [then](std::error_code e) {
-      if (e) spdlog::error("cannot store group metadata: {}", e.message());
-      if (then) then(e);
+  const int32_t part = g.partition;
+  out.push_back([this, part, id = g.id, recs = std::move(recs), then = std::move(then)]() mutable {
+    log_.append(part, std::move(recs), [then, id](std::error_code e) {
+      if (e) spdlog::error("group '{}': cannot store group metadata: {}", id, e.message());
+      if (then) then(group_write_error(e));
     });
   });
 }
 
-protocol::error_code group_coordinator::check_static(const group& g, const std::string& member_id,
+errc group_coordinator::check_static(const group& g, const std::string& member_id,
                                                      const std::optional<std::string>& instance_id) const {
   // Kafka's GroupMetadata.isStaticMemberFenced: the instance id now belongs
   // to another member id. Checked before membership, as Kafka does.
-  if (!instance_id) return error_code::none;
+  if (!instance_id) return errc::ok;
   auto it = g.static_members.find(*instance_id);
-  if (it != g.static_members.end() && it->second != member_id) return error_code::fenced_instance_id;
-  return error_code::none;
+  if (it != g.static_members.end() && it->second != member_id) return errc::fenced_instance_id;
+  return errc::ok;
 }
 
 // ---- JoinGroup ----
@@ -320,40 +276,42 @@ void group_coordinator::join(join_request req, join_callback cb) {
   {
     std::lock_guard lk(mu_);
     if (req.group_id.empty()) {
-      out.push_back([cb] { cb(join_error(error_code::invalid_group_id)); });
+      out.push_back([cb] { cb(join_error(errc::invalid_group_id)); });
+    } else if (auto owner = check_owner(req.group_id); owner != errc::ok) {
+      out.push_back([cb, owner] { cb(join_error(owner)); });
     } else if (req.session_timeout_ms < cfg_.min_session_timeout_ms ||
                req.session_timeout_ms > cfg_.max_session_timeout_ms) {
-      out.push_back([cb] { cb(join_error(error_code::invalid_session_timeout)); });
+      out.push_back([cb] { cb(join_error(errc::invalid_session_timeout)); });
     } else {
       group* existing = find(req.group_id);
       if (!existing && !req.member_id.empty() && !req.group_instance_id) {
-        out.push_back([cb, id = req.member_id] { cb(join_error(error_code::unknown_member_id, id)); });
+        out.push_back([cb, id = req.member_id] { cb(join_error(errc::unknown_member_id, id)); });
       } else {
         group& g = existing ? *existing : get_or_create(req.group_id);
         if (req.rebalance_timeout_ms < 0) req.rebalance_timeout_ms = req.session_timeout_ms;
         if (!g.supports_protocols(req.protocol_type, req.protocols)) {
-          out.push_back([cb] { cb(join_error(error_code::inconsistent_group_protocol)); });
+          out.push_back([cb] { cb(join_error(errc::inconsistent_group_protocol)); });
         } else if (req.member_id.empty() && req.group_instance_id && g.static_members.count(*req.group_instance_id)) {
           static_rejoin(g, std::move(req), std::move(cb), out);
         } else if (req.member_id.empty()) {
           if (static_cast<int32_t>(g.members.size() + g.pending_members.size()) >= cfg_.max_group_size) {
-            out.push_back([cb] { cb(join_error(error_code::group_max_size_reached)); });
+            out.push_back([cb] { cb(join_error(errc::group_max_size_reached)); });
           } else {
             std::string id = new_member_id(req.client_id);
             if (req.require_known_member_id && !req.group_instance_id) {
               // KIP-394: hand out the id and let the client come back with it.
               g.pending_members[id] = clock::now() + std::chrono::milliseconds(req.session_timeout_ms);
               cv_.notify_all();
-              out.push_back([cb, id] { cb(join_error(error_code::member_id_required, id)); });
+              out.push_back([cb, id] { cb(join_error(errc::member_id_required, id)); });
             } else {
               req.member_id = id;
               join_existing(g, std::move(req), std::move(cb), out);
             }
           }
         } else if (!g.has_member(req.member_id) && !g.pending_members.count(req.member_id)) {
-          out.push_back([cb, id = req.member_id] { cb(join_error(error_code::unknown_member_id, id)); });
+          out.push_back([cb, id = req.member_id] { cb(join_error(errc::unknown_member_id, id)); });
         } else if (auto e = check_static(g, req.member_id, req.group_instance_id);
-                   req.group_instance_id && g.has_member(req.member_id) && e != error_code::none) {
+                   req.group_instance_id && g.has_member(req.member_id) && e != errc::ok) {
           out.push_back([cb, e, id = req.member_id] { cb(join_error(e, id)); });
         } else {
           join_existing(g, std::move(req), std::move(cb), out);
@@ -403,7 +361,7 @@ void group_coordinator::join_existing(group& g, join_request req, join_callback 
   if (m.awaiting_join) {
     // A duplicate JoinGroup replaces the earlier one (Kafka answers the old with an error).
     auto old = std::move(m.awaiting_join);
-    out.push_back([old] { old(join_error(error_code::rebalance_in_progress)); });
+    out.push_back([old] { old(join_error(errc::rebalance_in_progress)); });
   }
   if (g.members.size() == 1 && is_new) g.protocol_type = req.protocol_type;
   m.id = req.member_id;
@@ -453,7 +411,8 @@ void group_coordinator::static_rejoin(group& g, join_request req, join_callback 
   }
   member m = std::move(it->second);
   g.members.erase(it);
-  fail_pending(m, error_code::fenced_instance_id, out);
+  fail_pending(m, errc::fenced_instance_id, out);
+  const member before = m;
   const std::string new_id = new_member_id(req.client_id);
   const bool protocols_same = m.protocols == req.protocols;
   m.id = new_id;
@@ -481,12 +440,49 @@ void group_coordinator::static_rejoin(group& g, join_request req, join_callback 
       r.skip_assignment = true;
       r.members = members_for_leader(g);
     }
-    persist_group(g, out, nullptr);
-    out.push_back([cb, r = std::move(r)]() mutable { cb(std::move(r)); });
+    // Answered once the new member id is stored; if that fails, the old one
+    // is restored (Kafka's GroupCoordinator.updateStaticMemberAndRebalance).
+    persist_group(g, out,
+                  [this, cb, r = std::move(r), before, gid = g.id, gen = generation_of(g.partition)](errc e) mutable {
+                    if (e != errc::ok) {
+                      {
+                        std::lock_guard lk(mu_);
+                        revert_static_rejoin(gid, gen, r.generation, r.member_id, before);
+                      }
+                      join_result fail;
+                      fail.error = e;
+                      fail.generation = r.generation;
+                      fail.protocol_type = r.protocol_type;
+                      fail.protocol_name = r.protocol_name;
+                      fail.leader = r.leader == r.member_id ? before.id : r.leader;
+                      r = std::move(fail);
+                    }
+                    cb(std::move(r));
+                  });
     return;
   }
   req.member_id = new_id;
   join_existing(g, std::move(req), std::move(cb), out);
+}
+
+// A static member's new id could not be stored: give the instance its old
+// member back, unless the group moved on meanwhile (another rejoin of the
+// instance, a rebalance, an unload).
+void group_coordinator::revert_static_rejoin(const std::string& group_id, uint64_t partition_generation,
+                                             int32_t generation, const std::string& new_id, const member& before) {
+  group* g = find(group_id);
+  if (!g || !owns(g->partition, partition_generation) || g->generation != generation) return;
+  auto sit = g->static_members.find(before.instance_id.value_or(""));
+  auto mit = g->members.find(new_id);
+  if (sit == g->static_members.end() || sit->second != new_id || mit == g->members.end()) return;
+  g->members.erase(mit);
+  member old = before;
+  reset_session(old);
+  sit->second = old.id;
+  if (g->leader_id == new_id) g->leader_id = old.id;
+  g->members.emplace(old.id, std::move(old));
+  spdlog::info("group '{}': static member {} keeps member id {} (storing {} failed)", group_id, sit->first,
+               sit->second, new_id);
 }
 
 // ---- SyncGroup ----
@@ -495,21 +491,23 @@ void group_coordinator::sync(sync_request req, sync_callback cb) {
   actions out;
   {
     std::lock_guard lk(mu_);
+    auto fail = [&](errc e) { out.push_back([cb, e] { cb(sync_error(e)); }); };
     group* g = find(req.group_id);
-    auto fail = [&](error_code e) { out.push_back([cb, e] { cb(sync_error(e)); }); };
-    if (!g) {
-      fail(error_code::unknown_member_id);
-    } else if (auto e = check_static(*g, req.member_id, req.group_instance_id); e != error_code::none) {
+    if (auto owner = check_owner(req.group_id); owner != errc::ok) {
+      fail(owner);
+    } else if (!g) {
+      fail(errc::unknown_member_id);
+    } else if (auto e = check_static(*g, req.member_id, req.group_instance_id); e != errc::ok) {
       fail(e);
     } else if (!g->has_member(req.member_id)) {
-      fail(error_code::unknown_member_id);
+      fail(errc::unknown_member_id);
     } else if (req.generation != g->generation) {
-      fail(error_code::illegal_generation);
+      fail(errc::illegal_generation);
     } else if ((req.protocol_type && *req.protocol_type != g->protocol_type) ||
                (req.protocol_name && *req.protocol_name != g->protocol_name.value_or(""))) {
-      fail(error_code::inconsistent_group_protocol);
+      fail(errc::inconsistent_group_protocol);
     } else if (g->state == group_state::preparing_rebalance || g->state == group_state::empty) {
-      fail(error_code::rebalance_in_progress);
+      fail(errc::rebalance_in_progress);
     } else {
       member& m = g->members[req.member_id];
       reset_session(m);
@@ -539,18 +537,20 @@ void group_coordinator::sync(sync_request req, sync_callback cb) {
 void group_coordinator::finish_sync(group& g, actions& out) {
   const int32_t generation = g.generation;
   const std::string id = g.id;
-  persist_group(g, out, [this, id, generation](std::error_code e) {
+  persist_group(g, out, [this, id, generation, gen = generation_of(g.partition)](errc e) {
     actions after;
     {
       std::lock_guard lk(mu_);
       group* gg = find(id);
-      if (!gg || gg->generation != generation || gg->state != group_state::completing_rebalance) return;
-      if (e) {
+      // Unloaded meanwhile: the unload answered the parked SyncGroups.
+      if (!gg || !owns(gg->partition, gen)) return;
+      if (gg->generation != generation || gg->state != group_state::completing_rebalance) return;
+      if (e != errc::ok) {
         for (auto& [mid, m] : gg->members) {
           if (!m.awaiting_sync) continue;
           auto cb = std::move(m.awaiting_sync);
           m.awaiting_sync = nullptr;
-          after.push_back([cb] { cb(sync_error(error_code::coordinator_not_available)); });
+          after.push_back([cb, e] { cb(sync_error(e)); });
         }
         prepare_rebalance(*gg, after, "storing the group failed");
       } else {
@@ -574,59 +574,62 @@ void group_coordinator::finish_sync(group& g, actions& out) {
 
 // ---- Heartbeat / LeaveGroup ----
 
-protocol::error_code group_coordinator::heartbeat(const std::string& group_id, const std::string& member_id,
-                                                  const std::optional<std::string>& instance_id, int32_t generation) {
+errc group_coordinator::heartbeat(const std::string& group_id, const std::string& member_id,
+                                  const std::optional<std::string>& instance_id, int32_t generation) {
   std::lock_guard lk(mu_);
+  if (auto owner = check_owner(group_id); owner != errc::ok) return owner;
   group* g = find(group_id);
-  if (!g) return error_code::unknown_member_id;
-  if (auto e = check_static(*g, member_id, instance_id); e != error_code::none) return e;
-  if (!g->has_member(member_id)) return error_code::unknown_member_id;
-  if (generation != g->generation) return error_code::illegal_generation;
+  if (!g) return errc::unknown_member_id;
+  if (auto e = check_static(*g, member_id, instance_id); e != errc::ok) return e;
+  if (!g->has_member(member_id)) return errc::unknown_member_id;
+  if (generation != g->generation) return errc::illegal_generation;
   reset_session(g->members[member_id]);
   switch (g->state) {
-    case group_state::preparing_rebalance: return error_code::rebalance_in_progress;
+    case group_state::preparing_rebalance: return errc::rebalance_in_progress;
     case group_state::completing_rebalance:
-    case group_state::stable: return error_code::none;
-    default: return error_code::unknown_member_id;
+    case group_state::stable: return errc::ok;
+    default: return errc::unknown_member_id;
   }
 }
 
-std::pair<protocol::error_code, std::vector<protocol::error_code>> group_coordinator::leave(
+std::pair<errc, std::vector<errc>> group_coordinator::leave(
     const std::string& group_id, const std::vector<member_identity>& members) {
   actions out;
-  std::pair<error_code, std::vector<error_code>> result{error_code::none, {}};
+  std::pair<errc, std::vector<errc>> result{errc::ok, {}};
   {
     std::lock_guard lk(mu_);
     group* g = find(group_id);
-    if (!g) {
+    if (auto owner = check_owner(group_id); owner != errc::ok) {
+      result.first = owner;
+    } else if (!g) {
       // Kafka: no top-level error, each member is unknown.
-      result.second.assign(members.size(), error_code::unknown_member_id);
+      result.second.assign(members.size(), errc::unknown_member_id);
     } else {
       for (const auto& mi : members) {
         std::string id = mi.member_id;
         if (mi.group_instance_id) {
           auto it = g->static_members.find(*mi.group_instance_id);
           if (it == g->static_members.end()) {
-            result.second.push_back(error_code::unknown_member_id);
+            result.second.push_back(errc::unknown_member_id);
             continue;
           }
           if (!id.empty() && id != it->second) {
-            result.second.push_back(error_code::fenced_instance_id);
+            result.second.push_back(errc::fenced_instance_id);
             continue;
           }
           id = it->second;
         }
         if (g->pending_members.erase(id)) {
-          result.second.push_back(error_code::none);
+          result.second.push_back(errc::ok);
           maybe_complete_join(*g, out);
           continue;
         }
         if (!g->has_member(id)) {
-          result.second.push_back(error_code::unknown_member_id);
+          result.second.push_back(errc::unknown_member_id);
           continue;
         }
         remove_member(*g, id, out, "left the group");
-        result.second.push_back(error_code::none);
+        result.second.push_back(errc::ok);
       }
     }
   }
@@ -634,235 +637,12 @@ std::pair<protocol::error_code, std::vector<protocol::error_code>> group_coordin
   return result;
 }
 
-// ---- offsets ----
-
-void group_coordinator::commit(commit_request req, std::function<void(std::vector<protocol::error_code>)> done) {
-  actions out;
-  std::vector<error_code> errors(req.offsets.size(), error_code::none);
-  {
-    std::lock_guard lk(mu_);
-    group* g = find(req.group_id);
-    error_code top = error_code::none;
-    if (req.group_id.empty()) {
-      top = error_code::invalid_group_id;
-    } else if (!g) {
-      // Simple consumers (no membership) commit with generation -1.
-      if (req.generation < 0 && req.member_id.empty())
-        g = &get_or_create(req.group_id);
-      else
-        top = req.generation < 0 ? error_code::unknown_member_id : error_code::illegal_generation;
-    } else if (req.generation < 0 && g->state == group_state::empty) {
-      // A simple consumer's commit to a group with no members: allowed.
-    } else if (auto e = check_static(*g, req.member_id, req.group_instance_id); e != error_code::none) {
-      top = e;
-    } else if (g->state == group_state::completing_rebalance) {
-      top = error_code::rebalance_in_progress;
-    } else if (!g->has_member(req.member_id)) {
-      top = error_code::unknown_member_id;
-    } else if (req.generation != g->generation) {
-      top = error_code::illegal_generation;
-    }
-    std::vector<log_record> recs;
-    if (top != error_code::none) {
-      std::fill(errors.begin(), errors.end(), top);
-    } else {
-      if (g->has_member(req.member_id)) reset_session(g->members[req.member_id]);
-      const int64_t now = wall_ms();
-      for (size_t i = 0; i < req.offsets.size(); ++i) {
-        auto& [tp, off] = req.offsets[i];
-        if (off.metadata.size() > cfg_.max_metadata_bytes) {
-          errors[i] = error_code::offset_metadata_too_large;
-          continue;
-        }
-        if (off.commit_timestamp < 0) off.commit_timestamp = now;
-        recs.push_back({encode_offset_key(req.group_id, tp.topic, tp.partition), encode_offset_value(off)});
-      }
-    }
-    if (recs.empty()) {
-      out.push_back([done, errors] { done(errors); });
-    } else {
-      // Offsets become visible once stored, as Kafka's do.
-      int32_t part = partition_for(req.group_id);
-      auto offsets = std::make_shared<std::vector<std::pair<topic_partition, committed_offset>>>(std::move(req.offsets));
-      auto errs = std::make_shared<std::vector<error_code>>(errors);
-      out.push_back([this, part, gid = req.group_id, recs = std::move(recs), offsets, errs, done]() mutable {
-        log_.append(part, std::move(recs), [this, gid, offsets, errs, done](std::error_code e) {
-          {
-            std::lock_guard lk2(mu_);
-            for (size_t i = 0; i < offsets->size(); ++i) {
-              if ((*errs)[i] != error_code::none) continue;
-              if (e) {
-                (*errs)[i] = error_code::coordinator_not_available;
-                continue;
-              }
-              // The group may have been deleted meanwhile; the commit recreates it, as in Kafka.
-              group& gg = get_or_create(gid);
-              gg.offsets[{(*offsets)[i].first.topic, (*offsets)[i].first.partition}] = (*offsets)[i].second;
-            }
-          }
-          done(*errs);
-        });
-      });
-    }
-  }
-  run(out);
-}
-
-std::vector<std::pair<topic_partition, std::optional<committed_offset>>> group_coordinator::fetch_offsets(
-    const std::string& group_id, const std::optional<std::vector<topic_partition>>& partitions) {
-  std::lock_guard lk(mu_);
-  std::vector<std::pair<topic_partition, std::optional<committed_offset>>> out;
-  group* g = find(group_id);
-  if (!partitions) {
-    if (g)
-      for (const auto& [k, v] : g->offsets) out.push_back({{k.first, k.second}, v});
-    return out;
-  }
-  for (const auto& tp : *partitions) {
-    std::optional<committed_offset> v;
-    if (g) {
-      auto it = g->offsets.find({tp.topic, tp.partition});
-      if (it != g->offsets.end()) v = it->second;
-    }
-    out.push_back({tp, v});
-  }
-  return out;
-}
-
-group_description group_coordinator::describe(const std::string& group_id) {
-  std::lock_guard lk(mu_);
-  group_description d;
-  d.group_id = group_id;
-  group* g = find(group_id);
-  if (!g) {
-    d.state = "Dead";
-    return d;
-  }
-  d.state = std::string(state_name(g->state));
-  d.protocol_type = g->protocol_type;
-  if (g->state == group_state::stable || g->state == group_state::completing_rebalance)
-    d.protocol_data = g->protocol_name.value_or("");
-  for (const auto& [id, m] : g->members) {
-    group_description::member_info mi;
-    mi.member_id = id;
-    mi.group_instance_id = m.instance_id;
-    mi.client_id = m.client_id;
-    mi.client_host = m.client_host;
-    if (g->state == group_state::stable) {
-      if (g->protocol_name)
-        if (const auto* meta = m.metadata_for(*g->protocol_name)) mi.metadata = *meta;
-      mi.assignment = m.assignment;
-    }
-    d.members.push_back(std::move(mi));
-  }
-  return d;
-}
-
-std::vector<listed_group> group_coordinator::list(const std::vector<std::string>& states_filter) {
-  std::lock_guard lk(mu_);
-  std::vector<listed_group> out;
-  for (const auto& [id, g] : groups_) {
-    if (g.state == group_state::dead) continue;
-    std::string state(state_name(g.state));
-    if (!states_filter.empty()) {
-      bool match = false;
-      for (const auto& s : states_filter) {
-        std::string a = s, b = state;
-        for (auto& c : a) c = static_cast<char>(std::tolower(c));
-        for (auto& c : b) c = static_cast<char>(std::tolower(c));
-        match = match || a == b;
-      }
-      if (!match) continue;
-    }
-    out.push_back({id, g.protocol_type, state});
-  }
-  return out;
-}
-
-void group_coordinator::delete_groups(std::vector<std::string> ids,
-                                      std::function<void(std::vector<protocol::error_code>)> done) {
-  actions out;
-  auto errors = std::make_shared<std::vector<error_code>>(ids.size(), error_code::none);
-  auto pending = std::make_shared<std::atomic<int>>(1);
-  auto finish = [errors, pending, done] {
-    if (--*pending == 0) done(*errors);
-  };
-  {
-    std::lock_guard lk(mu_);
-    for (size_t i = 0; i < ids.size(); ++i) {
-      group* g = find(ids[i]);
-      if (ids[i].empty()) {
-        (*errors)[i] = error_code::invalid_group_id;
-      } else if (!g) {
-        (*errors)[i] = error_code::group_id_not_found;
-      } else if (!g->members.empty()) {
-        (*errors)[i] = error_code::non_empty_group;
-      } else {
-        // Tombstones for every offset and for the group itself.
-        std::vector<log_record> recs;
-        for (const auto& [k, v] : g->offsets) recs.push_back({encode_offset_key(g->id, k.first, k.second), std::nullopt});
-        recs.push_back({encode_group_key(g->id), std::nullopt});
-        int32_t part = partition_for(g->id);
-        g->state = group_state::dead;
-        spdlog::info("group '{}' deleted", g->id);
-        ++*pending;
-        out.push_back([this, part, recs = std::move(recs), errors, i, finish]() mutable {
-          log_.append(part, std::move(recs), [errors, i, finish](std::error_code e) {
-            if (e) (*errors)[i] = error_code::coordinator_not_available;
-            finish();
-          });
-        });
-      }
-    }
-    // Dead groups leave the map once their tombstones are queued.
-    std::erase_if(groups_, [](const auto& kv) { return kv.second.state == group_state::dead; });
-  }
-  run(out);
-  finish();
-}
-
-void group_coordinator::delete_offsets(const std::string& group_id, std::vector<topic_partition> partitions,
-                                       std::function<bool(const std::string&, const group&)> subscribed,
-                                       std::function<void(protocol::error_code, std::vector<protocol::error_code>)> done) {
-  actions out;
-  std::vector<error_code> errors(partitions.size(), error_code::none);
-  {
-    std::lock_guard lk(mu_);
-    group* g = find(group_id);
-    if (!g) {
-      out.push_back([done, errors] { done(error_code::group_id_not_found, errors); });
-    } else {
-      std::vector<log_record> recs;
-      for (size_t i = 0; i < partitions.size(); ++i) {
-        const auto& tp = partitions[i];
-        if (g->state != group_state::empty && subscribed && subscribed(tp.topic, *g)) {
-          errors[i] = error_code::group_subscribed_to_topic;
-          continue;
-        }
-        if (g->offsets.erase({tp.topic, tp.partition}))
-          recs.push_back({encode_offset_key(g->id, tp.topic, tp.partition), std::nullopt});
-      }
-      if (recs.empty()) {
-        out.push_back([done, errors] { done(error_code::none, errors); });
-      } else {
-        int32_t part = partition_for(g->id);
-        out.push_back([this, part, recs = std::move(recs), errors, done]() mutable {
-          log_.append(part, std::move(recs), [errors, done](std::error_code e) {
-            done(e ? error_code::coordinator_not_available : error_code::none, errors);
-          });
-        });
-      }
-    }
-  }
-  run(out);
-}
-
 // ---- housekeeping ----
 
 void group_coordinator::expire_offsets(actions& out) {
   const int64_t cutoff = wall_ms() - cfg_.offsets_retention_ms;
   for (auto& [id, g] : groups_) {
-    if (g.state != group_state::empty) continue;
+    if (g.state != group_state::empty || partitions_[g.partition].state != partition_state::owned) continue;
     std::vector<log_record> recs;
     for (auto it = g.offsets.begin(); it != g.offsets.end();) {
       // Kafka (KIP-211): offsets of an empty group expire retention after the
@@ -883,7 +663,7 @@ void group_coordinator::expire_offsets(actions& out) {
       if (g.generation > 0) recs.push_back({encode_group_key(id), std::nullopt});
     }
     if (recs.empty()) continue;
-    int32_t part = partition_for(id);
+    const int32_t part = g.partition;
     out.push_back([this, part, recs = std::move(recs)]() mutable {
       log_.append(part, std::move(recs), [](std::error_code) {});
     });
@@ -898,7 +678,8 @@ void group_coordinator::housekeeping() {
     auto next = now + std::chrono::seconds(60);
     actions out;
     for (auto& [id, g] : groups_) {
-      if (g.state == group_state::dead) continue;
+      // A loading partition's groups wait for finish_loading.
+      if (g.state == group_state::dead || partitions_[g.partition].state != partition_state::owned) continue;
       // Expired pending member ids (KIP-394).
       for (auto it = g.pending_members.begin(); it != g.pending_members.end();) {
         if (it->second <= now) {

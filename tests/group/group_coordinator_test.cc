@@ -10,40 +10,13 @@
 
 #include "group/group_coordinator.h"
 #include "group/offsets_topic.h"
+#include "utils/memory_log.h"
 
 using namespace strata;
 using namespace strata::group;
-using protocol::error_code;
+using strata::group::testing::memory_log;
 
 namespace {
-
-struct memory_log : group_log {
-  std::mutex mu;
-  std::map<int32_t, std::vector<log_record>> parts;
-  bool fail = false;
-  void append(int32_t partition, std::vector<log_record> records, std::function<void(std::error_code)> done) override {
-    {
-      std::lock_guard lk(mu);
-      if (fail) {
-        done(std::make_error_code(std::errc::io_error));
-        return;
-      }
-      for (auto& r : records) parts[partition].push_back(std::move(r));
-    }
-    done({});
-  }
-  void replay_into(group_coordinator& gc) {
-    std::lock_guard lk(mu);
-    for (auto& [p, recs] : parts)
-      for (auto& r : recs) {
-        std::optional<protocol::bytes_view> v;
-        if (r.value) v = protocol::bytes_view(*r.value);
-        auto d = decode_record(r.key, v);
-        ASSERT_TRUE(d.has_value());
-        gc.load(*d);
-      }
-  }
-};
 
 coordinator_config test_config() {
   coordinator_config c;
@@ -98,7 +71,7 @@ sync_result sync_now(group_coordinator& gc, const std::string& member, int32_t g
 std::string join_with_id(group_coordinator& gc, join_result* out = nullptr) {
   auto first = join_async(gc, join_req(""));
   auto r1 = get(first);
-  EXPECT_EQ(r1.error, error_code::member_id_required);
+  EXPECT_EQ(r1.error, errc::member_id_required);
   EXPECT_FALSE(r1.member_id.empty());
   auto second = join_async(gc, join_req(r1.member_id));
   auto r2 = get(second);
@@ -143,20 +116,20 @@ TEST(group_coordinator, member_id_required_then_join_makes_generation_one) {
   gc.start();
   join_result r;
   std::string id = join_with_id(gc, &r);
-  EXPECT_EQ(r.error, error_code::none);
+  EXPECT_EQ(r.error, errc::ok);
   EXPECT_EQ(r.generation, 1);
   EXPECT_EQ(r.leader, id);
   EXPECT_EQ(r.protocol_name, "range");
   ASSERT_EQ(r.members.size(), 1u);
   EXPECT_EQ(r.members[0].metadata, (protocol::bytes{1, 2, 3}));
   auto s = sync_now(gc, id, 1, {{id, {9, 9}}});
-  EXPECT_EQ(s.error, error_code::none);
+  EXPECT_EQ(s.error, errc::ok);
   EXPECT_EQ(s.assignment, (protocol::bytes{9, 9}));
   EXPECT_EQ(gc.describe("g").state, "Stable");
-  EXPECT_EQ(gc.heartbeat("g", id, std::nullopt, 1), error_code::none);
-  EXPECT_EQ(gc.heartbeat("g", id, std::nullopt, 7), error_code::illegal_generation);
-  EXPECT_EQ(gc.heartbeat("g", "nobody", std::nullopt, 1), error_code::unknown_member_id);
-  EXPECT_EQ(gc.heartbeat("other", id, std::nullopt, 1), error_code::unknown_member_id);
+  EXPECT_EQ(gc.heartbeat("g", id, std::nullopt, 1), errc::ok);
+  EXPECT_EQ(gc.heartbeat("g", id, std::nullopt, 7), errc::illegal_generation);
+  EXPECT_EQ(gc.heartbeat("g", "nobody", std::nullopt, 1), errc::unknown_member_id);
+  EXPECT_EQ(gc.heartbeat("other", id, std::nullopt, 1), errc::unknown_member_id);
 }
 
 TEST(group_coordinator, old_join_versions_get_an_id_directly) {
@@ -165,7 +138,7 @@ TEST(group_coordinator, old_join_versions_get_an_id_directly) {
   gc.start();
   auto f = join_async(gc, join_req("", 10'000, /*v4=*/false));
   auto r = get(f);
-  EXPECT_EQ(r.error, error_code::none);
+  EXPECT_EQ(r.error, errc::ok);
   EXPECT_FALSE(r.member_id.empty());
   EXPECT_EQ(r.generation, 1);
 }
@@ -175,12 +148,12 @@ TEST(group_coordinator, second_member_triggers_rebalance_and_both_get_assignment
   group_coordinator gc(test_config(), log);
   gc.start();
   std::string a = join_with_id(gc);
-  ASSERT_EQ(sync_now(gc, a, 1, {{a, {1}}}).error, error_code::none);
+  ASSERT_EQ(sync_now(gc, a, 1, {{a, {1}}}).error, errc::ok);
   // b joins: the group rebalances; a learns it from its heartbeat and rejoins.
   auto b_first = join_async(gc, join_req(""));
   std::string b = get(b_first).member_id;
   auto b_join = join_async(gc, join_req(b));
-  EXPECT_EQ(gc.heartbeat("g", a, std::nullopt, 1), error_code::rebalance_in_progress);
+  EXPECT_EQ(gc.heartbeat("g", a, std::nullopt, 1), errc::rebalance_in_progress);
   auto a_join = join_async(gc, join_req(a));
   auto ra = get(a_join), rb = get(b_join);
   EXPECT_EQ(ra.generation, 2);
@@ -196,7 +169,7 @@ TEST(group_coordinator, second_member_triggers_rebalance_and_both_get_assignment
   auto sa = sync_now(gc, a, 2, {{a, {1}}, {b, {2}}});
   EXPECT_EQ(sa.assignment, (protocol::bytes{1}));
   EXPECT_EQ(get(fb).assignment, (protocol::bytes{2}));
-  EXPECT_EQ(sync_now(gc, b, 1).error, error_code::illegal_generation);
+  EXPECT_EQ(sync_now(gc, b, 1).error, errc::illegal_generation);
 }
 
 TEST(group_coordinator, silent_member_expires_and_group_rebalances) {
@@ -207,13 +180,13 @@ TEST(group_coordinator, silent_member_expires_and_group_rebalances) {
   std::string a = get(f1).member_id;
   auto f2 = join_async(gc, join_req(a, 200));
   ASSERT_EQ(get(f2).generation, 1);
-  ASSERT_EQ(sync_now(gc, a, 1, {{a, {1}}}).error, error_code::none);
+  ASSERT_EQ(sync_now(gc, a, 1, {{a, {1}}}).error, errc::ok);
   // No heartbeats: the session (200 ms) expires and the group empties.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (gc.describe("g").state != "Empty" && std::chrono::steady_clock::now() < deadline)
     std::this_thread::yield();
   EXPECT_EQ(gc.describe("g").state, "Empty");
-  EXPECT_EQ(gc.heartbeat("g", a, std::nullopt, 1), error_code::unknown_member_id);
+  EXPECT_EQ(gc.heartbeat("g", a, std::nullopt, 1), errc::unknown_member_id);
 }
 
 TEST(group_coordinator, static_member_rejoin_keeps_generation_and_assignment) {
@@ -222,18 +195,18 @@ TEST(group_coordinator, static_member_rejoin_keeps_generation_and_assignment) {
   gc.start();
   auto f = join_async(gc, join_req("", 10'000, true, "instance-1"));
   auto r = get(f);
-  ASSERT_EQ(r.error, error_code::none);  // static members skip MEMBER_ID_REQUIRED
-  ASSERT_EQ(sync_now(gc, r.member_id, 1, {{r.member_id, {7}}}).error, error_code::none);
+  ASSERT_EQ(r.error, errc::ok);  // static members skip MEMBER_ID_REQUIRED
+  ASSERT_EQ(sync_now(gc, r.member_id, 1, {{r.member_id, {7}}}).error, errc::ok);
   // "Restart": join again with an empty member id and the same instance id.
   auto f2 = join_async(gc, join_req("", 10'000, true, "instance-1"));
   auto r2 = get(f2);
-  EXPECT_EQ(r2.error, error_code::none);
+  EXPECT_EQ(r2.error, errc::ok);
   EXPECT_EQ(r2.generation, 1);  // no rebalance
   EXPECT_NE(r2.member_id, r.member_id);
   EXPECT_EQ(gc.describe("g").state, "Stable");
   EXPECT_EQ(sync_now(gc, r2.member_id, 1).assignment, (protocol::bytes{7}));
   // The old member id is fenced.
-  EXPECT_EQ(gc.heartbeat("g", r.member_id, std::string("instance-1"), 1), error_code::fenced_instance_id);
+  EXPECT_EQ(gc.heartbeat("g", r.member_id, std::string("instance-1"), 1), errc::fenced_instance_id);
 }
 
 TEST(group_coordinator, inconsistent_protocols_are_rejected) {
@@ -244,11 +217,11 @@ TEST(group_coordinator, inconsistent_protocols_are_rejected) {
   auto req = join_req("");
   req.protocols = {{"sticky", {}}};
   auto f = join_async(gc, req);
-  EXPECT_EQ(get(f).error, error_code::inconsistent_group_protocol);
+  EXPECT_EQ(get(f).error, errc::inconsistent_group_protocol);
   req = join_req("");
   req.protocol_type = "connect";
   auto f2 = join_async(gc, req);
-  EXPECT_EQ(get(f2).error, error_code::inconsistent_group_protocol);
+  EXPECT_EQ(get(f2).error, errc::inconsistent_group_protocol);
 }
 
 TEST(group_coordinator, commits_check_membership_and_survive_replay) {
@@ -258,9 +231,9 @@ TEST(group_coordinator, commits_check_membership_and_survive_replay) {
     group_coordinator gc(test_config(), log);
     gc.start();
     member = join_with_id(gc);
-    ASSERT_EQ(sync_now(gc, member, 1, {{member, {}}}).error, error_code::none);
+    ASSERT_EQ(sync_now(gc, member, 1, {{member, {}}}).error, errc::ok);
     auto commit = [&](int32_t gen, std::string m) {
-      std::promise<std::vector<error_code>> p;
+      std::promise<std::vector<errc>> p;
       auto f = p.get_future();
       commit_request c;
       c.group_id = "g";
@@ -268,14 +241,14 @@ TEST(group_coordinator, commits_check_membership_and_survive_replay) {
       c.member_id = std::move(m);
       c.offsets.push_back({{"t", 0}, committed_offset{10, -1, "x", -1}});
       c.offsets.push_back({{"t", 1}, committed_offset{20, -1, std::string(5000, 'm'), -1}});
-      gc.commit(std::move(c), [&p](std::vector<error_code> e) { p.set_value(e); });
+      gc.commit(std::move(c), [&p](std::vector<errc> e) { p.set_value(e); });
       return get(f);
     };
     auto ok = commit(1, member);
-    EXPECT_EQ(ok[0], error_code::none);
-    EXPECT_EQ(ok[1], error_code::offset_metadata_too_large);
-    EXPECT_EQ(commit(5, member)[0], error_code::illegal_generation);
-    EXPECT_EQ(commit(1, "stranger")[0], error_code::unknown_member_id);
+    EXPECT_EQ(ok[0], errc::ok);
+    EXPECT_EQ(ok[1], errc::offset_metadata_too_large);
+    EXPECT_EQ(commit(5, member)[0], errc::illegal_generation);
+    EXPECT_EQ(commit(1, "stranger")[0], errc::unknown_member_id);
     auto fetched = gc.fetch_offsets("g", std::vector<topic_partition>{{"t", 0}, {"t", 1}});
     ASSERT_EQ(fetched.size(), 2u);
     ASSERT_TRUE(fetched[0].second);
@@ -292,29 +265,29 @@ TEST(group_coordinator, commits_check_membership_and_survive_replay) {
   EXPECT_EQ(all[0].second->offset, 10);
   EXPECT_EQ(all[0].second->metadata, "x");
   EXPECT_EQ(gc2.describe("g").state, "Stable");
-  EXPECT_EQ(gc2.heartbeat("g", member, std::nullopt, 1), error_code::none);
+  EXPECT_EQ(gc2.heartbeat("g", member, std::nullopt, 1), errc::ok);
 }
 
 TEST(group_coordinator, simple_consumer_commits_and_group_deletion) {
   memory_log log;
   group_coordinator gc(test_config(), log);
   gc.start();
-  std::promise<std::vector<error_code>> p;
+  std::promise<std::vector<errc>> p;
   auto f = p.get_future();
   commit_request c;
   c.group_id = "simple";
   c.offsets.push_back({{"t", 0}, committed_offset{5, -1, "", -1}});
-  gc.commit(std::move(c), [&p](std::vector<error_code> e) { p.set_value(e); });
-  EXPECT_EQ(get(f)[0], error_code::none);
+  gc.commit(std::move(c), [&p](std::vector<errc> e) { p.set_value(e); });
+  EXPECT_EQ(get(f)[0], errc::ok);
   EXPECT_EQ(gc.describe("simple").state, "Empty");
   std::string member = join_with_id(gc);
-  std::promise<std::vector<error_code>> pd;
+  std::promise<std::vector<errc>> pd;
   auto fd = pd.get_future();
-  gc.delete_groups({"g", "simple", "missing"}, [&pd](std::vector<error_code> e) { pd.set_value(e); });
+  gc.delete_groups({"g", "simple", "missing"}, [&pd](std::vector<errc> e) { pd.set_value(e); });
   auto errs = get(fd);
-  EXPECT_EQ(errs[0], error_code::non_empty_group);
-  EXPECT_EQ(errs[1], error_code::none);
-  EXPECT_EQ(errs[2], error_code::group_id_not_found);
+  EXPECT_EQ(errs[0], errc::non_empty_group);
+  EXPECT_EQ(errs[1], errc::ok);
+  EXPECT_EQ(errs[2], errc::group_id_not_found);
   EXPECT_EQ(gc.describe("simple").state, "Dead");
   EXPECT_TRUE(gc.fetch_offsets("simple", std::nullopt).empty());
   auto listed = gc.list({});
@@ -329,10 +302,10 @@ TEST(group_coordinator, leave_removes_member_and_reports_unknown_ones) {
   gc.start();
   std::string a = join_with_id(gc);
   auto [top, per] = gc.leave("g", {{a, std::nullopt}, {"ghost", std::nullopt}});
-  EXPECT_EQ(top, error_code::none);
+  EXPECT_EQ(top, errc::ok);
   ASSERT_EQ(per.size(), 2u);
-  EXPECT_EQ(per[0], error_code::none);
-  EXPECT_EQ(per[1], error_code::unknown_member_id);
+  EXPECT_EQ(per[0], errc::ok);
+  EXPECT_EQ(per[1], errc::unknown_member_id);
   EXPECT_EQ(gc.describe("g").state, "Empty");
 }
 
@@ -348,7 +321,7 @@ TEST(group_coordinator, groups_that_never_formed_are_dropped) {
     auto r = join_req("", 150);
     r.group_id = "random-" + std::to_string(i);
     auto f = join_async(gc, std::move(r));
-    ASSERT_EQ(get(f).error, error_code::member_id_required);
+    ASSERT_EQ(get(f).error, errc::member_id_required);
   }
   EXPECT_EQ(gc.list({}).size(), 100u);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -375,13 +348,13 @@ TEST(group_coordinator, empty_group_without_offsets_dies_at_retention_check) {
   auto f2 = join_async(gc, join_req(a, 200));
   ASSERT_EQ(get(f2).generation, 1);
   // A simple consumer's group with an offset inside retention stays.
-  std::promise<std::vector<error_code>> p;
+  std::promise<std::vector<errc>> p;
   auto f = p.get_future();
   commit_request c;
   c.group_id = "simple";
   c.offsets.push_back({{"t", 0}, committed_offset{5, -1, "", -1}});
-  gc.commit(std::move(c), [&p](std::vector<error_code> e) { p.set_value(e); });
-  ASSERT_EQ(get(f)[0], error_code::none);
+  gc.commit(std::move(c), [&p](std::vector<errc> e) { p.set_value(e); });
+  ASSERT_EQ(get(f)[0], errc::ok);
   // No heartbeats: the member expires, "g" empties with no offsets, and the
   // next retention check removes it.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);

@@ -1,6 +1,7 @@
 // DeleteGroups (key 42) and OffsetDelete (key 47).
 #include "broker/broker.h"
 #include "broker/handlers/common.h"
+#include "broker/handlers/group_errors.h"
 #include "broker/handlers/handlers.h"
 #include "group/group_coordinator.h"
 #include "protocol/generated/messages.h"
@@ -32,12 +33,12 @@ void delete_groups(request_context&& ctx) {
   if (!ctx.decode(req)) return;
   auto ids = req.groups_names;
   auto shared = std::make_shared<request_context>(std::move(ctx));
-  shared->b->groups().delete_groups(ids, [shared, ids](std::vector<protocol::error_code> errors) {
+  shared->b->groups().delete_groups(ids, [shared, ids](std::vector<group::errc> errors) {
     protocol::delete_groups_response resp;
     for (size_t i = 0; i < ids.size(); ++i) {
       protocol::delete_groups_response::deletable_group_result r;
       r.group_id = ids[i];
-      r.error_code = ec(i < errors.size() ? errors[i] : protocol::error_code::unknown_server_error);
+      r.error_code = group_ec(i < errors.size() ? errors[i] : group::errc::coordinator_not_available);
       resp.results.push_back(std::move(r));
     }
     shared->respond(resp);
@@ -54,9 +55,9 @@ void offset_delete(request_context&& ctx) {
   auto reqp = std::make_shared<protocol::offset_delete_request>(std::move(req));
   shared->b->groups().delete_offsets(
       reqp->group_id, parts, subscribed_to,
-      [shared, reqp](protocol::error_code top, std::vector<protocol::error_code> errors) {
+      [shared, reqp](group::errc top, std::vector<group::errc> errors) {
         protocol::offset_delete_response resp;
-        resp.error_code = ec(top);
+        resp.error_code = group_ec(top);
         size_t i = 0;
         for (const auto& t : reqp->topics) {
           protocol::offset_delete_response::offset_delete_response_topic rt;
@@ -64,8 +65,7 @@ void offset_delete(request_context&& ctx) {
           for (const auto& p : t.partitions) {
             protocol::offset_delete_response::offset_delete_response_topic::offset_delete_response_partition rp;
             rp.partition_index = p.partition_index;
-            rp.error_code = ec(top == protocol::error_code::none && i < errors.size() ? errors[i]
-                                                                                    : protocol::error_code::none);
+            rp.error_code = group_ec(top == group::errc::ok && i < errors.size() ? errors[i] : group::errc::ok);
             ++i;
             rt.partitions.push_back(rp);
           }

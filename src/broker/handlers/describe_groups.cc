@@ -1,6 +1,7 @@
 // DescribeGroups (key 15) and ListGroups (key 16).
 #include "broker/broker.h"
 #include "broker/handlers/common.h"
+#include "broker/handlers/group_errors.h"
 #include "broker/handlers/handlers.h"
 #include "group/group_coordinator.h"
 #include "protocol/generated/messages.h"
@@ -15,7 +16,7 @@ void describe_groups(request_context&& ctx) {
   for (const auto& id : req.groups) {
     auto d = ctx.b->groups().describe(id);
     resp_t::described_group g;
-    g.error_code = ec(id.empty() ? protocol::error_code::invalid_group_id : d.error);
+    g.error_code = group_ec(id.empty() ? group::errc::invalid_group_id : d.error);
     g.group_id = d.group_id;
     g.group_state = d.state;
     g.protocol_type = d.protocol_type;
@@ -40,7 +41,6 @@ void list_groups(request_context&& ctx) {
   if (!ctx.decode(req)) return;
   using resp_t = protocol::list_groups_response;
   resp_t resp;
-  resp.error_code = ec(protocol::error_code::none);
   // Every group here is a classic group; a types filter without "classic"
   // (or "consumer"-type KIP-848 groups) matches nothing.
   bool type_ok = req.types_filter.empty();
@@ -49,8 +49,10 @@ void list_groups(request_context&& ctx) {
     for (auto& c : lower) c = static_cast<char>(std::tolower(c));
     type_ok = type_ok || lower == "classic";
   }
+  auto listing = ctx.b->groups().list_groups(req.states_filter);
+  resp.error_code = group_ec(listing.error);
   if (type_ok) {
-    for (auto& g : ctx.b->groups().list(req.states_filter)) {
+    for (auto& g : listing.groups) {
       resp_t::listed_group lg;
       lg.group_id = g.group_id;
       lg.protocol_type = g.protocol_type;

@@ -2,6 +2,7 @@
 // the rebalance's join phase ends (group coordinator).
 #include "broker/broker.h"
 #include "broker/handlers/common.h"
+#include "broker/handlers/group_errors.h"
 #include "broker/handlers/handlers.h"
 #include "group/group_coordinator.h"
 #include "protocol/generated/messages.h"
@@ -29,7 +30,7 @@ void join_group(request_context&& ctx) {
   auto shared = std::make_shared<request_context>(std::move(ctx));
   shared->b->groups().join(std::move(jr), [shared](group::join_result r) {
     protocol::join_group_response resp;
-    resp.error_code = ec(r.error);
+    resp.error_code = group_ec(r.error);
     resp.generation_id = r.generation;
     resp.protocol_type = r.protocol_type;
     resp.protocol_name = r.protocol_name;

@@ -3,6 +3,7 @@
 // UNKNOWN_TOPIC_OR_PARTITION; the rest are written to __consumer_offsets.
 #include "broker/broker.h"
 #include "broker/handlers/common.h"
+#include "broker/handlers/group_errors.h"
 #include "broker/handlers/handlers.h"
 #include "group/group_coordinator.h"
 #include "protocol/generated/messages.h"
@@ -30,7 +31,7 @@ void offset_commit(request_context&& ctx) {
       resp_t::offset_commit_response_topic::offset_commit_response_partition rp;
       rp.partition_index = p.partition_index;
       if (!topic || !topic->partition_at(p.partition_index)) {
-        rp.error_code = ec(protocol::error_code::unknown_topic_or_partition);
+        rp.error_code = group_ec(group::errc::unknown_topic_or_partition);
       } else {
         group::committed_offset off;
         off.offset = p.committed_offset;
@@ -45,10 +46,10 @@ void offset_commit(request_context&& ctx) {
     resp->topics.push_back(std::move(rt));
   }
   auto shared = std::make_shared<request_context>(std::move(ctx));
-  shared->b->groups().commit(std::move(cr), [shared, resp, where](std::vector<protocol::error_code> errors) {
+  shared->b->groups().commit(std::move(cr), [shared, resp, where](std::vector<group::errc> errors) {
     for (size_t i = 0; i < errors.size() && i < where->size(); ++i) {
       auto [ti, pi] = (*where)[i];
-      resp->topics[ti].partitions[pi].error_code = ec(errors[i]);
+      resp->topics[ti].partitions[pi].error_code = group_ec(errors[i]);
     }
     shared->respond(*resp);
   });

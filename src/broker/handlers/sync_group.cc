@@ -2,6 +2,7 @@
 // its own part once the leader's has arrived.
 #include "broker/broker.h"
 #include "broker/handlers/common.h"
+#include "broker/handlers/group_errors.h"
 #include "broker/handlers/handlers.h"
 #include "group/group_coordinator.h"
 #include "protocol/generated/messages.h"
@@ -22,7 +23,7 @@ void sync_group(request_context&& ctx) {
   auto shared = std::make_shared<request_context>(std::move(ctx));
   shared->b->groups().sync(std::move(sr), [shared](group::sync_result r) {
     protocol::sync_group_response resp;
-    resp.error_code = ec(r.error);
+    resp.error_code = group_ec(r.error);
     resp.protocol_type = r.protocol_type;
     resp.protocol_name = r.protocol_name;
     resp.assignment = std::move(r.assignment);
