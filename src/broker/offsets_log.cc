@@ -5,12 +5,42 @@
 #include "base/log_limiter.h"
 #include "broker/broker.h"
 #include "broker/handlers/common.h"
+#include "cluster/errc.h"
+#include "group/errc.h"
 #include "protocol/records/batch_builder.h"
 #include "protocol/records/record_iterator.h"
 #include "storage/log.h"
 #include "storage/log_manager.h"
 
 namespace strata::broker {
+namespace {
+
+// What the group coordinator understands of a failed append (group/errc.h): it
+// answers each with Kafka's code for commits and for group-metadata writes.
+std::error_code for_group(std::error_code e) {
+  using group::append_errc;
+  if (!e) return e;
+  if (e.category() == cluster::cluster_category()) {
+    switch (static_cast<cluster::errc>(e.value())) {
+      case cluster::errc::not_leader_or_follower:
+      case cluster::errc::fenced_leader_epoch:
+      case cluster::errc::unknown_leader_epoch:
+      case cluster::errc::partition_deleted:
+      case cluster::errc::shutting_down: return group::make_error_code(append_errc::not_leader);
+      case cluster::errc::not_enough_replicas:
+      case cluster::errc::not_enough_replicas_after_append:
+        return group::make_error_code(append_errc::not_enough_replicas);
+      case cluster::errc::request_timed_out: return group::make_error_code(append_errc::timed_out);
+      case cluster::errc::unknown_topic_or_partition: return group::make_error_code(append_errc::unknown_partition);
+      default: return group::make_error_code(append_errc::storage_error);
+    }
+  }
+  if (e == storage::errc::batch_too_large) return group::make_error_code(append_errc::record_too_large);
+  if (e.category() == storage::storage_category()) return group::make_error_code(append_errc::storage_error);
+  return e;
+}
+
+}  // namespace
 
 bool offsets_log::ensure_topic() {
   if (b_.topics().find(kOffsetsTopic)) return true;
@@ -36,7 +66,7 @@ void offsets_log::append(int32_t partition, std::vector<group::log_record> recor
   }
   auto part = b_.topics().find_partition(kOffsetsTopic, partition);
   if (!part) {
-    done(std::make_error_code(std::errc::invalid_argument));
+    done(group::make_error_code(group::append_errc::unknown_partition));
     return;
   }
   const int64_t now = now_ms();
@@ -61,12 +91,15 @@ void offsets_log::append(int32_t partition, std::vector<group::log_record> recor
   la.now_ms = now;
   auto res = b_.replicas().append_as_leader(*part, la);
   if (!res) {
-    done(res.error());
+    done(for_group(res.error()));
     return;
   }
   auto replicated = [this, part, last = res->last_offset, done = std::move(done)](std::error_code e) mutable {
-    if (!e && b_.flush_on_ack()) return b_.logs().flush_then(part->log_ptr(), last, std::move(done));
-    done(e);
+    if (!e && b_.flush_on_ack()) {
+      return b_.logs().flush_then(part->log_ptr(), last,
+                                  [done = std::move(done)](std::error_code fe) { done(for_group(fe)); });
+    }
+    done(for_group(e));
   };
   b_.replicas().when_replicated(part, res->last_offset, la.min_insync_replicas, std::move(replicated));
 }
@@ -78,7 +111,7 @@ size_t offsets_log::replay(group::group_coordinator& coordinator) {
   std::vector<uint8_t> buf, scratch;
   for (const auto& part : t->partitions) {
     if (!part->online()) {
-      // Its groups are not loaded; commits to it fail with KAFKA_STORAGE_ERROR.
+      // Its groups are not loaded; commits to it answer NOT_COORDINATOR (a storage error).
       spdlog::error("{}-{} is offline: its groups are not loaded ({})", kOffsetsTopic, part->index(),
                     part->offline_reason());
       continue;
