@@ -150,10 +150,15 @@ class scratch_handle {
   scratch_handle(const scratch_handle&) = delete;
   scratch_handle& operator=(const scratch_handle&) = delete;
 
-  bool wait_connected(clock::time_point deadline) {
-    if (zh_ == nullptr) return false;
+  bool wait_connected(clock::time_point deadline) { return wait_settled(deadline) == ZOO_CONNECTED_STATE; }
+  // Waits until the handle has been connected once or was told the session
+  // expired (sticky, so a connect followed at once by a drop still counts).
+  // Returns ZOO_EXPIRED_SESSION_STATE, ZOO_CONNECTED_STATE, or 0 at the deadline.
+  int wait_settled(clock::time_point deadline) {
+    if (zh_ == nullptr) return 0;
     std::unique_lock lk(m_);
-    return cv_.wait_until(lk, deadline, [&] { return state_ == ZOO_CONNECTED_STATE; });
+    cv_.wait_until(lk, deadline, [&] { return connected_once_ || expired_; });
+    return expired_ ? ZOO_EXPIRED_SESSION_STATE : connected_once_ ? ZOO_CONNECTED_STATE : 0;
   }
   zhandle_t* get() { return zh_; }
 
@@ -162,13 +167,15 @@ class scratch_handle {
     if (type != ZOO_SESSION_EVENT) return;
     auto* self = static_cast<scratch_handle*>(const_cast<void*>(zoo_get_context(zh)));
     std::lock_guard lk(self->m_);
-    self->state_ = state;
+    self->connected_once_ |= state == ZOO_CONNECTED_STATE;
+    self->expired_ |= state == ZOO_EXPIRED_SESSION_STATE;
     self->cv_.notify_all();
   }
   zhandle_t* zh_ = nullptr;
   std::mutex m_;
   std::condition_variable cv_;
-  int state_ = 0;
+  bool connected_once_ = false;
+  bool expired_ = false;
 };
 
 }  // namespace
@@ -725,11 +732,18 @@ result<void> client::expire_session_for_testing() {
     if (impl_->zh == nullptr || !impl_->is_connected) return error(errc::connection_loss, "expire session");
     cid = *zoo_client_id(impl_->zh);
   }
-  scratch_handle twin(impl_->opts.connect, static_cast<int>(impl_->opts.session_timeout.count()), &cid);
-  if (!twin.wait_connected(clock::now() + impl_->opts.connection_timeout)) {
-    return error(errc::connection_loss, "expire session: the second handle did not connect");
+  // A twin attaching to the session makes the server drop our connection, and
+  // the C client may re-attach before the twin's close lands, keeping the
+  // session alive. So repeat until a twin is told the session has expired.
+  constexpr int max_attempts = 20;
+  for (int i = 0; i < max_attempts; ++i) {
+    scratch_handle twin(impl_->opts.connect, static_cast<int>(impl_->opts.session_timeout.count()), &cid);
+    int state = twin.wait_settled(clock::now() + impl_->opts.connection_timeout);
+    if (state == ZOO_EXPIRED_SESSION_STATE) return success();
+    if (state == 0) return error(errc::connection_loss, "expire session: the second handle did not connect");
+    // Connected: ~scratch_handle closes the session on the server.
   }
-  return success();  // ~scratch_handle closes the session on the server
+  return error(errc::operation_timeout, "expire session: still alive after " + std::to_string(max_attempts) + " closes");
 }
 
 }  // namespace strata::zk

@@ -46,10 +46,11 @@ std::string find_java() {
   return "";
 }
 
-// One `ruok` exchange; true on "imok". Bounded by `budget`.
-bool ruok(int port, std::chrono::milliseconds budget) {
+// One four-letter-word exchange ("ruok", "srvr"); the reply, "" on failure.
+// Bounded by `budget`.
+std::string four_letter_word(int port, const char* word, std::chrono::milliseconds budget) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  if (fd < 0) return "";
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
@@ -61,24 +62,29 @@ bool ruok(int port, std::chrono::milliseconds budget) {
     pollfd p{fd, events, 0};
     return ::poll(&p, 1, static_cast<int>(left)) == 1 && (p.revents & (events | POLLHUP)) != 0;
   };
-  bool ok = false;
+  std::string reply;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 || errno == EINPROGRESS) {
     int err = 0;
     socklen_t len = sizeof err;
     if (wait(POLLOUT) && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0 &&
-        ::send(fd, "ruok", 4, MSG_NOSIGNAL) == 4) {
-      std::string reply;
-      char buf[16];
-      while (reply.size() < 4 && wait(POLLIN)) {
+        ::send(fd, word, 4, MSG_NOSIGNAL) == 4) {
+      char buf[512];
+      while (wait(POLLIN)) {  // the server closes the connection after replying
         ssize_t n = ::recv(fd, buf, sizeof buf, 0);
         if (n <= 0) break;
         reply.append(buf, static_cast<size_t>(n));
       }
-      ok = reply == "imok";
     }
   }
   ::close(fd);
-  return ok;
+  return reply;
+}
+
+// `ruok` -> `imok` says the process is up; `srvr` reports a Mode only once it
+// serves requests.
+bool ready(int port) {
+  return four_letter_word(port, "ruok", std::chrono::seconds(1)) == "imok" &&
+         four_letter_word(port, "srvr", std::chrono::seconds(1)).find("Mode: ") != std::string::npos;
 }
 
 }  // namespace
@@ -176,7 +182,7 @@ void zk_server::start() {
       throw std::runtime_error("ZooKeeper exited during startup (status " + std::to_string(status) + "); log:\n" +
                                log_tail());
     }
-    if (ruok(port_, std::chrono::seconds(1))) return;
+    if (ready(port_)) return;
     std::this_thread::sleep_for(poll_interval);  // poll interval of a bounded wait for imok
   }
   stop();

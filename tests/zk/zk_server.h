@@ -3,8 +3,9 @@
 // java QuorumPeerMain, as /work/shared/reliability/zk-standalone.sh runs it)
 // on 127.0.0.1, a free port and a fresh temp data dir.
 //
-// start() waits (at most 30 s) for `ruok` -> `imok`; stop() sends SIGTERM to
-// the recorded PID and SIGKILL after 10 s; the destructor stops it and removes
+// start() waits (at most 30 s) for `ruok` -> `imok` and for `srvr` to report a
+// Mode (imok comes before the server serves); stop() sends SIGTERM to the
+// recorded PID and SIGKILL after 10 s; the destructor stops it and removes
 // the dir. The JVM also gets PR_SET_PDEATHSIG, so a crashed test binary does
 // not leave it running. restart() keeps the port and the data dir, so sessions
 // and znodes survive it as they survive a real server restart.
