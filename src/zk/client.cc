@@ -275,6 +275,23 @@ struct client::impl {
   int64_t session = 0;
   int negotiated_ms = 0;
 
+  // The C client's connection state as its watcher reports it, kept apart
+  // from `mu` so its thread never waits on a lock held around C calls. Calls
+  // wait on this (not on `is_connected`, which the event thread updates), so a
+  // callback running on the event thread still sees a reconnection.
+  std::mutex hint_mu;
+  std::condition_variable hint_cv;
+  uint64_t hint_generation = 0;
+  bool hint_connected = false;
+  bool hint_closed = false;
+
+  void set_hint(uint64_t gen, std::optional<bool> connected, bool is_closed = false) {
+    std::lock_guard lk(hint_mu);
+    if (is_closed) hint_closed = true;
+    if (connected && gen == hint_generation) hint_connected = *connected;
+    hint_cv.notify_all();
+  }
+
   // The event thread and its queue.
   std::mutex qmu;
   std::condition_variable qcv;
@@ -328,6 +345,7 @@ struct client::impl {
     if (c == nullptr) return;
     impl* self = c->self;
     uint64_t gen = c->generation;
+    self->set_hint(gen, state == ZOO_CONNECTED_STATE);
     self->post([self, gen, state] { self->on_session_event(gen, state); });
   }
 
@@ -409,6 +427,12 @@ struct client::impl {
 
   void open_handle_locked(bool is_replacement) {
     ++generation;
+    {
+      std::lock_guard lk(hint_mu);
+      hint_generation = generation;
+      hint_connected = false;
+      hint_closed = false;
+    }
     ctx = std::make_unique<handle_ctx>(handle_ctx{this, generation});
     replacement = is_replacement;
     seen_connected = false;
@@ -418,25 +442,27 @@ struct client::impl {
     if (zh == nullptr) spdlog::error("zk: zookeeper_init('{}') failed: {}", opts.connect, std::strerror(errno));
   }
 
-  // Waits (bounded) for a connected handle. Returns it with `mu` held by lk,
-  // or the error to report.
-  result<zhandle_t*> acquire(std::unique_lock<std::mutex>& lk, clock::time_point deadline, const std::string& what) {
-    state_cv.wait_until(lk, deadline, [&] { return closed || is_connected; });
-    if (closed) return error(errc::closing, what);
-    if (!is_connected || zh == nullptr) return error(errc::connection_loss, what + " (not connected to '" + opts.connect + "')");
-    return zh;
+  // Waits (bounded) for the C client to be connected. Call without `mu`.
+  result<void> wait_connected(clock::time_point deadline, const std::string& what) {
+    std::unique_lock lk(hint_mu);
+    hint_cv.wait_until(lk, deadline, [&] { return hint_closed || hint_connected; });
+    if (hint_closed) return error(errc::closing, what);
+    if (!hint_connected) return error(errc::connection_loss, what + " (not connected to '" + opts.connect + "')");
+    return success();
   }
 
   // Submits one async request and waits for its completion (bounded).
   template <class Submit>
   result<pending_ptr> call(const std::string& what, Submit submit, pending_ptr p = std::make_shared<pending>()) {
     auto deadline = clock::now() + opts.request_timeout;
+    if (auto w = wait_connected(deadline, what); !w) return w.error();
     {
-      std::unique_lock lk(mu);
-      auto h = acquire(lk, deadline, what);
-      if (!h) return h.error();
+      std::lock_guard lk(mu);
+      if (closed) return error(errc::closing, what);
+      if (zh == nullptr) return error(errc::connection_loss, what + " (no session with '" + opts.connect + "')");
       const void* data = hand_off(p);
-      int rc = submit(h.value(), data);
+      // A connection lost since the check fails this request with ZCONNECTIONLOSS.
+      int rc = submit(zh, data);
       if (rc != ZOK) {
         // Refused before it was queued: no completion will run.
         if (rc == ZBADARGUMENTS || rc == ZINVALIDSTATE) take_back(data);
@@ -476,6 +502,7 @@ struct client::impl {
       h = std::exchange(zh, nullptr);
       state_cv.notify_all();
     }
+    set_hint(0, std::nullopt, /*is_closed=*/true);
     // Completions of requests in flight run now with ZCLOSING; the C client's
     // threads are joined before zookeeper_close returns.
     if (h != nullptr) zookeeper_close(h);
@@ -556,8 +583,8 @@ void client::connect() {
 }
 
 bool client::connected() const {
-  std::lock_guard lk(impl_->mu);
-  return impl_->is_connected;
+  std::lock_guard lk(impl_->hint_mu);
+  return impl_->hint_connected && !impl_->hint_closed;
 }
 
 int64_t client::session_id() const {

@@ -120,5 +120,28 @@ TEST_F(zk_restart, request_timeout_bounds_calls_while_disconnected) {
   EXPECT_TRUE(c.create("/x", "1"));
 }
 
+TEST_F(zk_restart, a_callback_waiting_for_the_connection_sees_it_return) {
+  zk::client_options o;
+  o.connect = server_->connect_string() + test_chroot();
+  o.session_timeout = 20s;
+  o.connection_timeout = 10s;
+  o.request_timeout = 25s;  // longer than the restart: the call must not time out
+  zk::client c(o);
+  c.connect();
+  ASSERT_TRUE(c.create("/p", "v"));
+  event_log<std::string> events;
+  // Runs on the event thread, which is then busy until the call returns: the
+  // call must still see the C client reconnect.
+  c.add_session_listener([&](session_state s) {
+    if (s != session_state::disconnected) return;
+    auto r = c.get("/p");
+    events.push(r ? "read " + r.value().data : "failed: " + r.error().message());
+  });
+  server_->stop();
+  server_->start();
+  ASSERT_TRUE(events.wait_for([](auto& v) { return !v.empty(); }, 30s));
+  EXPECT_EQ(events.snapshot().front(), "read v");
+}
+
 }  // namespace
 }  // namespace strata::test
