@@ -31,7 +31,8 @@
 // queue an event; our event thread runs user code, so callbacks MAY make any
 // synchronous call of this client (re-read and re-arm a watch, re-register an
 // ephemeral). They must not call close() or destroy the client, and a slow
-// callback delays the others.
+// callback delays the others. Callbacks may run until close() returns (it
+// joins the event thread), so what they capture must outlive that.
 #include <chrono>
 #include <cstdint>
 #include <functional>

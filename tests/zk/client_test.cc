@@ -122,8 +122,8 @@ TEST_F(zk_client, multi_is_all_or_nothing) {
 }
 
 TEST_F(zk_client, watches_fire_once_on_the_event_thread_and_may_call_back) {
+  event_log<std::string> events;  // outlives the client, whose callbacks use it
   auto c = connect(test_chroot());
-  event_log<std::string> events;
   ASSERT_TRUE(c->create("/w", "0"));
   // A data watch whose callback re-reads synchronously (allowed on the event thread).
   ASSERT_TRUE(c->get("/w", [&](zk::watch_event e, const std::string& p) {
@@ -154,13 +154,13 @@ TEST_F(zk_client, watches_fire_once_on_the_event_thread_and_may_call_back) {
 }
 
 TEST_F(zk_client, ephemeral_goes_with_the_session) {
+  event_log<zk::watch_event> events;  // outlives the clients, whose callbacks use it
   auto owner = connect(test_chroot());
   auto observer = connect(test_chroot());
   ASSERT_TRUE(owner->create("/eph", "x", zk::create_mode::ephemeral));
   auto st = observer->exists("/eph");
   ASSERT_TRUE(st && st.value());
   EXPECT_EQ(st.value()->ephemeral_owner, owner->session_id());
-  event_log<zk::watch_event> events;
   ASSERT_TRUE(observer->exists("/eph", [&](zk::watch_event e, const std::string&) { events.push(e); }));
   owner->close();
   EXPECT_TRUE(events.wait_for_item(zk::watch_event::deleted));

@@ -95,7 +95,7 @@ TEST_F(kafka_zk_test, broker_registration_round_trip_and_duplicate_refused) {
   EXPECT_EQ(k_->get_broker(9).value(), std::nullopt);
 
   // Liveness is the session: broker 2 disappears when its session closes.
-  event_log<zk::watch_event> events;
+  static event_log<zk::watch_event> events;  // outlives c_, whose watch may still run
   ASSERT_TRUE(k_->list_brokers([&](zk::watch_event e, const std::string&) { events.push(e); }));
   other->close();
   EXPECT_TRUE(events.wait_for_item(zk::watch_event::children_changed));
@@ -181,7 +181,7 @@ TEST_F(kafka_zk_test, controller_election_race_has_one_winner_and_fences_the_los
 
 TEST_F(kafka_zk_test, controller_watch_sees_resignation) {
   int32_t token = elect(*k_, 1);
-  event_log<zk::watch_event> events;
+  static event_log<zk::watch_event> events;  // outlives c_, whose watch may still run
   auto c = k_->get_controller([&](zk::watch_event e, const std::string&) { events.push(e); });
   ASSERT_TRUE(c && c.value());
   EXPECT_EQ(c.value()->broker_id, 1);

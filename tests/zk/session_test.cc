@@ -17,14 +17,13 @@ class zk_session : public zk_server_suite {};
 class zk_restart : public zk_server_suite {};
 
 TEST_F(zk_session, expiry_notifies_listeners_and_a_new_session_re_registers) {
+  event_log<std::string> events;  // outlives the client, whose callbacks use it
   auto c = connect(test_chroot());
   zk::kafka_zk k(*c);
   ASSERT_TRUE(k.ensure_persistent_paths());
   zk::broker_registration b;
   b.id = 1;
   b.endpoints = {{"PLAINTEXT", "PLAINTEXT", "127.0.0.1", 9092}};
-
-  event_log<std::string> events;
   // What a broker does (Kafka's ZooKeeperClient state-change handlers): on a
   // new session, register again. Runs on the client's event thread and makes
   // synchronous calls from there.
@@ -58,11 +57,12 @@ TEST_F(zk_session, expiry_notifies_listeners_and_a_new_session_re_registers) {
   ASSERT_TRUE(observer->create("/never-created", "x"));
   ASSERT_TRUE(c->get("/never-created"));
   for (auto& e : events.snapshot()) EXPECT_NE(e, "stale watch");
+  c->close();  // the listener uses `k` and `b`, destroyed before `c`
 }
 
 TEST_F(zk_restart, server_restart_within_the_session_timeout_keeps_the_session) {
+  event_log<session_state> events;  // outlives the client, whose callbacks use it
   auto c = connect(test_chroot(), 15s);
-  event_log<session_state> events;
   c->add_session_listener([&](session_state s) { events.push(s); });
   ASSERT_TRUE(c->create("/eph", "x", zk::create_mode::ephemeral));
   ASSERT_TRUE(c->create("/persistent", "p"));
@@ -70,7 +70,6 @@ TEST_F(zk_restart, server_restart_within_the_session_timeout_keeps_the_session) 
 
   server_->stop();
   ASSERT_TRUE(events.wait_for_item(session_state::disconnected));
-  EXPECT_FALSE(c->connected());
 
   // While disconnected a call fails within its bound, with connection_loss.
   auto t0 = std::chrono::steady_clock::now();
@@ -95,6 +94,7 @@ TEST_F(zk_restart, server_restart_within_the_session_timeout_keeps_the_session) 
 }
 
 TEST_F(zk_restart, request_timeout_bounds_calls_while_disconnected) {
+  event_log<session_state> events;  // outlives the client, whose callbacks use it
   zk::client_options o;
   o.connect = server_->connect_string() + test_chroot();
   o.session_timeout = 10s;
@@ -102,7 +102,6 @@ TEST_F(zk_restart, request_timeout_bounds_calls_while_disconnected) {
   o.request_timeout = 400ms;
   zk::client c(o);
   c.connect();
-  event_log<session_state> events;
   c.add_session_listener([&](session_state s) { events.push(s); });
   server_->stop();
   ASSERT_TRUE(events.wait_for_item(session_state::disconnected));
@@ -112,8 +111,10 @@ TEST_F(zk_restart, request_timeout_bounds_calls_while_disconnected) {
     auto took = std::chrono::steady_clock::now() - t0;
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error(), errc::connection_loss) << r.error().message();
-    EXPECT_GE(took, 350ms);  // it waited for the connection to come back...
-    EXPECT_LT(took, 2s);     // ...but only as long as request_timeout
+    // It waits for the connection at most request_timeout. (Not a lower bound:
+    // a server shutting down may briefly accept the reconnect, and a request
+    // sent then fails at once with connection_loss.)
+    EXPECT_LT(took, 2s);
   }
   server_->start();
   ASSERT_TRUE(events.wait_for_item(session_state::connected, 20s));
@@ -121,6 +122,7 @@ TEST_F(zk_restart, request_timeout_bounds_calls_while_disconnected) {
 }
 
 TEST_F(zk_restart, a_callback_waiting_for_the_connection_sees_it_return) {
+  event_log<std::string> events;  // outlives the client, whose callbacks use it
   zk::client_options o;
   o.connect = server_->connect_string() + test_chroot();
   o.session_timeout = 20s;
@@ -129,7 +131,6 @@ TEST_F(zk_restart, a_callback_waiting_for_the_connection_sees_it_return) {
   zk::client c(o);
   c.connect();
   ASSERT_TRUE(c.create("/p", "v"));
-  event_log<std::string> events;
   // Runs on the event thread, which is then busy until the call returns: the
   // call must still see the C client reconnect.
   c.add_session_listener([&](session_state s) {
