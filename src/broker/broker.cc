@@ -58,7 +58,8 @@ void broker::publish_self() {
   for (const auto& a : advertised_) self.endpoints.push_back({a.name, a.host, a.port});
   std::map<int32_t, cluster::broker_info> brokers;
   brokers[self.id] = std::move(self);
-  metadata_.set_brokers(std::move(brokers), node_id());
+  // In a cluster the controller's UpdateMetadata names the controller (and the others).
+  metadata_.set_brokers(std::move(brokers), cfg_.get("zookeeper.connect").empty() ? node_id() : -1);
 }
 
 broker::~broker() {

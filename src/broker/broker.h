@@ -31,6 +31,7 @@ namespace strata::broker {
 
 class producer_ids;
 class offsets_log;
+class cluster_member;
 
 class broker final : public net::request_handler {
  public:
@@ -44,6 +45,10 @@ class broker final : public net::request_handler {
   cluster::replica_manager& replicas() { return replicas_; }
   // The whole cluster as this broker knows it: brokers, controller, leaders.
   const cluster::metadata_cache& metadata() const { return metadata_; }
+  cluster::metadata_cache& metadata() { return metadata_; }
+  // ZooKeeper mode: this broker's membership (null on a single node).
+  cluster_member* cluster() { return cluster_; }
+  void set_cluster(cluster_member* c) { cluster_ = c; }
   config::broker_config& cfg() { return cfg_; }
   cluster::metadata_store& store() { return store_; }
   storage::log_manager& logs() { return logs_; }
@@ -105,6 +110,7 @@ class broker final : public net::request_handler {
   bool validate_records_;
   int32_t fetch_max_bytes_;
   std::atomic<bool> shutting_down_{false};
+  cluster_member* cluster_ = nullptr;
 
   void worker_loop();
   // Single node: this broker, with its advertised endpoints, is the cluster and its

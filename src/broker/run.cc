@@ -18,6 +18,8 @@
 #include "admin/router.h"
 #include "broker/admin_source.h"
 #include "broker/broker.h"
+#include "broker/cluster_member.h"
+#include "zk/zk_metadata_store.h"
 #include "broker/listener_tls.h"
 #include "config/config_error.h"
 #include "cluster/local_metadata_store.h"
@@ -164,9 +166,21 @@ int run(config::broker_config& cfg) {
     storage::log_manager logs(storage_options_from(cfg));
     auto opened = logs.open_all();
     if (opened.error) throw std::runtime_error("cannot open the logs: " + opened.error.message());
-    cluster::local_metadata_store store(dir);
+    // zookeeper.connect set: the cluster's metadata lives in ZooKeeper (Kafka's layout);
+    // otherwise in the data directory (a single node, no other process needed).
+    std::unique_ptr<cluster_member> member;
+    std::unique_ptr<zk::zk_metadata_store> zk_store;
+    std::optional<cluster::local_metadata_store> local_store;
+    if (!cfg.get("zookeeper.connect").empty()) {
+      member = std::make_unique<cluster_member>(cfg);
+      zk_store = std::make_unique<zk::zk_metadata_store>(member->zk(), member->cluster_id());
+    } else {
+      local_store.emplace(dir);
+    }
+    cluster::metadata_store& store = zk_store ? static_cast<cluster::metadata_store&>(*zk_store) : *local_store;
     logs.start();
     broker b(cfg, store, logs);
+    b.set_cluster(member.get());
     b.topics().load();
     b.start_groups();
 
@@ -175,6 +189,8 @@ int run(config::broker_config& cfg) {
     auto ports = srv.bound_ports();
     // Port 0 (tests) resolves once bound: a listener advertised with port 0 gets its own.
     for (size_t i = 0; i < cfg.listeners().size() && i < ports.size(); ++i) b.set_bound_port(cfg.listeners()[i].name, ports[i]);
+    // Registered once clients can connect: the controller sends its requests at once.
+    if (member) member->start(b);
 
     admin_source admin_src(b, srv);
     std::optional<admin_binding> admin_bound(std::in_place, admin_router, admin_src);
@@ -198,6 +214,9 @@ int run(config::broker_config& cfg) {
     sigwait(&sigs, &sig);
     spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     admin_router.set_health(admin::health::shutting_down);
+    // Deregister first: the controller moves this broker's leaderships while it still
+    // answers (clients see retriable errors, then the new leaders).
+    if (member) member->stop();
     b.begin_shutdown();
     srv.stop(5000);
     b.stop_worker();

@@ -4,6 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include "base/log_limiter.h"
+#include <random>
+
+#include "cluster/replica_placement.h"
 #include "storage/log_manager.h"
 
 namespace strata::broker {
@@ -53,6 +56,7 @@ topic_registry::topic_registry(config::broker_config& cfg, cluster::metadata_sto
       logs_(logs),
       replicas_(replicas),
       cache_(cache),
+      cluster_mode_(!cfg.get("zookeeper.connect").empty()),
       topics_(std::make_shared<const topic_map>()) {}
 
 cluster::topic_info topic_registry::describe(const topic_state& t) const {
@@ -82,11 +86,15 @@ std::shared_ptr<topic_state> topic_registry::new_state(const cluster::topic_meta
   t->internal = is_internal_topic(md.name);
   t->overrides = md.configs;
   t->cfg = config::resolve_topic_config(cfg_, md.configs);
+  t->assignment = md.assignment;
+  // Cluster mode: the replicas held here arrive with LeaderAndIsr.
+  if (cluster_mode_) t->partitions.resize(static_cast<size_t>(md.partitions));
   return t;
 }
 
 std::shared_ptr<topic_state> topic_registry::load_state(const cluster::topic_metadata& md) const {
   auto t = new_state(md);
+  if (cluster_mode_) return t;
   auto lc = to_log_config(t->cfg);
   t->partitions.reserve(static_cast<size_t>(md.partitions));
   for (int32_t p = 0; p < md.partitions; ++p) {
@@ -176,7 +184,7 @@ void topic_registry::load() {
     }
     held += md.partitions;
     auto state = load_state(md);
-    cache_.upsert_topic(describe(*state));
+    if (!cluster_mode_) cache_.upsert_topic(describe(*state));
     (*m)[md.name] = std::move(state);
   }
   publish(std::move(m));
@@ -212,7 +220,7 @@ topic_error topic_registry::create(const std::string& name, int32_t partitions, 
   if (replication_factor <= 0)
     return err(protocol::error_code::invalid_replication_factor,
                fmt::format("replication factor must be at least 1, got {}", replication_factor));
-  if (replication_factor > 1)
+  if (replication_factor > 1 && !cluster_mode_)
     return err(protocol::error_code::invalid_replication_factor,
                fmt::format("replication factor {} is larger than the number of brokers (1)", replication_factor));
   if (auto bad = config::validate_topic_overrides(overrides))
@@ -222,13 +230,29 @@ topic_error topic_registry::create(const std::string& name, int32_t partitions, 
   auto snap = snapshot();
   if (snap->count(name)) return err(protocol::error_code::topic_already_exists, fmt::format("topic '{}' already exists", name));
   if (auto e = check_broker_limit(partition_count(), partitions)) return e;
-  if (validate_only) return {};
   cluster::topic_metadata md;
   md.name = name;
   md.id = protocol::uuid::random();
   md.partitions = partitions;
   md.replication_factor = replication_factor;
   md.configs = overrides;
+  if (cluster_mode_) {
+    if (auto e = place(partitions, replication_factor, md.assignment)) return e;
+    if (validate_only) return {};
+    // The controller sees the new topic znode, elects leaders and sends LeaderAndIsr
+    // to the replicas, which create the logs (ensure_replica).
+    if (auto ec = store_.create_topic(md)) {
+      if (ec == cluster::store_errc::topic_exists)
+        return err(protocol::error_code::topic_already_exists, fmt::format("topic '{}' already exists", name));
+      return err(protocol::error_code::unknown_server_error,
+                 fmt::format("cannot record topic '{}' in ZooKeeper: {}", name, ec.message()));
+    }
+    auto next = std::make_shared<topic_map>(*snap);
+    (*next)[name] = new_state(md);
+    publish(std::move(next));
+    return {};
+  }
+  if (validate_only) return {};
   // All or nothing: the metadata first (so a crash part way leaves a topic whose
   // missing logs are created at the next start), then the logs; if one cannot be
   // created, the ones that were and the metadata entry are removed.
@@ -254,6 +278,18 @@ topic_error topic_registry::remove(const std::string& name) {
   std::lock_guard lk(write_mu_);
   auto snap = snapshot();
   auto it = snap->find(name);
+  if (cluster_mode_) {
+    // The controller removes the data from every replica (StopReplica) and the topic's
+    // znodes; Kafka answers once the request is recorded.
+    if (it == snap->end() && !refresh_locked(name))
+      return err(protocol::error_code::unknown_topic_or_partition, fmt::format("topic '{}' does not exist", name));
+    if (auto ec = store_.delete_topic(name))
+      return err(protocol::error_code::unknown_server_error, fmt::format("cannot delete '{}': {}", name, ec.message()));
+    auto next = std::make_shared<topic_map>(*snapshot());
+    next->erase(name);
+    publish(std::move(next));
+    return {};
+  }
   if (it == snap->end()) {
     // A topic left out at startup (over max.broker.partitions) can still be deleted:
     // its metadata and whatever logs it has.
@@ -292,6 +328,27 @@ topic_error topic_registry::add_partitions(const std::string& name, int32_t new_
     return err(protocol::error_code::invalid_partitions,
                fmt::format("topic '{}' has {} partitions; the new count {} must be larger", name, have, new_total));
   if (auto e = check_broker_limit(partition_count(), int64_t(new_total) - have)) return e;
+  if (cluster_mode_) {
+    std::vector<cluster::broker_metadata> brokers;
+    for (const auto& [id, b] : cache_.snapshot()->brokers) brokers.push_back({id, b.rack});
+    auto placed = cluster::assign_replicas_for_new_partitions(cur.assignment, brokers, new_total);
+    if (!placed.ok())
+      return err(placed.error == cluster::placement_errc::invalid_replication_factor
+                     ? protocol::error_code::invalid_replication_factor
+                     : protocol::error_code::invalid_partitions,
+                 placed.message);
+    if (validate_only) return {};
+    if (auto ec = store_.set_partition_count(name, new_total, placed.assignment))
+      return err(protocol::error_code::unknown_server_error,
+                 fmt::format("cannot add partitions to '{}': {}", name, ec.message()));
+    auto state = std::make_shared<topic_state>(cur);
+    state->partitions.resize(static_cast<size_t>(new_total));
+    for (auto& [p, replicas] : placed.assignment) state->assignment[p] = replicas;
+    auto next = std::make_shared<topic_map>(*snap);
+    (*next)[name] = std::move(state);
+    publish(std::move(next));
+    return {};
+  }
   if (validate_only) return {};
   // All or nothing: the new logs first, then the count in the metadata; a failure of
   // either removes the new logs and leaves the topic as it was.
@@ -330,6 +387,91 @@ topic_error topic_registry::set_overrides(const std::string& name, const config:
   (*next)[name] = std::move(state);
   publish(std::move(next));
   return {};
+}
+
+topic_error topic_registry::place(int32_t partitions, int16_t replication_factor,
+                                  cluster::replica_assignment& out) const {
+  std::vector<cluster::broker_metadata> live;
+  for (const auto& [id, b] : cache_.snapshot()->brokers) live.push_back({id, b.rack});
+  auto usable = cluster::brokers_for_placement(std::move(live), cluster::rack_aware_mode::enforced);
+  if (!usable.ok()) return err(protocol::error_code::invalid_replication_factor, usable.message);
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  auto placed = cluster::assign_replicas_to_brokers(usable.brokers, partitions, replication_factor,
+                                                    cluster::random_placement_start(usable.brokers.size(), rng));
+  if (!placed.ok()) {
+    auto code = placed.error == cluster::placement_errc::invalid_partitions
+                    ? protocol::error_code::invalid_partitions
+                    : protocol::error_code::invalid_replication_factor;
+    return err(code, placed.message);
+  }
+  out = std::move(placed.assignment);
+  return {};
+}
+
+std::shared_ptr<topic_state> topic_registry::refresh_locked(const std::string& name) {
+  auto md = store_.get_topic(name);
+  if (!md) return nullptr;
+  auto snap = snapshot();
+  auto state = new_state(*md);
+  // Keep the replicas already held here.
+  if (auto it = snap->find(name); it != snap->end() && it->second->id == state->id) {
+    for (size_t i = 0; i < it->second->partitions.size() && i < state->partitions.size(); ++i)
+      state->partitions[i] = it->second->partitions[i];
+  }
+  auto next = std::make_shared<topic_map>(*snap);
+  (*next)[name] = state;
+  publish(std::move(next));
+  return state;
+}
+
+std::shared_ptr<const topic_state> topic_registry::refresh(const std::string& name) {
+  std::lock_guard lk(write_mu_);
+  return refresh_locked(name);
+}
+
+std::shared_ptr<partition> topic_registry::ensure_replica(const std::string& topic, int32_t index,
+                                                          const cluster::partition_state& state, topic_error& e) {
+  std::lock_guard lk(write_mu_);
+  auto snap = snapshot();
+  std::shared_ptr<const topic_state> t;
+  if (auto it = snap->find(topic); it != snap->end()) t = it->second;
+  if (!t || !t->has_index(index)) t = refresh_locked(topic);
+  if (!t || !t->has_index(index)) {
+    e = err(protocol::error_code::unknown_topic_or_partition,
+            fmt::format("partition {}-{} is not in ZooKeeper", topic, index));
+    return nullptr;
+  }
+  if (auto p = t->partition_at(index)) return p;
+  auto lg = logs_.get_or_create(topic, index, to_log_config(t->cfg));
+  if (!lg) {
+    e = err(protocol::error_code::kafka_storage_error,
+            fmt::format("cannot create the log of {}-{}: {}", topic, index, lg.error().message()));
+    return nullptr;
+  }
+  auto p = replicas_.add(topic, index, lg.value(), state);
+  auto next_state = std::make_shared<topic_state>(*t);
+  next_state->partitions[static_cast<size_t>(index)] = p;
+  auto next = std::make_shared<topic_map>(*snapshot());
+  (*next)[topic] = std::move(next_state);
+  publish(std::move(next));
+  return p;
+}
+
+void topic_registry::drop_replica(const std::string& topic, int32_t index, bool delete_log) {
+  std::lock_guard lk(write_mu_);
+  replicas_.remove(topic, index);
+  auto snap = snapshot();
+  if (auto it = snap->find(topic); it != snap->end() && it->second->partition_at(index)) {
+    auto state = std::make_shared<topic_state>(*it->second);
+    state->partitions[static_cast<size_t>(index)] = nullptr;
+    auto next = std::make_shared<topic_map>(*snap);
+    (*next)[topic] = std::move(state);
+    publish(std::move(next));
+  }
+  if (delete_log) {
+    if (auto ec = logs_.delete_partition(topic, index))
+      spdlog::warn("deleting the log of {}-{}: {}", topic, index, ec.message());
+  }
 }
 
 void topic_registry::refresh_configs() {

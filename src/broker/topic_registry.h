@@ -42,14 +42,26 @@ struct topic_state {
   bool internal = false;
   config::topic_overrides overrides;
   config::topic_config cfg;
+  // One entry per partition of the topic; null for a partition this broker holds no
+  // replica of (cluster mode).
   std::vector<std::shared_ptr<partition>> partitions;
+  // Cluster mode: every partition's replicas (the store's assignment).
+  cluster::replica_assignment assignment;
 
-  // The partition with this index, or null when out of range.
+  // The local replica with this index; null when out of range or not held here.
   std::shared_ptr<partition> partition_at(int32_t index) const {
-    if (index < 0 || index >= static_cast<int32_t>(partitions.size())) return nullptr;
+    if (!has_index(index)) return nullptr;
     return partitions[static_cast<size_t>(index)];
   }
+  bool has_index(int32_t index) const { return index >= 0 && index < static_cast<int32_t>(partitions.size()); }
 };
+
+// Kafka's answer for a partition not held here: UNKNOWN_TOPIC_OR_PARTITION when the
+// topic has no such partition, NOT_LEADER_OR_FOLLOWER when another broker holds it.
+inline protocol::error_code missing_partition_error(const topic_state* t, int32_t index) {
+  return t && t->has_index(index) ? protocol::error_code::not_leader_or_follower
+                                  : protocol::error_code::unknown_topic_or_partition;
+}
 
 using topic_map = std::map<std::string, std::shared_ptr<const topic_state>, std::less<>>;
 
@@ -67,8 +79,22 @@ class topic_registry {
   topic_registry(config::broker_config& cfg, cluster::metadata_store& store, storage::log_manager& logs,
                  cluster::replica_manager& replicas, cluster::metadata_cache& cache);
 
-  // Opens the logs of every topic in the store (startup).
+  // Opens the logs of every topic in the store (startup). Cluster mode: reads the
+  // topics only; replicas come with the controller's LeaderAndIsr (ensure_replica).
   void load();
+  bool cluster_mode() const { return cluster_mode_; }
+
+  // Cluster mode (the controller's requests). ensure_replica makes sure this broker
+  // holds a replica of topic-index in `state` (creating its log; re-reading the topic
+  // from the store when it is new here) and returns it; the caller makes it leader or
+  // follower. drop_replica forgets it (StopReplica), deleting its log when asked.
+  // Both do file work: not on a reactor.
+  std::shared_ptr<partition> ensure_replica(const std::string& topic, int32_t index,
+                                            const cluster::partition_state& state, topic_error& err);
+  void drop_replica(const std::string& topic, int32_t index, bool delete_log);
+  // Re-reads a topic from the store (created or changed by another broker); null when
+  // the store does not have it.
+  std::shared_ptr<const topic_state> refresh(const std::string& name);
 
   std::shared_ptr<const topic_map> snapshot() const { return topics_.load(std::memory_order_acquire); }
   std::shared_ptr<const topic_state> find(std::string_view name) const;
@@ -107,6 +133,10 @@ class topic_registry {
   // leaves `t` as it was and says which partition failed and why.
   topic_error create_logs(topic_state& t, int32_t from, int32_t to);
   void drop_logs(const std::string& name, int32_t from, int32_t to);
+  // Cluster mode: places `partitions` replicas over the live brokers of the metadata
+  // cache (Kafka's rack-aware assignment); an error names the problem.
+  topic_error place(int32_t partitions, int16_t replication_factor, cluster::replica_assignment& out) const;
+  std::shared_ptr<topic_state> refresh_locked(const std::string& name);
   void publish(std::shared_ptr<const topic_map> m) { topics_.store(std::move(m), std::memory_order_release); }
   // The metadata cache's entry for `t`: each partition's leader, epoch, replicas and ISR
   // as its replica holds them, and this broker as an offline replica of an offline one.
@@ -117,6 +147,7 @@ class topic_registry {
   storage::log_manager& logs_;
   cluster::replica_manager& replicas_;
   cluster::metadata_cache& cache_;
+  const bool cluster_mode_;
   std::mutex write_mu_;
   std::set<std::string, std::less<>> unloaded_;  // in the store, left out by load() (write_mu_)
   std::atomic<std::shared_ptr<const topic_map>> topics_;

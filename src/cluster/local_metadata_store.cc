@@ -175,7 +175,8 @@ std::error_code local_metadata_store::delete_topic(const std::string& name) {
   return {};
 }
 
-std::error_code local_metadata_store::set_partition_count(const std::string& name, int32_t partitions) {
+std::error_code local_metadata_store::set_partition_count(const std::string& name, int32_t partitions,
+                                                          const replica_assignment&) {
   std::lock_guard lk(mu_);
   auto it = topics_.find(name);
   if (it == topics_.end()) return store_errc::unknown_topic;

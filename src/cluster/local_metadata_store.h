@@ -26,7 +26,8 @@ class local_metadata_store final : public metadata_store {
   std::optional<topic_metadata> get_topic(const std::string& name) const override;
   std::error_code create_topic(const topic_metadata& t) override;
   std::error_code delete_topic(const std::string& name) override;
-  std::error_code set_partition_count(const std::string& name, int32_t partitions) override;
+  std::error_code set_partition_count(const std::string& name, int32_t partitions,
+                                      const replica_assignment& added = {}) override;
   std::error_code set_topic_configs(const std::string& name, const std::map<std::string, std::string>& c) override;
   std::map<std::string, std::string> broker_configs() const override;
   std::error_code set_broker_configs(const std::map<std::string, std::string>& c) override;

@@ -44,6 +44,22 @@ void metadata_cache::upsert_topic(topic_info t) {
   update([&](cluster_view& v) { v.topics[shared->name] = shared; });
 }
 
+void metadata_cache::update_partitions(const std::string& name, const protocol::uuid& id, bool internal,
+                                       std::map<int32_t, partition_info> parts) {
+  update([&](cluster_view& v) {
+    topic_info t;
+    if (auto it = v.topics.find(name); it != v.topics.end()) t = *it->second;
+    t.name = name;
+    if (!id.is_zero()) t.id = id;
+    t.internal = internal;
+    if (!parts.empty() && static_cast<int32_t>(t.partitions.size()) <= parts.rbegin()->first)
+      t.partitions.resize(static_cast<size_t>(parts.rbegin()->first) + 1);
+    for (auto& [i, p] : parts)
+      if (i >= 0) t.partitions[static_cast<size_t>(i)] = std::move(p);
+    v.topics[name] = std::make_shared<const topic_info>(std::move(t));
+  });
+}
+
 void metadata_cache::remove_topic(const std::string& name) {
   update([&](cluster_view& v) { v.topics.erase(name); });
 }

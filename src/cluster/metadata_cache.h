@@ -73,6 +73,10 @@ class metadata_cache {
 
   void set_brokers(std::map<int32_t, broker_info> brokers, int32_t controller_id);
   void upsert_topic(topic_info t);
+  // UpdateMetadata: replaces the named partitions of a topic (creating it), keeping
+  // the others.
+  void update_partitions(const std::string& name, const protocol::uuid& id, bool internal,
+                         std::map<int32_t, partition_info> parts);
   void remove_topic(const std::string& name);
 
  private:

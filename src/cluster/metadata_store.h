@@ -19,12 +19,18 @@
 
 namespace strata::cluster {
 
+// Partition -> its replicas in assignment order (the first is the preferred leader).
+using replica_assignment = std::map<int32_t, std::vector<int32_t>>;
+
 struct topic_metadata {
   std::string name;
   protocol::uuid id;
   int32_t partitions = 1;
   int16_t replication_factor = 1;
   std::map<std::string, std::string> configs;  // overrides only
+  // Cluster mode: where each partition's replicas are (empty on a single node, where
+  // every partition is here).
+  replica_assignment assignment;
 };
 
 enum class store_errc {
@@ -46,8 +52,9 @@ class metadata_store {
   virtual std::optional<topic_metadata> get_topic(const std::string& name) const = 0;
   virtual std::error_code create_topic(const topic_metadata& t) = 0;
   virtual std::error_code delete_topic(const std::string& name) = 0;
-  // Only grows the partition count.
-  virtual std::error_code set_partition_count(const std::string& name, int32_t partitions) = 0;
+  // Only grows the partition count; `added` places the new partitions (cluster mode).
+  virtual std::error_code set_partition_count(const std::string& name, int32_t partitions,
+                                              const replica_assignment& added = {}) = 0;
   virtual std::error_code set_topic_configs(const std::string& name, const std::map<std::string, std::string>& c) = 0;
   virtual std::map<std::string, std::string> broker_configs() const = 0;
   virtual std::error_code set_broker_configs(const std::map<std::string, std::string>& c) = 0;

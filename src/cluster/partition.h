@@ -63,6 +63,7 @@ struct partition_state {
   int32_t leader = -1;  // -1: no leader (offline)
   int32_t leader_epoch = 0;
   int32_t partition_epoch = 0;
+  int32_t controller_epoch = 0;   // of the controller that wrote this state (kept in ISR writes)
   std::vector<int32_t> replicas;  // assignment order: the first is the preferred leader
   std::vector<int32_t> isr;
   bool operator==(const partition_state&) const = default;

@@ -411,6 +411,21 @@ void replica_manager::maybe_advance_high_watermark(partition& p, int64_t now_ms)
   }
 }
 
+void replica_manager::resign_leaderships() {
+  std::vector<std::shared_ptr<partition>> led;
+  {
+    std::lock_guard lk(mu_);
+    for (const auto& [key, p] : partitions_)
+      if (p->is_leader()) led.push_back(p);
+  }
+  for (const auto& p : led) {
+    p->set_state(p->state(), replica_role::none);
+    update_hw_mode(*p);
+    p->wake_all();
+  }
+  if (!led.empty()) spdlog::warn("stopped leading {} partition(s) until the controller says again", led.size());
+}
+
 void replica_manager::shrink_isrs(int64_t now_ms) {
   std::vector<std::shared_ptr<partition>> led;
   {

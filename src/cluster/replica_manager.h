@@ -147,6 +147,10 @@ class replica_manager {
   // A follower's read also records its fetch (its log end offset and caught-up time)
   // and may expand the ISR and advance the high watermark (DESIGN-NOTES §8, §9).
   storage::result<partition_read> read(const std::shared_ptr<partition>& p, const read_request& r);
+  // This broker lost its ZooKeeper session: it stops acting as leader (produce and
+  // consumer fetches get NOT_LEADER_OR_FOLLOWER) until the controller's next
+  // LeaderAndIsr, so two brokers never both accept writes for one partition.
+  void resign_leaderships();
   // The ISR-shrink task (every replica.lag.time.max.ms / 2): proposes removing the
   // followers of every partition led here that have not caught up in time.
   void shrink_isrs(int64_t now_ms);

@@ -29,7 +29,7 @@ void delete_records(request_context&& ctx) {
       pr.low_watermark = -1;
       auto part = t ? t->partition_at(rp.partition_index) : nullptr;
       if (!part) {
-        pr.error_code = ec(protocol::error_code::unknown_topic_or_partition);
+        pr.error_code = ec(missing_partition_error(t.get(), rp.partition_index));
         tr.partitions.push_back(std::move(pr));
         continue;
       }

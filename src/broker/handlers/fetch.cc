@@ -118,7 +118,7 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
     pr.log_start_offset = -1;
     if (!w.part) {
       pr.error_code = ec(ctx_.api_version >= 13 && !w.topic ? error_code::unknown_topic_id
-                                                            : error_code::unknown_topic_or_partition);
+                                                            : missing_partition_error(w.topic.get(), w.sp->partition));
       errors = true;
       return pr;
     }

@@ -50,7 +50,7 @@ void list_offsets(request_context&& ctx) {
       pr.offset = -1;
       auto found = t ? t->partition_at(rp.partition_index) : nullptr;
       if (!found) {
-        pr.error_code = ec(protocol::error_code::unknown_topic_or_partition);
+        pr.error_code = ec(missing_partition_error(t.get(), rp.partition_index));
         tr.partitions.push_back(std::move(pr));
         continue;
       }

@@ -30,7 +30,7 @@ void offset_commit(request_context&& ctx) {
     for (auto& p : t.partitions) {
       resp_t::offset_commit_response_topic::offset_commit_response_partition rp;
       rp.partition_index = p.partition_index;
-      if (!topic || !topic->partition_at(p.partition_index)) {
+      if (!topic || !topic->has_index(p.partition_index)) {
         rp.error_code = group_ec(group::errc::unknown_topic_or_partition);
       } else {
         group::committed_offset off;

@@ -27,7 +27,7 @@ void offset_for_leader_epoch(request_context&& ctx) {
       pr.partition = rp.partition;
       auto part = t ? t->partition_at(rp.partition) : nullptr;
       if (!part) {
-        pr.error_code = ec(protocol::error_code::unknown_topic_or_partition);
+        pr.error_code = ec(missing_partition_error(t.get(), rp.partition));
         continue;
       }
       if (auto e = ctx.b->replicas().check_leader(*part, rp.current_leader_epoch)) {

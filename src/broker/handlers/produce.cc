@@ -55,7 +55,7 @@ std::optional<int64_t> produce_partition(request_context& ctx, const std::string
   if (!acks_valid) {
     fail(error_code::invalid_required_acks);
   } else if (!t || !t->partition_at(pd.index)) {
-    fail(error_code::unknown_topic_or_partition);
+    fail(missing_partition_error(t.get(), pd.index));
   } else if (!t->partition_at(pd.index)->online()) {
     // Offline since startup (KIP-112): its log could not be opened.
     fail(error_code::kafka_storage_error, t->partition_at(pd.index)->offline_reason());

@@ -1,0 +1,348 @@
+#include "broker/cluster_member.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include "base/log_limiter.h"
+#include "broker/broker.h"
+#include "broker/handlers/common.h"
+
+namespace strata::broker {
+namespace {
+
+using protocol::error_code;
+
+bool contains(const std::vector<int32_t>& v, int32_t id) { return std::find(v.begin(), v.end(), id) != v.end(); }
+
+// Kafka's marker in UpdateMetadata for a partition of a topic being deleted.
+constexpr int32_t kLeaderDuringDelete = -2;
+
+template <class T>
+T value_or_throw(zk::result<T> r, const char* what) {
+  if (!r) throw std::runtime_error(fmt::format("ZooKeeper: {}: {}", what, r.error().message()));
+  return std::move(r).value();
+}
+
+}  // namespace
+
+cluster_member::cluster_member(const config::broker_config& cfg) : cfg_(cfg) {
+  zk::client_options o;
+  o.connect = cfg.get("zookeeper.connect");
+  o.session_timeout = std::chrono::milliseconds(cfg.get_int("zookeeper.session.timeout.ms"));
+  o.connection_timeout = std::chrono::milliseconds(cfg.get_int("zookeeper.connection.timeout.ms"));
+  zk_ = std::make_unique<zk::client>(o);
+  zk_->connect();  // throws one line naming the connect string and the timeout
+  kzk_ = std::make_unique<zk::kafka_zk>(*zk_);
+  if (auto r = kzk_->ensure_persistent_paths(); !r)
+    throw std::runtime_error("ZooKeeper: creating Kafka's paths: " + r.error().message());
+  cluster_id_ = value_or_throw(kzk_->get_or_create_cluster_id(protocol::uuid::random().to_base64()), "cluster id");
+}
+
+cluster_member::~cluster_member() { stop(); }
+
+void cluster_member::start(broker& b) {
+  b_ = &b;
+  auto& replicas = b.replicas();
+  replicas.set_replica_lag_time_max_ms(cfg_.get_int("replica.lag.time.max.ms"));
+  replicas.set_isr_change_handler(
+      [this](const std::shared_ptr<cluster::partition>& p, const cluster::partition_state& proposed) {
+        on_isr_change(p, proposed);
+      });
+  // A broker may join an ISR while it is registered (Kafka's isReplicaIsrEligible).
+  replicas.set_broker_alive_fn([&b](int32_t id) { return b.metadata().snapshot()->broker(id) != nullptr; });
+  listener_id_ = zk_->add_session_listener([this](zk::session_state s) {
+    if (s == zk::session_state::expired) {
+      // The controller sees this broker gone and elects other leaders: stop leading
+      // now, before any client can write to both.
+      spdlog::warn("ZooKeeper session expired: no longer acting as leader until registered again");
+      if (b_) b_->replicas().resign_leaderships();
+    } else if (s == zk::session_state::new_session) {
+      std::lock_guard lk(mu_);
+      queue_.push_back([this] { register_self(); });
+      cv_.notify_one();
+    }
+  });
+  register_self();
+  writer_ = std::thread([this] { writer_loop(); });
+  tasks_ = std::thread([this] { tasks_loop(); });
+}
+
+void cluster_member::stop() {
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  if (tasks_.joinable()) tasks_.join();
+  if (listener_id_ >= 0) zk_->remove_session_listener(listener_id_);
+  // Closing the session deletes /brokers/ids/<id> at once: the controller moves this
+  // broker's leaderships without waiting for the session timeout.
+  if (zk_) zk_->close();
+}
+
+void cluster_member::register_self() {
+  zk::broker_registration reg;
+  reg.id = cfg_.broker_id();
+  const auto self = b_->metadata().snapshot()->broker(reg.id);
+  for (const auto& l : cfg_.advertised_listeners()) {
+    zk::endpoint e;
+    e.listener_name = l.name;
+    e.security_protocol = l.protocol;
+    e.host = l.host.empty() ? "localhost" : l.host;
+    e.port = l.port;
+    if (self)
+      if (const auto* ep = self->endpoint(l.name)) e.port = ep->port;  // a bound port 0
+    reg.endpoints.push_back(std::move(e));
+  }
+  if (const auto& rack = cfg_.get("broker.rack"); !rack.empty()) reg.rack = rack;
+  reg.timestamp_ms = now_ms();
+  auto r = kzk_->register_broker(reg);
+  if (!r) {
+    throw std::runtime_error(fmt::format("cannot register broker.id {} in ZooKeeper: {}", reg.id,
+                                         r.error().message()));
+  }
+  broker_epoch_ = r.value();
+  spdlog::info("registered as broker {} in ZooKeeper (cluster {}, broker epoch {})", reg.id, cluster_id_,
+               r.value());
+}
+
+bool cluster_member::accept_controller(int32_t epoch, int64_t broker_epoch) {
+  // KIP-380: a request meant for an earlier registration of this broker id is stale.
+  if (broker_epoch >= 0 && broker_epoch_.load() >= 0 && broker_epoch != broker_epoch_.load()) return false;
+  std::lock_guard lk(epoch_mu_);
+  if (epoch < controller_epoch_) return false;
+  controller_epoch_ = epoch;
+  return true;
+}
+
+protocol::leader_and_isr_response cluster_member::apply(const protocol::leader_and_isr_request& req, int16_t version) {
+  using resp_t = protocol::leader_and_isr_response;
+  resp_t resp;
+  resp.error_code = ec(error_code::none);
+  if (!accept_controller(req.controller_epoch, req.broker_epoch)) {
+    STRATA_LOG_LIMITED(spdlog::level::warn, "LeaderAndIsr from controller {} (epoch {}) is stale", req.controller_id,
+                       req.controller_epoch);
+    resp.error_code = ec(error_code::stale_controller_epoch);
+    return resp;
+  }
+  struct item {
+    const protocol::leader_and_isr_request::leader_and_isr_partition_state* ps;
+    std::string topic;
+    protocol::uuid id;
+  };
+  std::vector<item> items;
+  for (const auto& ps : req.ungrouped_partition_states) items.push_back({&ps, ps.topic_name, {}});
+  for (const auto& ts : req.topic_states)
+    for (const auto& ps : ts.partition_states) items.push_back({&ps, ts.topic_name, ts.topic_id});
+
+  const int32_t self = cfg_.broker_id();
+  auto& replicas = b_->replicas();
+  std::map<protocol::uuid, resp_t::leader_and_isr_topic_error> by_topic;
+  for (const auto& it : items) {
+    const auto& ps = *it.ps;
+    cluster::partition_state st;
+    st.leader = ps.leader;
+    st.leader_epoch = ps.leader_epoch;
+    st.partition_epoch = ps.partition_epoch;
+    st.controller_epoch = ps.controller_epoch;
+    st.replicas = ps.replicas;
+    st.isr = ps.isr;
+    error_code err = error_code::none;
+    if (!contains(st.replicas, self)) {
+      err = error_code::unknown_topic_or_partition;
+    } else {
+      topic_error te;
+      auto p = b_->topics().ensure_replica(it.topic, ps.partition_index, st, te);
+      if (!p) {
+        err = te.code;
+        STRATA_LOG_LIMITED(spdlog::level::warn, "LeaderAndIsr for {}-{}: {}", it.topic, ps.partition_index, te.message);
+      } else {
+        const auto cur = p->state();
+        const bool same_epoch = st.leader_epoch == cur.leader_epoch && p->role() != cluster::replica_role::none;
+        std::error_code e;
+        if (st.leader_epoch < cur.leader_epoch) {
+          err = error_code::stale_controller_epoch;
+        } else if (same_epoch && st.leader == cur.leader) {
+          // Same leadership, newer ISR or partition epoch (the controller's view).
+          if (st.partition_epoch >= cur.partition_epoch) replicas.isr_committed(*p, st, now_ms());
+        } else if (st.leader == self) {
+          e = replicas.become_leader(*p, st);
+          if (!e) spdlog::info("{}-{}: leader in epoch {}, ISR {}", it.topic, ps.partition_index, st.leader_epoch,
+                               fmt::join(st.isr, ","));
+        } else {
+          e = replicas.become_follower(*p, st);
+          if (!e) spdlog::info("{}-{}: follower of broker {} in epoch {}", it.topic, ps.partition_index, st.leader,
+                               st.leader_epoch);
+        }
+        if (e) err = error_code::stale_controller_epoch;
+      }
+    }
+    if (version < 5) {
+      resp_t::leader_and_isr_partition_error pe;
+      pe.topic_name = it.topic;
+      pe.partition_index = ps.partition_index;
+      pe.error_code = ec(err);
+      resp.partition_errors.push_back(std::move(pe));
+    } else {
+      auto& te = by_topic[it.id];
+      te.topic_id = it.id;
+      resp_t::leader_and_isr_partition_error pe;
+      pe.partition_index = ps.partition_index;
+      pe.error_code = ec(err);
+      te.partition_errors.push_back(std::move(pe));
+    }
+  }
+  for (auto& [id, te] : by_topic) resp.topics.push_back(std::move(te));
+  return resp;
+}
+
+protocol::update_metadata_response cluster_member::apply(const protocol::update_metadata_request& req, int16_t version) {
+  protocol::update_metadata_response resp;
+  resp.error_code = ec(error_code::none);
+  if (!accept_controller(req.controller_epoch, req.broker_epoch)) {
+    resp.error_code = ec(error_code::stale_controller_epoch);
+    return resp;
+  }
+  std::map<int32_t, cluster::broker_info> brokers;
+  for (const auto& lb : req.live_brokers) {
+    cluster::broker_info bi;
+    bi.id = lb.id;
+    if (version == 0) bi.endpoints.push_back({"PLAINTEXT", lb.v0_host, lb.v0_port});
+    for (const auto& e : lb.endpoints)
+      bi.endpoints.push_back({e.listener.empty() ? std::string("PLAINTEXT") : e.listener, e.host, e.port});
+    if (lb.rack && !lb.rack->empty()) bi.rack = lb.rack;
+    brokers[lb.id] = std::move(bi);
+  }
+  auto& cache = b_->metadata();
+  cache.set_brokers(std::move(brokers), req.controller_id);
+
+  struct topic_update {
+    protocol::uuid id;
+    std::map<int32_t, cluster::partition_info> parts;
+    bool deleting = false;
+  };
+  std::map<std::string, topic_update> topics;
+  auto take = [&](const std::string& name, const protocol::uuid& id,
+                  const protocol::update_metadata_request::update_metadata_partition_state& ps) {
+    auto& tu = topics[name];
+    if (!id.is_zero()) tu.id = id;
+    if (ps.leader == kLeaderDuringDelete) {
+      tu.deleting = true;
+      return;
+    }
+    cluster::partition_info pi;
+    pi.leader = ps.leader;
+    pi.leader_epoch = ps.leader_epoch;
+    pi.replicas = ps.replicas;
+    pi.isr = ps.isr;
+    pi.offline_replicas = ps.offline_replicas;
+    tu.parts[ps.partition_index] = std::move(pi);
+  };
+  for (const auto& ps : req.ungrouped_partition_states) take(ps.topic_name, {}, ps);
+  for (const auto& ts : req.topic_states)
+    for (const auto& ps : ts.partition_states) take(ts.topic_name, ts.topic_id, ps);
+  for (auto& [name, tu] : topics) {
+    if (tu.deleting) {
+      cache.remove_topic(name);
+      continue;
+    }
+    // A topic created through another broker: learn its configs and partition count.
+    auto t = b_->topics().find(name);
+    if (!t || static_cast<int32_t>(t->partitions.size()) <= tu.parts.rbegin()->first) t = b_->topics().refresh(name);
+    protocol::uuid id = !tu.id.is_zero() ? tu.id : (t ? t->id : protocol::uuid{});
+    cache.update_partitions(name, id, is_internal_topic(name), std::move(tu.parts));
+  }
+  return resp;
+}
+
+protocol::stop_replica_response cluster_member::apply(const protocol::stop_replica_request& req, int16_t version) {
+  using resp_t = protocol::stop_replica_response;
+  resp_t resp;
+  resp.error_code = ec(error_code::none);
+  if (!accept_controller(req.controller_epoch, req.broker_epoch)) {
+    resp.error_code = ec(error_code::stale_controller_epoch);
+    return resp;
+  }
+  auto stop = [&](const std::string& topic, int32_t index, bool del) {
+    b_->topics().drop_replica(topic, index, del);
+    resp_t::stop_replica_partition_error pe;
+    pe.topic_name = topic;
+    pe.partition_index = index;
+    pe.error_code = ec(error_code::none);
+    resp.partition_errors.push_back(std::move(pe));
+    if (del) spdlog::info("{}-{}: replica deleted (StopReplica)", topic, index);
+  };
+  for (const auto& p : req.ungrouped_partitions) stop(p.topic_name, p.partition_index, req.delete_partitions);
+  for (const auto& t : req.topics)
+    for (int32_t i : t.partition_indexes) stop(t.name, i, req.delete_partitions);
+  for (const auto& ts : req.topic_states)
+    for (const auto& ps : ts.partition_states) stop(ts.topic_name, ps.partition_index, ps.delete_partition);
+  (void)version;
+  return resp;
+}
+
+void cluster_member::on_isr_change(const std::shared_ptr<cluster::partition>& p,
+                                   const cluster::partition_state& proposed) {
+  std::lock_guard lk(mu_);
+  queue_.push_back([this, p, next = proposed]() mutable {
+    auto& proposed = next;
+    zk::leader_and_isr s;
+    s.leader = proposed.leader;
+    s.leader_epoch = proposed.leader_epoch;
+    s.controller_epoch = proposed.controller_epoch;
+    s.isr = proposed.isr;
+    s.partition_epoch = proposed.partition_epoch;
+    auto r = kzk_->update_partition_state_conditional(p->topic(), p->index(), s);
+    if (!r) {
+      // The controller has moved on: its LeaderAndIsr brings the state to follow.
+      STRATA_LOG_LIMITED(spdlog::level::warn, "{}-{}: ISR change to [{}] refused: {}", p->topic(), p->index(),
+                         fmt::join(proposed.isr, ","), r.error().message());
+      b_->replicas().isr_change_failed(*p);
+      return;
+    }
+    proposed.partition_epoch = r.value();
+    b_->replicas().isr_committed(*p, proposed, now_ms());
+    spdlog::info("{}-{}: ISR is now [{}] (partition epoch {})", p->topic(), p->index(), fmt::join(proposed.isr, ","),
+                 r.value());
+    // The controller reads the new states and tells every broker (UpdateMetadata).
+    if (auto n = kzk_->create_isr_change_notification({{p->topic(), p->index()}}); !n)
+      STRATA_LOG_LIMITED(spdlog::level::warn, "writing an ISR change notification: {}", n.error().message());
+  });
+  cv_.notify_one();
+}
+
+void cluster_member::writer_loop() {
+  std::unique_lock lk(mu_);
+  for (;;) {
+    cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
+    if (stopping_) return;
+    auto fn = std::move(queue_.front());
+    queue_.pop_front();
+    lk.unlock();
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      spdlog::error("cluster: {}", e.what());
+    }
+    lk.lock();
+  }
+}
+
+void cluster_member::tasks_loop() {
+  // Kafka's isr-expiration task runs every replica.lag.time.max.ms / 2.
+  const auto period = std::chrono::milliseconds(std::max<int64_t>(cfg_.get_int("replica.lag.time.max.ms") / 2, 1));
+  std::unique_lock lk(mu_);
+  while (!cv_.wait_for(lk, period, [&] { return stopping_; })) {
+    lk.unlock();
+    b_->replicas().shrink_isrs(now_ms());
+    lk.lock();
+  }
+}
+
+}  // namespace strata::broker

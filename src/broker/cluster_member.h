@@ -1,0 +1,85 @@
+#pragma once
+// This broker as a member of a ZooKeeper-coordinated cluster (zookeeper.connect set):
+// its session, its registration (/brokers/ids/<id>), the controller's requests
+// applied to the replica manager and the metadata cache (LeaderAndIsr,
+// UpdateMetadata, StopReplica), and the leader's ISR changes written to ZooKeeper
+// (DESIGN-NOTES §9, §13).
+//
+// Fencing: requests from a controller older than the newest seen are refused with
+// STALE_CONTROLLER_EPOCH; a lost session makes the broker stop acting as leader at
+// once (replica_manager::resign_leaderships) and register again; the controller then
+// sends it its partitions anew.
+//
+// Threading: apply_* run on the broker's worker (they create and delete logs). ISR
+// writes run on this object's own thread, in order. Session events come on the
+// ZooKeeper client's event thread.
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "cluster/partition.h"
+#include "config/broker_config.h"
+#include "protocol/generated/error_code.h"
+#include "protocol/generated/messages.h"
+#include "zk/client.h"
+#include "zk/kafka_zk.h"
+
+namespace strata::broker {
+
+class broker;
+
+class cluster_member {
+ public:
+  // Connects to ZooKeeper (zookeeper.connect) and reads or creates the cluster id;
+  // throws std::runtime_error with one line naming the problem (unreachable within
+  // zookeeper.connection.timeout.ms, ...).
+  explicit cluster_member(const config::broker_config& cfg);
+  ~cluster_member();
+  cluster_member(const cluster_member&) = delete;
+  cluster_member& operator=(const cluster_member&) = delete;
+
+  const std::string& cluster_id() const { return cluster_id_; }
+  zk::kafka_zk& zk() { return *kzk_; }
+
+  // After the listeners are bound: wires the broker and registers it. Throws when
+  // the id is already registered (another broker runs with this broker.id).
+  void start(broker& b);
+  // Shutdown: deregisters (closes the session) and stops the ISR writer.
+  void stop();
+  int64_t broker_epoch() const { return broker_epoch_.load(); }
+
+  protocol::leader_and_isr_response apply(const protocol::leader_and_isr_request& req, int16_t version);
+  protocol::update_metadata_response apply(const protocol::update_metadata_request& req, int16_t version);
+  protocol::stop_replica_response apply(const protocol::stop_replica_request& req, int16_t version);
+
+ private:
+  // STALE_CONTROLLER_EPOCH for a controller older than the newest seen; records a newer one.
+  bool accept_controller(int32_t epoch, int64_t broker_epoch);
+  void register_self();
+  void on_isr_change(const std::shared_ptr<cluster::partition>& p, const cluster::partition_state& proposed);
+  void writer_loop();
+  void tasks_loop();
+
+  const config::broker_config& cfg_;
+  std::unique_ptr<zk::client> zk_;
+  std::unique_ptr<zk::kafka_zk> kzk_;
+  std::string cluster_id_;
+  broker* b_ = nullptr;
+  std::atomic<int64_t> broker_epoch_{-1};
+  std::mutex epoch_mu_;
+  int32_t controller_epoch_ = 0;
+  int listener_id_ = -1;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;  // ISR writes and re-registrations, in order
+  bool stopping_ = false;
+  std::thread writer_;
+  std::thread tasks_;
+};
+
+}  // namespace strata::broker
