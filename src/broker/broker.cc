@@ -47,6 +47,8 @@ broker::broker(config::broker_config& cfg, cluster::metadata_store& store, stora
   gc.offsets_retention_ms = cfg.get_int("offsets.retention.minutes") * 60'000;
   gc.offsets_retention_check_ms = cfg.get_int("offsets.retention.check.interval.ms");
   gc.max_group_size = static_cast<int32_t>(cfg.get_int("group.max.size"));
+  // In a cluster a broker coordinates the groups of the offsets partitions it leads.
+  gc.owns_every_partition = cfg.get("zookeeper.connect").empty();
   offsets_ = std::make_unique<offsets_log>(*this);
   groups_ = std::make_unique<group::group_coordinator>(gc, *offsets_);
   publish_self();

@@ -10,6 +10,8 @@
 #include "base/log_limiter.h"
 #include "broker/broker.h"
 #include "broker/handlers/common.h"
+#include "group/group_coordinator.h"
+#include "broker/offsets_log.h"
 
 namespace strata::broker {
 namespace {
@@ -181,6 +183,7 @@ protocol::leader_and_isr_response cluster_member::apply(const protocol::leader_a
                                st.leader_epoch);
         }
         if (e) err = error_code::stale_controller_epoch;
+        if (!e && it.topic == kOffsetsTopic) b_->offsets().leadership_changed(p, p->is_leader());
       }
     }
     if (version < 5) {
@@ -270,6 +273,7 @@ protocol::stop_replica_response cluster_member::apply(const protocol::stop_repli
     return resp;
   }
   auto stop = [&](const std::string& topic, int32_t index, bool del) {
+    if (topic == kOffsetsTopic) b_->groups().unload(index);
     b_->topics().drop_replica(topic, index, del);
     resp_t::stop_replica_partition_error pe;
     pe.topic_name = topic;

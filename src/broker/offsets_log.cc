@@ -47,8 +47,12 @@ bool offsets_log::ensure_topic() {
   const auto& cfg = b_.cfg();
   config::topic_overrides overrides{{"cleanup.policy", "compact"},
                                     {"segment.bytes", cfg.get("offsets.topic.segment.bytes")}};
+  // Kafka's default is 3 replicas; fewer brokers than that (a single node, a small
+  // cluster) get one per broker.
+  const auto brokers = static_cast<int64_t>(std::max<size_t>(b_.metadata().snapshot()->brokers.size(), 1));
+  const auto rf = static_cast<int16_t>(std::min(cfg.get_int("offsets.topic.replication.factor"), brokers));
   auto err = b_.topics().create(kOffsetsTopic, static_cast<int32_t>(cfg.get_int("offsets.topic.num.partitions")),
-                                1, overrides, false, /*internal=*/true);
+                                rf, overrides, false, /*internal=*/true);
   if (err && err.code != protocol::error_code::topic_already_exists) {
     // Every FindCoordinator asks again: one line per cause, then a count.
     STRATA_LOG_LIMITED(spdlog::level::err, "cannot create {}: {}", kOffsetsTopic, err.message);
@@ -108,50 +112,75 @@ size_t offsets_log::replay(group::group_coordinator& coordinator) {
   auto t = b_.topics().find(kOffsetsTopic);
   if (!t) return 0;
   size_t count = 0;
-  std::vector<uint8_t> buf, scratch;
   for (const auto& part : t->partitions) {
+    if (!part) continue;  // cluster mode: not held here
     if (!part->online()) {
       // Its groups are not loaded; commits to it answer NOT_COORDINATOR (a storage error).
       spdlog::error("{}-{} is offline: its groups are not loaded ({})", kOffsetsTopic, part->index(),
                     part->offline_reason());
       continue;
     }
-    storage::log& log = part->log();
-    int64_t offset = log.log_start_offset();
-    const int64_t end = log.log_end_offset();
-    while (offset < end) {
-      auto rd = log.read(offset, 1 << 20, end, true);
-      if (!rd || rd->ranges.empty()) break;
-      buf.clear();
-      // A short read leaves whole batches plus a partial tail, which
-      // validate_batches below tolerates.
-      storage::append_range_bytes(rd.value(), buf);
-      int64_t next = offset;
-      records::validate_options vo;
-      vo.mode = records::validate_mode::log;
-      vo.allow_partial_tail = true;
-      records::validate_batches(buf, vo, [&](const records::batch_info& bi) {
-        next = bi.last_offset() + 1;
-        records::record_iterator it(std::span<const uint8_t>(buf).subspan(bi.position, bi.size), scratch);
-        records::record rec;
-        while (it.next(rec)) {
-          if (it.offset_of(rec) < offset || !rec.key) continue;
-          std::optional<protocol::bytes_view> value;
-          if (rec.value) value = *rec.value;
-          if (auto d = group::decode_record(*rec.key, value)) {
-            coordinator.load(*d);
-            ++count;
-          }
-        }
-      });
-      if (next <= offset) {
-        spdlog::error("{}-{}: cannot read past offset {} while loading groups", kOffsetsTopic, part->index(), offset);
-        break;
-      }
-      offset = next;
-    }
+    count += replay_partition(*part, [&](const group::decoded_record& d) { coordinator.load(d); });
   }
   return count;
+}
+
+size_t offsets_log::replay_partition(cluster::partition& part,
+                                     const std::function<void(const group::decoded_record&)>& apply) {
+  size_t count = 0;
+  std::vector<uint8_t> buf, scratch;
+  storage::log& log = part.log();
+  int64_t offset = log.log_start_offset();
+  const int64_t end = log.log_end_offset();
+  while (offset < end) {
+    auto rd = log.read(offset, 1 << 20, end, true);
+    if (!rd || rd->ranges.empty()) break;
+    buf.clear();
+    // A short read leaves whole batches plus a partial tail, which
+    // validate_batches below tolerates.
+    storage::append_range_bytes(rd.value(), buf);
+    int64_t next = offset;
+    records::validate_options vo;
+    vo.mode = records::validate_mode::log;
+    vo.allow_partial_tail = true;
+    records::validate_batches(buf, vo, [&](const records::batch_info& bi) {
+      next = bi.last_offset() + 1;
+      records::record_iterator it(std::span<const uint8_t>(buf).subspan(bi.position, bi.size), scratch);
+      records::record rec;
+      while (it.next(rec)) {
+        if (it.offset_of(rec) < offset || !rec.key) continue;
+        std::optional<protocol::bytes_view> value;
+        if (rec.value) value = *rec.value;
+        if (auto d = group::decode_record(*rec.key, value)) {
+          apply(*d);
+          ++count;
+        }
+      }
+    });
+    if (next <= offset) {
+      spdlog::error("{}-{}: cannot read past offset {} while loading groups", kOffsetsTopic, part.index(), offset);
+      break;
+    }
+    offset = next;
+  }
+  return count;
+}
+
+void offsets_log::leadership_changed(const std::shared_ptr<cluster::partition>& part, bool leader) {
+  auto& coordinator = b_.groups();
+  const int32_t index = part->index();
+  const int32_t epoch = part->leader_epoch();
+  if (!leader) {
+    coordinator.unload(index, epoch);
+    return;
+  }
+  // Kafka's loadGroupsAndOffsets: until the replay is done, requests for these groups
+  // answer COORDINATOR_LOAD_IN_PROGRESS.
+  if (!coordinator.begin_loading(index)) return;
+  size_t n = part->online() ? replay_partition(*part, [&](const group::decoded_record& d) { coordinator.load(index, d); })
+                            : 0;
+  coordinator.finish_loading(index, epoch);
+  spdlog::info("{}-{}: coordinator for its groups (epoch {}), {} record(s) loaded", kOffsetsTopic, index, epoch, n);
 }
 
 }  // namespace strata::broker

@@ -6,7 +6,10 @@
 //
 // The topic is created on first use with offsets.topic.num.partitions
 // partitions and cleanup.policy=compact, as Kafka does.
+#include <functional>
 #include <memory>
+
+#include "cluster/partition.h"
 
 #include "group/group_coordinator.h"
 #include "group/group_log.h"
@@ -27,8 +30,13 @@ class offsets_log final : public group::group_log {
   // Replays every record of the topic into `coordinator`; returns the number
   // of records read.
   size_t replay(group::group_coordinator& coordinator);
+  // Cluster mode: this broker became (or stopped being) the leader of `part`, a
+  // partition of the topic, and so the coordinator of its groups: loads them by
+  // replaying it, or unloads them (ARCHITECTURE.md §8). On the worker.
+  void leadership_changed(const std::shared_ptr<cluster::partition>& part, bool leader);
 
  private:
+  size_t replay_partition(cluster::partition& part, const std::function<void(const group::decoded_record&)>& apply);
   broker& b_;
 };
 

@@ -30,6 +30,13 @@ void metadata_cache::update(Fn&& fn) {
   auto next = std::make_shared<cluster_view>(*snapshot());
   fn(*next);
   view_.store(std::move(next), std::memory_order_release);
+  published_.notify_all();
+}
+
+bool metadata_cache::wait_until(const std::function<bool(const cluster_view&)>& ready,
+                                std::chrono::steady_clock::time_point deadline) const {
+  std::unique_lock lk(const_cast<std::mutex&>(write_mu_));
+  return published_.wait_until(lk, deadline, [&] { return ready(*snapshot()); });
 }
 
 void metadata_cache::set_brokers(std::map<int32_t, broker_info> brokers, int32_t controller_id) {

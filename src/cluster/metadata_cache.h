@@ -12,6 +12,9 @@
 // Threading: readers take an immutable snapshot with one atomic load; writers
 // (rare: topic changes, broker changes) serialise on a mutex and publish a new one.
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -79,11 +82,18 @@ class metadata_cache {
                          std::map<int32_t, partition_info> parts);
   void remove_topic(const std::string& name);
 
+  // Blocks until `ready(view)` holds for a published view or `deadline` passes; returns
+  // whether it held. For requests that answer once the controller's decisions have
+  // arrived (CreateTopics waits for its partitions' leaders): not on a reactor.
+  bool wait_until(const std::function<bool(const cluster_view&)>& ready,
+                  std::chrono::steady_clock::time_point deadline) const;
+
  private:
   template <class Fn>
   void update(Fn&& fn);
 
   std::mutex write_mu_;
+  mutable std::condition_variable published_;  // with write_mu_
   std::atomic<std::shared_ptr<const cluster_view>> view_;
 };
 

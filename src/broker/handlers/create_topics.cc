@@ -136,6 +136,27 @@ void create_topics(request_context&& ctx) {
     }
     if (!req.validate_only)
       spdlog::info("created topic '{}' with {} partition(s) for {}", t.name, partitions, ctx.peer());
+    if (!req.validate_only && b.topics().cluster_mode()) {
+      // Kafka answers once the controller has elected the new partitions' leaders and
+      // this broker knows them (or timeout_ms passed: the topic exists, its leaders
+      // come later, and clients retry LEADER_NOT_AVAILABLE).
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(req.timeout_ms, 0));
+      const std::string name = t.name;
+      bool led = b.metadata().wait_until(
+          [&](const cluster::cluster_view& v) {
+            auto ti = v.topic(name);
+            if (!ti || static_cast<int32_t>(ti->partitions.size()) < partitions) return false;
+            for (const auto& p : ti->partitions)
+              if (p.leader < 0) return false;
+            return true;
+          },
+          deadline);
+      if (!led && req.timeout_ms > 0) {
+        fail(protocol::error_code::request_timed_out,
+             fmt::format("topic '{}' was created but its leaders were not elected within {} ms", name, req.timeout_ms));
+        continue;
+      }
+    }
     r.error_code = ec(protocol::error_code::none);
     r.num_partitions = partitions;
     r.replication_factor = rf;
