@@ -12,6 +12,7 @@
 #include "broker/handlers/common.h"
 #include "group/group_coordinator.h"
 #include "broker/offsets_log.h"
+#include "broker/producer_ids.h"
 
 namespace strata::broker {
 namespace {
@@ -67,6 +68,14 @@ void cluster_member::start(broker& b) {
       queue_.push_back([this] { register_self(); });
       cv_.notify_one();
     }
+  });
+  b.pids().set_block_source([this]() -> std::optional<std::pair<int64_t, int64_t>> {
+    auto r = kzk_->claim_producer_id_block(cfg_.broker_id());
+    if (!r) {
+      STRATA_LOG_LIMITED(spdlog::level::warn, "cannot claim a producer id block in ZooKeeper: {}", r.error().message());
+      return std::nullopt;
+    }
+    return std::make_pair(r.value().first, r.value().last);
   });
   register_self();
   writer_ = std::thread([this] { writer_loop(); });

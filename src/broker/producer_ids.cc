@@ -22,6 +22,12 @@ producer_ids::producer_ids(std::string dir) : dir_(std::move(dir)) {
 
 int64_t producer_ids::next() {
   std::lock_guard lk(mu_);
+  if (source_ && next_ >= block_end_) {
+    auto block = source_();
+    if (!block) return -1;
+    next_ = block->first;
+    block_end_ = block->second + 1;
+  }
   if (next_ >= block_end_) {
     int64_t new_end = block_end_ + kBlock;
     std::string tmp = path_ + ".tmp";
