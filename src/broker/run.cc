@@ -80,6 +80,7 @@ storage::log_manager_options storage_options_from(const config::broker_config& c
   storage::log_manager_options o;
   o.log_dirs = cfg.log_dirs();
   o.retention_check_interval_ms = cfg.get_int("log.retention.check.interval.ms");
+  o.high_watermark_checkpoint_interval_ms = cfg.get_int("replica.high.watermark.checkpoint.interval.ms");
   o.flush_threads = static_cast<int>(cfg.get_int("strata.log.flush.threads"));
   o.cleaner_enable = cfg.get_bool("log.cleaner.enable");
   o.cleaner_backoff_ms = cfg.get_int("log.cleaner.backoff.ms");

@@ -25,6 +25,7 @@ inline constexpr std::string_view kDeleteDirSuffix = "-delete";
 inline constexpr std::string_view kLeaderEpochCheckpoint = "leader-epoch-checkpoint";
 inline constexpr std::string_view kRecoveryPointCheckpoint = "recovery-point-offset-checkpoint";
 inline constexpr std::string_view kLogStartOffsetCheckpoint = "log-start-offset-checkpoint";
+inline constexpr std::string_view kReplicationOffsetCheckpoint = "replication-offset-checkpoint";
 inline constexpr std::string_view kCleanerOffsetCheckpoint = "cleaner-offset-checkpoint";
 inline constexpr std::string_view kCleanShutdownMarker = ".kafka_cleanshutdown";
 inline constexpr std::string_view kLockFile = ".lock";

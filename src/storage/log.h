@@ -66,6 +66,9 @@ struct log_open_options {
   int64_t recovery_point = 0;
   // From log-start-offset-checkpoint; -1 when absent.
   int64_t log_start_offset = -1;
+  // From replication-offset-checkpoint (the high watermark); -1 when absent: the HW
+  // starts at the LEO (a single node, where it follows the LEO anyway).
+  int64_t high_watermark = -1;
   int64_t now_ms = 0;
 };
 

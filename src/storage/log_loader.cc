@@ -230,7 +230,9 @@ result<std::shared_ptr<log>> log_loader::load(const log_open_options& opts) {
   lg->publish_locked();
   lg->log_start_.store(log_start);
   lg->leo_.store(leo);
-  lg->hw_.store(leo);
+  // DESIGN-NOTES §5.9: the checkpointed HW, clamped to [log start, LEO]. A replica
+  // must not call committed what its ISR may not have.
+  lg->hw_.store(opts.high_watermark >= 0 ? std::clamp(opts.high_watermark, log_start, leo) : leo);
   lg->recovery_point_.store(opts.clean_shutdown ? leo
                                                 : std::clamp(opts.recovery_point, log_start, leo));
   lg->last_flush_ms_.store(now);

@@ -103,6 +103,7 @@ open_all_result log_manager::open_all(
     const bool clean = fs_.exists(marker);
     auto rps = read_offset_checkpoint(fs_, d.path + "/" + std::string(kRecoveryPointCheckpoint));
     auto starts = read_offset_checkpoint(fs_, d.path + "/" + std::string(kLogStartOffsetCheckpoint));
+    auto hws = read_offset_checkpoint(fs_, d.path + "/" + std::string(kReplicationOffsetCheckpoint));
     if (!rps) spdlog::warn("storage: {}: unreadable recovery-point checkpoint, recovering all", d.path);
     if (!starts) spdlog::warn("storage: {}: unreadable log-start-offset checkpoint", d.path);
     auto cleaned = read_offset_checkpoint(fs_, d.path + "/" + std::string(kCleanerOffsetCheckpoint));
@@ -152,6 +153,10 @@ open_all_result log_manager::open_all(
       if (starts) {
         auto it = starts.value().find(*tp);
         if (it != starts.value().end()) j.opts.log_start_offset = it->second;
+      }
+      if (hws) {
+        auto it = hws.value().find(*tp);
+        if (it != hws.value().end()) j.opts.high_watermark = it->second;
       }
       if (cleaned) {
         auto it = cleaned.value().find(*tp);
@@ -259,9 +264,10 @@ void log_manager::scheduler_loop() {
   auto next_flush = clock::now() + ms(cfg_.flush_check_interval_ms);
   auto next_rp = clock::now() + ms(cfg_.recovery_point_checkpoint_interval_ms);
   auto next_ls = clock::now() + ms(cfg_.log_start_offset_checkpoint_interval_ms);
+  auto next_hw = clock::now() + ms(cfg_.high_watermark_checkpoint_interval_ms);
   std::unique_lock lk(sched_mu_);
   while (!sched_stop_) {
-    auto wake = std::min({next_retention, next_flush, next_rp, next_ls});
+    auto wake = std::min({next_retention, next_flush, next_rp, next_ls, next_hw});
     sched_cv_.wait_until(lk, wake, [&] {
       std::lock_guard g(mu_);
       return sched_stop_ || !pending_deletes_.empty();
@@ -289,6 +295,10 @@ void log_manager::scheduler_loop() {
         spdlog::warn("storage: log-start-offset checkpoint failed: {}", ec.message());
       }
       next_ls = now + ms(cfg_.log_start_offset_checkpoint_interval_ms);
+    }
+    if (now >= next_hw) {
+      if (auto ec = checkpoint_high_watermarks()) spdlog::warn("storage: high-watermark checkpoint failed: {}", ec.message());
+      next_hw = now + ms(cfg_.high_watermark_checkpoint_interval_ms);
     }
     lk.lock();
   }
@@ -510,6 +520,11 @@ std::error_code log_manager::checkpoint_recovery_points() {
                        [](const log& l) -> std::optional<int64_t> { return l.recovery_point(); });
 }
 
+std::error_code log_manager::checkpoint_high_watermarks() {
+  return write_offsets(kReplicationOffsetCheckpoint,
+                       [](const log& l) -> std::optional<int64_t> { return l.high_watermark(); });
+}
+
 std::error_code log_manager::checkpoint_log_start_offsets() {
   return write_offsets(kLogStartOffsetCheckpoint,
                        [](const log& l) -> std::optional<int64_t> { return l.log_start_offset(); });
@@ -537,6 +552,7 @@ std::error_code log_manager::shutdown() {
   }
   if (auto ec = checkpoint_recovery_points(); ec && !first) first = ec;
   if (auto ec = checkpoint_log_start_offsets(); ec && !first) first = ec;
+  if (auto ec = checkpoint_high_watermarks(); ec && !first) first = ec;
   if (auto ec = checkpoint_cleaner_offsets(); ec && !first) first = ec;
   for (auto& d : dirs_) {
     if (!first && d.offline.empty()) {

@@ -54,6 +54,7 @@ struct log_manager_options {
   int64_t retention_check_interval_ms = 300000;          // log.retention.check.interval.ms
   int64_t flush_check_interval_ms = 1000;                // how often flush.ms is checked
   int64_t recovery_point_checkpoint_interval_ms = 60000;   // log.flush.offset.checkpoint.interval.ms
+  int64_t high_watermark_checkpoint_interval_ms = 5000;    // replica.high.watermark.checkpoint.interval.ms
   int64_t log_start_offset_checkpoint_interval_ms = 60000; // log.flush.start.offset.checkpoint.interval.ms
   int recovery_threads = 2;            // threads opening/recovering logs in open_all
   int flush_threads = 8;               // strata.log.flush.threads: most concurrent fsyncs
@@ -127,6 +128,7 @@ class log_manager {
   size_t run_cleaner();
   void flush_due_logs();
   std::error_code checkpoint_recovery_points();
+  std::error_code checkpoint_high_watermarks();
   std::error_code checkpoint_log_start_offsets();
   std::error_code checkpoint_cleaner_offsets();
   void delete_pending_dirs();

@@ -69,3 +69,29 @@ TEST(log_replicated, refuses_offsets_that_do_not_continue_the_log) {
 
 }  // namespace
 }  // namespace strata::storage
+
+namespace strata::storage {
+namespace {
+
+TEST(log_replicated, the_checkpointed_high_watermark_is_restored_clamped_to_the_log) {
+  using namespace testing;
+  temp_dir dir;
+  {
+    auto lg = log::open(log_options(dir.path())).value();
+    auto buf = make_batch(5, 10, 1000);
+    ASSERT_TRUE(lg->append(buf, 0, 1));
+    ASSERT_FALSE(lg->close());
+  }
+  auto opts = log_options(dir.path());
+  opts.clean_shutdown = true;
+  opts.recovery_point = 5;
+  opts.high_watermark = 3;  // a follower that had replicated past the leader's HW
+  EXPECT_EQ(log::open(opts).value()->high_watermark(), 3);
+  opts.high_watermark = 100;
+  EXPECT_EQ(log::open(opts).value()->high_watermark(), 5);
+  opts.high_watermark = -1;  // no checkpoint: the log end
+  EXPECT_EQ(log::open(opts).value()->high_watermark(), 5);
+}
+
+}  // namespace
+}  // namespace strata::storage
