@@ -1,0 +1,159 @@
+#!/usr/bin/python3
+"""Strata as a cluster (issue 14): a real ZooKeeper and three real brokers on
+loopback, driven by real clients (librdkafka through confluent_kafka, kafka-python).
+
+Each test starts its own cluster (ZooKeeper about 1.5 s, brokers about 0.2 s each)
+and kills every process it started by PID at the end."""
+
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import Deadline, wait_until  # noqa: E402
+import clients  # noqa: E402
+from cluster import Cluster  # noqa: E402
+
+from confluent_kafka import KafkaError, Producer, TopicPartition  # noqa: E402
+from confluent_kafka.admin import NewTopic  # noqa: E402
+
+
+def partition_md(bootstrap: str, topic: str, partition: int):
+    md = clients.admin(bootstrap).list_topics(topic=topic, timeout=5).topics.get(topic)
+    if md is None or md.error is not None or partition not in md.partitions:
+        return None
+    return md.partitions[partition]
+
+
+def create_replicated(bootstrap: str, topic: str, partitions: int, rf: int = 3, config: dict | None = None):
+    a = clients.admin(bootstrap)
+    res = clients.wait_futures(a.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=rf,
+                                                         config=config or {})], operation_timeout=30,
+                                               request_timeout=30), 40)
+    if res[topic] is not None:
+        raise AssertionError(f"creating {topic}: {res[topic]!r}")
+    wait_until(lambda: all((p := partition_md(bootstrap, topic, i)) is not None and p.leader >= 0
+                           and len(p.isrs) == rf for i in range(partitions)),
+               30, f"{topic}: every partition led with a full ISR")
+
+
+class ClusterTests(harness.BrokerTestCase):
+    def cluster(self, n: int = 3, **kw) -> Cluster:
+        c = Cluster(n, **kw)
+        self.addCleanup(c.close)
+        return c
+
+    def test_replicated_topic_serves_clients_through_any_broker(self):
+        c = self.cluster()
+        create_replicated(c.broker(1).bootstrap, "orders", 3, config={"min.insync.replicas": "2"})
+        # kafka-python creates one too, through another broker.
+        from kafka.admin import KafkaAdminClient, NewTopic as KpNewTopic
+        kp = KafkaAdminClient(bootstrap_servers=c.broker(2).bootstrap, request_timeout_ms=30000)
+        kp.create_topics([KpNewTopic("audit", num_partitions=2, replication_factor=3)])
+        kp.close()
+        wait_until(lambda: all((p := partition_md(c.bootstrap, "audit", i)) is not None and p.leader >= 0
+                               for i in range(2)), 30, "audit led")
+        # Every broker reports the same leaders, replicas and ISR.
+        for i in range(3):
+            views = [partition_md(b.bootstrap, "orders", i) for b in c.brokers]
+            self.assertTrue(all(v is not None for v in views), views)
+            self.assertEqual({v.leader for v in views}, {views[0].leader})
+            self.assertEqual(sorted(views[0].replicas), [1, 2, 3])
+        msgs = harness.make_messages(600, 3, seed="cluster")
+        offsets = clients.produce(c.broker(3).bootstrap, "orders", msgs, extra={"enable.idempotence": True})
+        self.assertEqual(len(offsets), 600)
+        counts = {p: sum(1 for m in msgs if m["partition"] == p) for p in range(3)}
+        got = clients.consume(c.broker(2).bootstrap, "orders", counts, timeout=60)
+        for p in range(3):
+            self.assertEqual([r["value"] for r in got[p]], [m["value"] for m in msgs if m["partition"] == p])
+        # Every replica has every message: the followers caught up (ISR stayed full).
+        wait_until(lambda: all(len(partition_md(c.bootstrap, "orders", i).isrs) == 3 for i in range(3)), 30,
+                   "ISR of 3 after the load")
+
+    def test_killed_leader_loses_no_acknowledged_message_and_rejoins(self):
+        c = self.cluster()
+        create_replicated(c.bootstrap, "ledger", 1, config={"min.insync.replicas": "2"})
+        leader = partition_md(c.bootstrap, "ledger", 0).leader
+        p = Producer(clients.base_conf(c.bootstrap) | {"acks": "all", "enable.idempotence": True,
+                                                       "message.timeout.ms": 60000, "linger.ms": 5})
+        acked, failed = [], []
+
+        def cb(err, m):
+            (failed if err is not None else acked).append((m.value(), m.offset()))
+
+        stop = threading.Event()
+
+        def run():
+            i = 0
+            while not stop.is_set():
+                try:
+                    p.produce("ledger", value=b"v%06d" % i, partition=0, on_delivery=cb)
+                    i += 1
+                except BufferError:
+                    pass
+                p.poll(0.002)
+            p.flush(60)
+
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        wait_until(lambda: len(acked) >= 300, 30, "300 acknowledged before the kill")
+        t0 = time.monotonic()
+        c.broker(leader).kill9()
+        wait_until(lambda: (m := partition_md(c.bootstrap, "ledger", 0)) is not None and m.leader not in (-1, leader),
+                   20, "a new leader")
+        n = len(acked)
+        wait_until(lambda: len(acked) >= n + 300, 60, "acknowledged writes through the new leader")
+        failover_s = time.monotonic() - t0
+        stop.set()
+        t.join(90)
+        self.assertFalse(t.is_alive())
+        self.assertEqual(failed, [], f"{len(failed)} delivery failures")
+        # Every acknowledged message is there exactly once (idempotence), in order.
+        total = max(o for _, o in acked) + 1
+        got = clients.consume(c.bootstrap, "ledger", {0: total}, timeout=60)[0]
+        values = [r["value"] for r in got]
+        self.assertEqual(len(values), len(set(values)), "duplicates after failover")
+        self.assertTrue({v for v, _ in acked} <= set(values), "acknowledged messages missing")
+        # The killed broker comes back, truncates, catches up and rejoins the ISR.
+        c.broker(leader).restart(same_port=True)
+        wait_until(lambda: leader in partition_md(c.bootstrap, "ledger", 0).isrs, 40, "the old leader back in the ISR")
+        sys.stderr.write(f"\nfailover with 300 more acks: {failover_s:.1f} s\n")
+
+    def test_two_of_three_down_refuses_acks_all_with_not_enough_replicas(self):
+        c = self.cluster()
+        create_replicated(c.bootstrap, "strict", 1, config={"min.insync.replicas": "2"})
+        leader = partition_md(c.bootstrap, "strict", 0).leader
+        others = [b for b in (1, 2, 3) if b != leader]
+        for b in others:
+            c.broker(b).kill9()
+        # The leader's ISR shrinks to itself after replica.lag.time.max.ms.
+        wait_until(lambda: partition_md(c.broker(leader).bootstrap, "strict", 0).isrs == [leader], 40, "ISR [leader]")
+        p = Producer(clients.base_conf(c.broker(leader).bootstrap) | {"acks": "all", "message.timeout.ms": 5000,
+                                                                      "retries": 0})
+        errs = []
+        p.produce("strict", value=b"x", partition=0, on_delivery=lambda e, m: errs.append(e))
+        p.flush(20)
+        self.assertEqual(len(errs), 1)
+        self.assertIsNotNone(errs[0])
+        self.assertEqual(errs[0].code(), KafkaError.NOT_ENOUGH_REPLICAS, errs[0])
+
+    def test_controller_failover_and_later_broker_deaths_are_handled(self):
+        c = self.cluster()
+        create_replicated(c.bootstrap, "spread", 3)
+        ctl = clients.admin(c.bootstrap).list_topics(timeout=5).controller_id
+        self.assertIn(ctl, (1, 2, 3))
+        c.broker(ctl).kill9()
+        wait_until(lambda: clients.admin(c.bootstrap).list_topics(timeout=5).controller_id not in (-1, ctl), 30,
+                   "a new controller")
+        # The new controller handles a broker death: partitions it led get new leaders.
+        new_ctl = clients.admin(c.bootstrap).list_topics(timeout=5).controller_id
+        victim = next(b for b in (1, 2, 3) if b not in (ctl, new_ctl))
+        c.broker(victim).kill9()
+        wait_until(lambda: all((p := partition_md(c.bootstrap, "spread", i)) is not None and p.leader == new_ctl
+                               for i in range(3)), 30, "every partition led by the last broker")
+
+
+if __name__ == "__main__":
+    harness.main()
