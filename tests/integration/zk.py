@@ -61,7 +61,10 @@ def four_letter_word(port, word, timeout=1.0):
 
 
 class ZooKeeper:
-    def __init__(self, tick_time_ms=500, min_session_timeout_ms=1000, max_session_timeout_ms=60000):
+    def __init__(self, tick_time_ms=500, min_session_timeout_ms=1000, max_session_timeout_ms=60000,
+                 directory=None, port=None):
+        """directory/port: a fixed place (scripts/local-cluster); by default a fresh
+        temp dir and a free port."""
         java = shutil.which("java")
         missing = [p for p in (ZOOKEEPER_JAR, SLF4J_SIMPLE_JAR) if not os.access(p, os.R_OK)]
         if java is None:
@@ -70,11 +73,11 @@ class ZooKeeper:
             raise ZooKeeperNotInstalled(
                 "ZooKeeper is not installed (missing: %s). Run `scripts/install-deps --test`." % ", ".join(missing))
         self._java = java
-        self.dir = tempfile.mkdtemp(prefix="strata-zk-")
-        self.port = _free_port()
+        self.dir = directory or tempfile.mkdtemp(prefix="strata-zk-")
+        self.port = port or _free_port()
         self.proc = None
-        os.makedirs(os.path.join(self.dir, "data"))
-        os.makedirs(os.path.join(self.dir, "conf"))
+        os.makedirs(os.path.join(self.dir, "data"), exist_ok=True)
+        os.makedirs(os.path.join(self.dir, "conf"), exist_ok=True)
         with open(os.path.join(self.dir, "conf", "zoo.cfg"), "w") as f:
             f.write("tickTime=%d\ninitLimit=10\nsyncLimit=5\n" % tick_time_ms)
             f.write("dataDir=%s\n" % os.path.join(self.dir, "data"))
