@@ -113,6 +113,8 @@ json::value describe_json(const client::topic_description& d, const std::vector<
         {"replicas", json::value_from(p.replicas)},
         {"isr", json::value_from(p.isr)},
         {"offline_replicas", json::value_from(p.offline_replicas)},
+        // offline: no leader; under-replicated: some replica is out of the ISR.
+        {"status", p.leader < 0 ? "offline" : p.isr.size() < p.replicas.size() ? "under-replicated" : "ok"},
         {"error", p.error_code == 0 ? json::value(nullptr) : json::value(std::string(protocol::error_name(static_cast<protocol::error_code>(p.error_code))))},
         {"size_bytes", size ? json::value(*size) : json::value(nullptr)},
         {"replica_size_bytes", std::move(replica_sizes)}});
@@ -154,7 +156,7 @@ void print_describe(const json::object& t, bool all_configs) {
     std::cout << (all_configs ? "No configs.\n" : "No config overrides (--all-configs shows every value).\n");
   else
     cfg.print(std::cout);
-  table parts({"PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "OFFLINE", "SIZE", "ERROR"});
+  table parts({"PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "OFFLINE", "STATUS", "SIZE", "ERROR"});
   auto ids = [](const json::value& v) {
     std::vector<int32_t> out;
     for (auto& x : v.as_array()) out.push_back(static_cast<int32_t>(x.to_number<int64_t>()));
@@ -163,7 +165,8 @@ void print_describe(const json::object& t, bool all_configs) {
   for (auto& e : t.at("partitions").as_array()) {
     auto& o = e.as_object();
     parts.add({num(o.at("partition")), num(o.at("leader")), num(o.at("leader_epoch")), join_ids(ids(o.at("replicas"))),
-               join_ids(ids(o.at("isr"))), join_ids(ids(o.at("offline_replicas"))), size(o.at("size_bytes")),
+               join_ids(ids(o.at("isr"))), join_ids(ids(o.at("offline_replicas"))), o.at("status").as_string().c_str(),
+               size(o.at("size_bytes")),
                o.at("error").is_null() ? "" : o.at("error").as_string().c_str()});
   }
   parts.print(std::cout);
