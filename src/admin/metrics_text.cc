@@ -47,6 +47,23 @@ void render_broker(prometheus_writer& w, const broker_metrics& m) {
   w.family("strata_connections_accepted_total", "counter", "Kafka client connections accepted.");
   w.sample("strata_connections_accepted_total", {}, m.connections_accepted);
 
+  const auto& r = m.replication;
+  w.family("strata_leader_partitions", "gauge", "Partitions this broker leads.");
+  w.sample("strata_leader_partitions", {}, r.leader_partitions);
+  w.family("strata_under_replicated_partitions", "gauge",
+           "Partitions led here whose ISR is smaller than their replica set.");
+  w.sample("strata_under_replicated_partitions", {}, r.under_replicated_partitions);
+  w.family("strata_offline_partitions", "gauge", "Partitions of the cluster without a leader.");
+  w.sample("strata_offline_partitions", {}, r.offline_partitions);
+  w.family("strata_isr_shrinks_total", "counter", "ISR shrinks committed by this broker as leader.");
+  w.sample("strata_isr_shrinks_total", {}, r.isr_shrinks);
+  w.family("strata_isr_expands_total", "counter", "ISR expansions committed by this broker as leader.");
+  w.sample("strata_isr_expands_total", {}, r.isr_expands);
+  w.family("strata_replica_max_lag_messages", "gauge", "Largest lag of a follower replica here, in offsets.");
+  w.sample("strata_replica_max_lag_messages", {}, static_cast<uint64_t>(std::max<int64_t>(r.max_follower_lag, 0)));
+  w.family("strata_active_controller", "gauge", "1 when this broker is the controller.");
+  w.sample("strata_active_controller", {}, static_cast<uint64_t>(r.active_controller ? 1 : 0));
+
   w.family("strata_partitions", "gauge", "Partitions hosted by this broker (internal topics included).");
   w.sample("strata_partitions", {}, static_cast<uint64_t>(m.partitions.size()));
   w.family("strata_partition_log_size_bytes", "gauge", "Bytes of a partition's log segments on disk.");

@@ -105,6 +105,17 @@ struct lag_metric {
   int64_t lag = 0;
 };
 
+// Replication as this broker sees it (Kafka's ReplicaManager and controller gauges).
+struct replication_metrics {
+  uint64_t leader_partitions = 0;            // partitions this broker leads
+  uint64_t under_replicated_partitions = 0;  // of those, ISR smaller than the replicas
+  uint64_t offline_partitions = 0;           // partitions of the cluster without a leader
+  uint64_t isr_shrinks = 0, isr_expands = 0;  // ISR changes this broker committed as leader
+  int64_t max_follower_lag = 0;              // largest (leader log end - our log end) as a follower
+  bool active_controller = false;
+  int32_t controller_id = -1;
+};
+
 struct broker_metrics {
   std::vector<double> latency_bounds_seconds;
   std::vector<api_metrics> apis;
@@ -113,6 +124,7 @@ struct broker_metrics {
   std::vector<lag_metric> lags;
   uint64_t active_connections = 0;
   uint64_t connections_accepted = 0;
+  replication_metrics replication;
 };
 
 class source {

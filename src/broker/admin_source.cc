@@ -82,6 +82,17 @@ admin::broker_metrics admin_source::metrics() {
   }
   m.active_connections = srv_.active_connections();
   m.connections_accepted = srv_.total_accepted();
+  auto repl = b_.replicas().statistics();
+  m.replication.leader_partitions = repl.leaders;
+  m.replication.under_replicated_partitions = repl.under_replicated;
+  m.replication.isr_shrinks = repl.isr_shrinks;
+  m.replication.isr_expands = repl.isr_expands;
+  auto view = b_.metadata().snapshot();
+  for (const auto& [name, t] : view->topics)
+    for (const auto& p : t->partitions)
+      if (p.leader < 0) ++m.replication.offline_partitions;
+  m.replication.controller_id = view->controller_id;
+  m.replication.active_controller = view->controller_id == b_.node_id();
   return m;
 }
 
@@ -160,8 +171,13 @@ std::optional<admin::group_detail> admin_source::group(std::string_view group_id
 }
 
 std::vector<admin::broker_view> admin_source::brokers() {
-  auto ep = b_.advertised("");  // no listener: the first advertised one
-  return {{b_.node_id(), ep.host, ep.port, true}};
+  // Every broker the metadata cache knows (a single node: itself), at its first endpoint.
+  std::vector<admin::broker_view> out;
+  for (const auto& [id, info] : b_.metadata().snapshot()->brokers) {
+    if (info.endpoints.empty()) continue;
+    out.push_back({id, info.endpoints.front().host, info.endpoints.front().port, id == b_.node_id()});
+  }
+  return out;
 }
 
 }  // namespace strata::broker

@@ -371,6 +371,8 @@ void replica_manager::isr_committed(partition& p, const partition_state& committ
     std::lock_guard lk(p.state_mu_);
     if (committed.leader_epoch < p.state_.leader_epoch) return;  // stale
     p.pending_isr_.reset();
+    if (committed.isr.size() < p.state_.isr.size()) ++isr_shrinks_;
+    if (committed.isr.size() > p.state_.isr.size()) ++isr_expands_;
     p.state_ = committed;
   }
   update_hw_mode(p);
@@ -409,6 +411,20 @@ void replica_manager::maybe_advance_high_watermark(partition& p, int64_t now_ms)
     p.log().set_high_watermark(*hw);
     p.watermarks_moved();
   }
+}
+
+replica_manager::stats replica_manager::statistics() const {
+  stats s;
+  s.isr_shrinks = isr_shrinks_.load();
+  s.isr_expands = isr_expands_.load();
+  std::lock_guard lk(mu_);
+  for (const auto& [key, p] : partitions_) {
+    if (!p->is_leader()) continue;
+    ++s.leaders;
+    auto st = p->state();
+    if (st.isr.size() < st.replicas.size()) ++s.under_replicated;
+  }
+  return s;
 }
 
 void replica_manager::resign_leaderships() {

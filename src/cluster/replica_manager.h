@@ -160,6 +160,12 @@ class replica_manager {
   void isr_change_failed(partition& p);
   // The leader's HW over the ISR: recomputed after follower fetches and ISR changes.
   void maybe_advance_high_watermark(partition& p, int64_t now_ms);
+
+  // For /metrics.
+  struct stats {
+    uint64_t leaders = 0, under_replicated = 0, isr_shrinks = 0, isr_expands = 0;
+  };
+  stats statistics() const;
   // KIP-320 fencing and the leadership check shared by reads, ListOffsets and
   // OffsetsForLeaderEpoch: errc::not_leader_or_follower when this broker does not
   // lead (followers are served by the leader only: no fetch from followers yet).
@@ -176,6 +182,7 @@ class replica_manager {
 
   const int32_t local_id_;
   std::atomic<int64_t> lag_max_ms_{30000};
+  std::atomic<uint64_t> isr_shrinks_{0}, isr_expands_{0};
   mutable std::mutex hooks_mu_;
   isr_change_fn isr_change_;
   std::function<bool(int32_t)> broker_alive_;
