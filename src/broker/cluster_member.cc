@@ -13,6 +13,7 @@
 #include "group/group_coordinator.h"
 #include "broker/offsets_log.h"
 #include "broker/producer_ids.h"
+#include "client/broker_connection.h"
 
 namespace strata::broker {
 namespace {
@@ -80,6 +81,40 @@ void cluster_member::start(broker& b) {
   register_self();
   writer_ = std::thread([this] { writer_loop(); });
   tasks_ = std::thread([this] { tasks_loop(); });
+}
+
+void cluster_member::controlled_shutdown() {
+  if (!b_ || !cfg_.get_bool("controlled.shutdown.enable")) return;
+  const int64_t retries = cfg_.get_int("controlled.shutdown.max.retries");
+  const auto backoff = std::chrono::milliseconds(cfg_.get_int("controlled.shutdown.retry.backoff.ms"));
+  const auto timeout = std::chrono::milliseconds(cfg_.get_int("controller.socket.timeout.ms"));
+  for (int64_t attempt = 0; attempt <= retries; ++attempt) {
+    auto view = b_->metadata().snapshot();
+    const auto* ctl = view->broker(view->controller_id);
+    if (ctl && !ctl->endpoints.empty()) {
+      try {
+        const auto deadline = client::clock::now() + timeout;
+        client::broker_connection conn({ctl->endpoints.front().host, static_cast<uint16_t>(ctl->endpoints.front().port)},
+                                       ctl->id, deadline);
+        protocol::controlled_shutdown_request req;
+        req.broker_id = cfg_.broker_id();
+        req.broker_epoch = broker_epoch_.load();
+        auto resp = conn.call<protocol::controlled_shutdown_response>(req, deadline);
+        if (resp.error_code == 0 && resp.remaining_partitions.empty()) {
+          spdlog::info("controlled shutdown: the controller (broker {}) moved this broker's leaderships", ctl->id);
+          return;
+        }
+        spdlog::warn("controlled shutdown attempt {}: {} ({} partition(s) still led here)", attempt + 1,
+                     protocol::error_name(static_cast<error_code>(resp.error_code)), resp.remaining_partitions.size());
+      } catch (const std::exception& e) {
+        spdlog::warn("controlled shutdown attempt {}: {}", attempt + 1, e.what());
+      }
+    } else {
+      spdlog::warn("controlled shutdown attempt {}: no controller known", attempt + 1);
+    }
+    if (attempt < retries) std::this_thread::sleep_for(backoff);
+  }
+  spdlog::warn("controlled shutdown did not complete: stopping anyway");
 }
 
 void cluster_member::stop() {

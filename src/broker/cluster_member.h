@@ -48,6 +48,11 @@ class cluster_member {
   // After the listeners are bound: wires the broker and registers it. Throws when
   // the id is already registered (another broker runs with this broker.id).
   void start(broker& b);
+  // SIGTERM with controlled.shutdown.enable (Kafka's controlled shutdown): asks the
+  // controller to move this broker's leaderships elsewhere first, so producers see at
+  // most retriable errors. Bounded by controlled.shutdown.max.retries; gives up with a
+  // warning (the session's end moves them anyway, after a leaderless moment).
+  void controlled_shutdown();
   // Shutdown: deregisters (closes the session) and stops the ISR writer.
   void stop();
   int64_t broker_epoch() const { return broker_epoch_.load(); }

@@ -217,7 +217,10 @@ int run(config::broker_config& cfg) {
     admin_router.set_health(admin::health::shutting_down);
     // Deregister first: the controller moves this broker's leaderships while it still
     // answers (clients see retriable errors, then the new leaders).
-    if (member) member->stop();
+    if (member) {
+      member->controlled_shutdown();
+      member->stop();
+    }
     b.begin_shutdown();
     srv.stop(5000);
     b.stop_worker();
