@@ -132,6 +132,10 @@ void metadata(request_context&& ctx) {
     auto info = t ? b.metadata().snapshot()->topic(name) : nullptr;
     if (info)
       resp.topics.push_back(describe_topic(*info));
+    else if (t)
+      // Created (in a cluster: written to ZooKeeper) but its leaders not known here
+      // yet: Kafka's answer, which clients retry.
+      resp.topics.push_back(topic_error_entry(name, t->id, protocol::error_code::leader_not_available));
     else
       resp.topics.push_back(topic_error_entry(name, {}, protocol::error_code::unknown_topic_or_partition));
   }
