@@ -58,6 +58,7 @@ admin::broker_metrics admin_source::metrics() {
     admin::topic_io_metrics io;
     io.topic = name;
     for (const auto& p : t->partitions) {
+      if (!p) continue;  // cluster mode: no replica here
       io.bytes_in += p->io().bytes_in.load(std::memory_order_relaxed);
       io.messages_in += p->io().messages_in.load(std::memory_order_relaxed);
       io.bytes_out += p->io().bytes_out.load(std::memory_order_relaxed);
@@ -108,15 +109,18 @@ std::optional<admin::topic_detail> admin_source::topic(std::string_view name) {
   if (!t) return std::nullopt;
   admin::topic_detail d;
   d.summary = summary_of(*t);
-  const int32_t self = b_.node_id();
-  for (const auto& p : t->partitions) {
+  auto view = b_.metadata().snapshot();
+  for (size_t i = 0; i < t->partitions.size(); ++i) {
+    const auto& p = t->partitions[i];
     admin::partition_view v;
-    v.partition = p->index();
-    // Single node: this broker leads every partition and is its only replica.
-    v.leader = self;
-    v.replicas = {self};
-    v.isr = {self};
-    if (p->online()) {  // an offline partition (KIP-112) has no log: its figures stay unset
+    v.partition = static_cast<int32_t>(i);
+    // Leader, replicas and ISR as the cluster knows them (a single node: itself).
+    if (const auto* info = view->partition(t->name, v.partition)) {
+      v.leader = info->leader;
+      v.replicas = info->replicas;
+      v.isr = info->isr;
+    }
+    if (p && p->online()) {  // an offline partition (KIP-112) has no log: its figures stay unset
       v.log_start_offset = p->log().log_start_offset();
       v.log_end_offset = p->log().log_end_offset();
       v.high_watermark = p->log().high_watermark();

@@ -135,7 +135,8 @@ void broker::begin_shutdown() {
   groups_->stop();
   auto snap = topics_.snapshot();
   for (const auto& [name, t] : *snap)
-    for (const auto& p : t->partitions) p->wake_all();
+    for (const auto& p : t->partitions)
+      if (p) p->wake_all();
 }
 
 void broker::handle(net::request req) {

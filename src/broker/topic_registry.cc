@@ -66,6 +66,10 @@ cluster::topic_info topic_registry::describe(const topic_state& t) const {
   out.internal = t.internal;
   out.partitions.reserve(t.partitions.size());
   for (const auto& p : t.partitions) {
+    if (!p) {  // cluster mode (the cache is fed by the controller there)
+      out.partitions.emplace_back();
+      continue;
+    }
     auto st = p->state();
     cluster::partition_info pi;
     pi.leader = st.leader;
@@ -309,6 +313,7 @@ topic_error topic_registry::remove(const std::string& name) {
   publish(std::move(next));
   cache_.remove_topic(name);
   for (const auto& p : victim->partitions) {
+    if (!p) continue;
     replicas_.remove(name, p->index());
     if (auto ec = logs_.delete_partition(name, p->index()))
       spdlog::warn("deleting log {}-{}: {}", name, p->index(), ec.message());

@@ -32,6 +32,7 @@ void describe_log_dirs(request_context&& ctx) {
     resp_t::describe_log_dirs_result::describe_log_dirs_topic dt;
     dt.name = t.name;
     for (const auto& p : t.partitions) {
+      if (!p) continue;  // cluster mode: no replica here
       if (only && std::find(only->begin(), only->end(), p->index()) == only->end()) continue;
       if (!p->online()) continue;  // offline (KIP-112): not in a readable log dir
       resp_t::describe_log_dirs_result::describe_log_dirs_topic::describe_log_dirs_partition dp;
