@@ -274,6 +274,7 @@ void replica_fetcher::drop_connection() {
 }
 
 void replica_fetcher::delay_locked(entry& e, int16_t error) {
+  if (e.phase == fetch_phase::failed) return;  // keeps the error that failed it
   e.delayed_until = clock::now() + std::chrono::milliseconds(cfg_.fetch_backoff_ms);
   e.last_error = error;
 }

@@ -21,6 +21,7 @@
 #include "protocol/records/batch_validate.h"
 #include "storage/log.h"
 #include "utils/batch_factory.h"
+#include "utils/scripted_leader.h"
 
 namespace strata::cluster {
 namespace {
@@ -469,6 +470,113 @@ TEST(replica_fetcher, partitions_move_between_fetchers_when_their_leader_moves) 
   auto s = f.state();
   ASSERT_TRUE(s);
   EXPECT_EQ(s->source_broker, kLeaderId);
+}
+
+// ---- Against a scripted leader: the answers a single node never gives ----
+
+// A Fetch answer for t-0 with `records` (copied into the response).
+protocol::fetch_response fetch_answer(int64_t hw, const std::vector<uint8_t>& records = {}) {
+  protocol::fetch_response resp;
+  auto& tr = resp.responses.emplace_back();
+  tr.topic = "t";
+  auto& pd = tr.partitions.emplace_back();
+  pd.high_watermark = hw;
+  pd.last_stable_offset = hw;
+  pd.log_start_offset = 0;
+  pd.records = protocol::records::copy_of(records);
+  return resp;
+}
+
+// A leader with nothing new parks the fetch for max_wait (a long poll).
+protocol::fetch_response parked(const protocol::fetch_request& req, int64_t hw) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(req.max_wait_ms));
+  return fetch_answer(hw);
+}
+
+std::vector<uint8_t> concat(std::vector<uint8_t> a, const std::vector<uint8_t>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+TEST(replica_fetcher, a_diverging_epoch_in_a_fetch_answer_truncates_and_fetching_goes_on_from_there) {
+  follower f;
+  // Ours: epoch 0 at 0-2, epoch 2 at 3-6. The leader's: epoch 0 at 0-2, epoch 1 at 3-4.
+  const auto a = stamped(batch_of(3, "a"), 0, 0);
+  f.append(a);
+  f.append(stamped(batch_of(4, "b"), 3, 2));
+  const auto c = stamped(batch_of(2, "c"), 3, 1);
+  std::mutex mu;
+  std::vector<std::pair<int64_t, int32_t>> fetches;  // (fetch offset, last fetched epoch)
+  std::vector<int32_t> replica_ids;
+  testing::scripted_leader leader(
+      [](const protocol::offset_for_leader_epoch_request& req) {
+        // The leader's answer for our epoch 2 does not show the divergence (as when
+        // it is only found by the fetch): nothing to cut.
+        protocol::offset_for_leader_epoch_response resp;
+        auto& tr = resp.topics.emplace_back();
+        tr.topic = req.topics.at(0).topic;
+        auto& pr = tr.partitions.emplace_back();
+        pr.leader_epoch = req.topics.at(0).partitions.at(0).leader_epoch;
+        pr.end_offset = 7;
+        return resp;
+      },
+      [&](const protocol::fetch_request& req, int16_t) {
+        const auto& fp = req.topics.at(0).partitions.at(0);
+        {
+          std::lock_guard lk(mu);
+          fetches.emplace_back(fp.fetch_offset, fp.last_fetched_epoch);
+          replica_ids.push_back(req.replica_id);
+        }
+        if (fp.last_fetched_epoch == 2) {
+          auto resp = fetch_answer(5);
+          auto& pd = resp.responses[0].partitions[0];
+          pd.diverging_epoch.epoch = 0;
+          pd.diverging_epoch.end_offset = 3;
+          return resp;
+        }
+        if (fp.fetch_offset == 3) return fetch_answer(5, c);
+        return parked(req, 5);
+      });
+  f.fetchers.add_partitions({kLeaderId, "127.0.0.1", leader.port()}, {f.p});
+  ASSERT_TRUE(eventually([&] { return f.log().log_end_offset() == 5 && f.log().high_watermark() == 5; }));
+  EXPECT_EQ(local_bytes(f.log()), concat(a, c));
+  EXPECT_EQ(f.log().latest_epoch(), 1);
+  std::lock_guard lk(mu);
+  ASSERT_GE(fetches.size(), 2u);
+  EXPECT_EQ(fetches[0], std::make_pair(int64_t{7}, 2));  // diverging: cut to 3
+  EXPECT_EQ(fetches[1], std::make_pair(int64_t{3}, 0));  // fetched again from there
+  EXPECT_EQ(replica_ids[0], kSelf);
+}
+
+TEST(replica_fetcher, a_partial_last_batch_is_cut_off_and_fetched_whole_next_time) {
+  follower f;
+  const auto x = stamped(batch_of(2, "x"), 0, 0);
+  const auto y = stamped(batch_of(3, "y"), 2, 0);
+  std::mutex mu;
+  std::vector<int64_t> offsets;
+  testing::scripted_leader leader(
+      [](const protocol::offset_for_leader_epoch_request&) {
+        ADD_FAILURE() << "a log without epochs does not ask";
+        return protocol::offset_for_leader_epoch_response{};
+      },
+      [&](const protocol::fetch_request& req, int16_t) {
+        const int64_t offset = req.topics.at(0).partitions.at(0).fetch_offset;
+        {
+          std::lock_guard lk(mu);
+          offsets.push_back(offset);
+        }
+        // x and the first half of y, as a leader cut by max bytes sends them.
+        if (offset == 0) return fetch_answer(5, concat(x, std::vector<uint8_t>(y.begin(), y.begin() + long(y.size() / 2))));
+        if (offset == 2) return fetch_answer(5, y);
+        return parked(req, 5);
+      });
+  f.fetchers.add_partitions({kLeaderId, "127.0.0.1", leader.port()}, {f.p});
+  ASSERT_TRUE(eventually([&] { return f.log().log_end_offset() == 5 && f.log().high_watermark() == 5; }));
+  EXPECT_EQ(local_bytes(f.log()), concat(x, y));
+  std::lock_guard lk(mu);
+  ASSERT_GE(offsets.size(), 2u);
+  EXPECT_EQ(offsets[0], 0);
+  EXPECT_EQ(offsets[1], 2);
 }
 
 }  // namespace
