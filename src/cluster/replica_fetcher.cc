@@ -237,8 +237,8 @@ bool replica_fetcher::ensure_connected() {
   // than the request timeout either.
   const auto deadline = clock::now() + std::chrono::milliseconds(std::min(cfg_.socket_timeout_ms, 10000));
   try {
-    auto c = std::make_unique<client::broker_connection>(client::endpoint{source_.host, source_.port}, source_.id,
-                                                         deadline);
+    auto c =
+        std::make_unique<client::broker_connection>(client::endpoint{source_.host, source_.port}, source_.id, deadline);
     std::lock_guard lk(conn_mu_);
     {
       // shutdown() sets stopping_ before it interrupts conn_: seen here, or it
@@ -247,8 +247,9 @@ bool replica_fetcher::ensure_connected() {
       if (stopping_) return false;
     }
     conn_ = std::move(c);
-    if (reconnecting_) spdlog::info("replica fetcher {}-{}: connected to {}:{} again", source_.id, fetcher_id_,
-                                    source_.host, source_.port);
+    if (reconnecting_)
+      spdlog::info("replica fetcher {}-{}: connected to {}:{} again", source_.id, fetcher_id_, source_.host,
+                   source_.port);
     reconnecting_ = false;
     return true;
   } catch (const std::exception& e) {
@@ -370,8 +371,8 @@ void replica_fetcher::truncate_phase() {
       lk.unlock();
       storage::log& log = rp.p->log();
       const int64_t leo = log.log_end_offset();
-      const auto ts = offset_truncation_state({pr.leader_epoch, pr.end_offset}, leo, log.high_watermark(),
-                                              lookup_in(log));
+      const auto ts =
+          offset_truncation_state({pr.leader_epoch, pr.end_offset}, leo, log.high_watermark(), lookup_in(log));
       std::error_code ec;
       if (ts.offset < leo) {
         ec = rm_.truncate_to(*rp.p, ts.offset);
@@ -424,7 +425,7 @@ void replica_fetcher::fetch_phase_once() {
   const bool by_id = version >= 13;
 
   protocol::fetch_request req;
-  req.replica_id = cfg_.broker_id;               // v0-14
+  req.replica_id = cfg_.broker_id;                // v0-14
   req.replica_state.replica_id = cfg_.broker_id;  // v15+
   req.replica_state.replica_epoch = -1;           // ZooKeeper mode: no broker epoch
   req.max_wait_ms = cfg_.fetch_wait_max_ms;
@@ -501,9 +502,9 @@ void replica_fetcher::fetch_phase_once() {
             // NOT_LEADER_OR_FOLLOWER, FENCED/UNKNOWN_LEADER_EPOCH, UNKNOWN_TOPIC_*,
             // KAFKA_STORAGE_ERROR...: the leader or the controller moves first; retry
             // after the backoff (a new LeaderAndIsr re-adds or removes the partition).
-            STRATA_LOG_LIMITED(spdlog::level::info, "replica fetcher {}-{}: {}-{}: Fetch answered {}; retrying in {} ms",
-                               source_.id, fetcher_id_, rp.tp.first, rp.tp.second, error_name(pd.error_code),
-                               cfg_.fetch_backoff_ms);
+            STRATA_LOG_LIMITED(
+                spdlog::level::info, "replica fetcher {}-{}: {}-{}: Fetch answered {}; retrying in {} ms", source_.id,
+                fetcher_id_, rp.tp.first, rp.tp.second, error_name(pd.error_code), cfg_.fetch_backoff_ms);
             std::lock_guard lk(state_mu_);
             delay_locked(*e, pd.error_code);
           }
@@ -514,7 +515,8 @@ void replica_fetcher::fetch_phase_once() {
   if (!out_of_range.empty()) handle_out_of_range(out_of_range);
 }
 
-void replica_fetcher::process_partition_data(entry& e, const ready_partition& rp, protocol::fetch_response_types::partition_data& pd,
+void replica_fetcher::process_partition_data(entry& e, const ready_partition& rp,
+                                             protocol::fetch_response_types::partition_data& pd,
                                              std::vector<uint8_t>& frame) {
   partition& p = *rp.p;
   storage::log& log = p.log();

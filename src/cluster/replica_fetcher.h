@@ -52,7 +52,12 @@
 // Order: process_mu_ before state_mu_. Requests are sent without either lock, so a
 // long poll (replica.fetch.wait.max.ms) never holds up add or remove; a response for a
 // partition removed or re-added meanwhile is dropped (each addition has its own
-// generation, and the fetch offset must still be the LEO).
+// generation, and the fetch offset must still be the LEO). While it holds process_mu_
+// the thread takes the partition's idempotence and log locks (through the replica
+// manager): do not call add or remove while holding those. shutdown() interrupts a
+// request in flight (connection::interrupt); a connect in progress is not interrupted
+// and is bounded by min(replica.socket.timeout.ms, 10 s), Kafka's
+// socket.connection.setup.timeout.ms.
 //
 // Ownership: the fetcher holds each partition by shared_ptr, so a deleted
 // partition's object outlives the fetcher's last use of it. It borrows the
@@ -88,14 +93,14 @@ class replica_manager;
 
 // Kafka's replica.* fetcher settings (config/config_def.cc), with their defaults.
 struct fetcher_config {
-  int32_t broker_id = -1;                            // this broker: the Fetch's replica id
-  int32_t fetch_max_bytes = 1 << 20;                 // replica.fetch.max.bytes (per partition)
-  int32_t fetch_response_max_bytes = 10 << 20;       // replica.fetch.response.max.bytes
-  int32_t fetch_wait_max_ms = 500;                   // replica.fetch.wait.max.ms
-  int32_t fetch_min_bytes = 1;                       // replica.fetch.min.bytes
-  int32_t fetch_backoff_ms = 1000;                   // replica.fetch.backoff.ms
-  int32_t socket_timeout_ms = 30000;                 // replica.socket.timeout.ms
-  int32_t num_fetchers = 1;                          // num.replica.fetchers (per source broker)
+  int32_t broker_id = -1;                       // this broker: the Fetch's replica id
+  int32_t fetch_max_bytes = 1 << 20;            // replica.fetch.max.bytes (per partition)
+  int32_t fetch_response_max_bytes = 10 << 20;  // replica.fetch.response.max.bytes
+  int32_t fetch_wait_max_ms = 500;              // replica.fetch.wait.max.ms
+  int32_t fetch_min_bytes = 1;                  // replica.fetch.min.bytes
+  int32_t fetch_backoff_ms = 1000;              // replica.fetch.backoff.ms
+  int32_t socket_timeout_ms = 30000;            // replica.socket.timeout.ms
+  int32_t num_fetchers = 1;                     // num.replica.fetchers (per source broker)
 };
 
 // The leader a fetcher copies from.
@@ -125,9 +130,9 @@ struct partition_fetch_state {
   int64_t fetch_offset = -1;           // our LEO: where the next fetch starts
   int64_t leader_high_watermark = -1;  // from the last response; -1 before the first
   int64_t leader_log_start_offset = -1;
-  int64_t lag = -1;                    // max(0, leader HW - our LEO); -1 before the first response
-  bool delayed = false;                // backing off after an error
-  int16_t last_error = 0;              // the Kafka code of the last error (0: none)
+  int64_t lag = -1;        // max(0, leader HW - our LEO); -1 before the first response
+  bool delayed = false;    // backing off after an error
+  int16_t last_error = 0;  // the Kafka code of the last error (0: none)
 };
 
 class replica_fetcher {

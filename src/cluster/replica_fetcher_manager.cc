@@ -14,7 +14,7 @@ replica_fetcher_manager::~replica_fetcher_manager() { shutdown(); }
 int replica_fetcher_manager::fetcher_id_for(const std::string& topic, int32_t partition) const {
   // Kafka's getFetcherId: abs(31 * topic.hashCode + partition) % num.replica.fetchers.
   const int n = std::max(1, cfg_.num_fetchers);
-  const uint64_t h = std::hash<std::string>{}(topic) * 31 + static_cast<uint64_t>(static_cast<uint32_t>(partition));
+  const uint64_t h = std::hash<std::string>{}(topic)*31 + static_cast<uint64_t>(static_cast<uint32_t>(partition));
   return static_cast<int>(h % static_cast<uint64_t>(n));
 }
 

@@ -148,7 +148,8 @@ std::vector<uint8_t> batches_from(const std::vector<uint8_t>& bytes, int64_t fro
 // The first `n` batches of `bytes`.
 std::vector<uint8_t> first_batches(const std::vector<uint8_t>& bytes, int n) {
   size_t pos = 0;
-  for (int i = 0; i < n && pos < bytes.size(); ++i) pos += size_t(records::batch_header_view(bytes.data() + pos).total_size());
+  for (int i = 0; i < n && pos < bytes.size(); ++i)
+    pos += size_t(records::batch_header_view(bytes.data() + pos).total_size());
   return {bytes.begin(), bytes.begin() + long(pos)};
 }
 
@@ -367,8 +368,8 @@ TEST(replica_fetcher, a_lost_leader_is_retried_with_backoff_and_fetching_resumes
   }));
   EXPECT_EQ(f.log().log_end_offset(), 3);
   // The same broker comes back on the same port and data directory.
-  l.broker.start({"broker.id=1", "auto.create.topics.enable=false", "listeners=PLAINTEXT://127.0.0.1:" +
-                                                                        std::to_string(port)});
+  l.broker.start(
+      {"broker.id=1", "auto.create.topics.enable=false", "listeners=PLAINTEXT://127.0.0.1:" + std::to_string(port)});
   ASSERT_EQ(l.broker.port(), port);
   l.connect();
   l.produce("t", 2, "b");
@@ -566,7 +567,8 @@ TEST(replica_fetcher, a_partial_last_batch_is_cut_off_and_fetched_whole_next_tim
           offsets.push_back(offset);
         }
         // x and the first half of y, as a leader cut by max bytes sends them.
-        if (offset == 0) return fetch_answer(5, concat(x, std::vector<uint8_t>(y.begin(), y.begin() + long(y.size() / 2))));
+        if (offset == 0)
+          return fetch_answer(5, concat(x, std::vector<uint8_t>(y.begin(), y.begin() + long(y.size() / 2))));
         if (offset == 2) return fetch_answer(5, y);
         return parked(req, 5);
       });

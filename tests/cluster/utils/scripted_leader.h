@@ -25,10 +25,11 @@ namespace strata::cluster::testing {
 class scripted_leader {
  public:
   using fetch_fn = std::function<protocol::fetch_response(const protocol::fetch_request&, int16_t version)>;
-  using epoch_fn = std::function<protocol::offset_for_leader_epoch_response(
-      const protocol::offset_for_leader_epoch_request&)>;
+  using epoch_fn =
+      std::function<protocol::offset_for_leader_epoch_response(const protocol::offset_for_leader_epoch_request&)>;
 
-  scripted_leader(epoch_fn on_epoch, fetch_fn on_fetch) : on_epoch_(std::move(on_epoch)), on_fetch_(std::move(on_fetch)) {
+  scripted_leader(epoch_fn on_epoch, fetch_fn on_fetch)
+      : on_epoch_(std::move(on_epoch)), on_fetch_(std::move(on_fetch)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
