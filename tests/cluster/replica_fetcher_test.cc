@@ -549,6 +549,51 @@ TEST(replica_fetcher, a_diverging_epoch_in_a_fetch_answer_truncates_and_fetching
   EXPECT_EQ(replica_ids[0], kSelf);
 }
 
+TEST(replica_fetcher, truncation_asks_again_until_it_is_complete_and_comes_before_the_first_fetch) {
+  follower f;
+  // Ours: epoch 0 at 0-2, epoch 2 at 3-6. The leader had epoch 1 from 3 (never ours).
+  const auto a = stamped(batch_of(3, "a"), 0, 0);
+  f.append(a);
+  f.append(stamped(batch_of(4, "b"), 3, 2));
+  std::mutex mu;
+  std::vector<int32_t> asked;          // the epochs OffsetsForLeaderEpoch asked for
+  std::vector<int64_t> fetch_offsets;  // and where fetches started
+  testing::scripted_leader leader(
+      [&](const protocol::offset_for_leader_epoch_request& req) {
+        const int32_t epoch = req.topics.at(0).partitions.at(0).leader_epoch;
+        {
+          std::lock_guard lk(mu);
+          asked.push_back(epoch);
+        }
+        protocol::offset_for_leader_epoch_response resp;
+        auto& tr = resp.topics.emplace_back();
+        tr.topic = "t";
+        auto& pr = tr.partitions.emplace_back();
+        // For 2: the largest epoch <= 2 is 1, which ended at 5. For 0: ended at 3.
+        pr.leader_epoch = epoch >= 1 ? 1 : 0;
+        pr.end_offset = epoch >= 1 ? 5 : 3;
+        return resp;
+      },
+      [&](const protocol::fetch_request& req, int16_t) {
+        {
+          std::lock_guard lk(mu);
+          fetch_offsets.push_back(req.topics.at(0).partitions.at(0).fetch_offset);
+        }
+        return parked(req, 3);
+      });
+  f.fetchers.add_partitions({kLeaderId, "127.0.0.1", leader.port()}, {f.p});
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lk(mu);
+    return !fetch_offsets.empty();
+  }));
+  std::lock_guard lk(mu);
+  // We have no epoch 1: cut to where our epoch 0 ended (3) and ask again for 0.
+  EXPECT_EQ(asked, (std::vector<int32_t>{2, 0}));
+  EXPECT_EQ(fetch_offsets.front(), 3);
+  EXPECT_EQ(local_bytes(f.log()), a);
+  EXPECT_EQ(f.log().latest_epoch(), 0);
+}
+
 TEST(replica_fetcher, a_partial_last_batch_is_cut_off_and_fetched_whole_next_time) {
   follower f;
   const auto x = stamped(batch_of(2, "x"), 0, 0);
