@@ -47,9 +47,18 @@ class broker_connection {
 
   template <class Resp, class Req>
   Resp call_at(const Req& req, int16_t version, clock::time_point deadline) {
+    std::vector<uint8_t> frame;
+    return call_at<Resp>(req, version, deadline, frame);
+  }
+
+  // The same, handing over the response frame: a decoded `records` field (Fetch)
+  // points into it, so the caller keeps `frame` alive while it uses them. The
+  // frame is the only copy of the bytes (and the caller may write into it).
+  template <class Resp, class Req>
+  Resp call_at(const Req& req, int16_t version, clock::time_point deadline, std::vector<uint8_t>& frame) {
     protocol::writer w;
     protocol::encode_request_frame(w, version, ++correlation_id_, client_id, req);
-    std::vector<uint8_t> frame = exchange(w.buffer(), Req::api_key, version, deadline);
+    frame = exchange(w.buffer(), Req::api_key, version, deadline);
     auto rf = protocol::decode_response_frame(frame, Req::api_key, version);
     protocol::reader r(rf.body);
     Resp resp;
@@ -57,6 +66,9 @@ class broker_connection {
     if (!r.ok()) malformed(Req::api_key, version);
     return resp;
   }
+
+  // See connection::interrupt: the one call another thread may make.
+  void interrupt() { conn_.interrupt(); }
 
   static constexpr const char* client_id = "strata-cli";
 

@@ -90,6 +90,10 @@ connection::~connection() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+void connection::interrupt() {
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+}
+
 void connection::wait_ready(short events, clock::time_point deadline, const char* waiting_for) {
   pollfd p{fd_, events, 0};
   while (true) {

@@ -31,6 +31,10 @@ class connection {
   void send(const std::vector<uint8_t>& frame, clock::time_point deadline);
   // Reads one response frame and returns it without its size prefix.
   std::vector<uint8_t> receive(clock::time_point deadline);
+  // The one call another thread may make: shuts the socket down, so that a send or
+  // receive blocked on it now fails at once (a replica fetcher stopping while its
+  // long poll is out). The connection must outlive the call.
+  void interrupt();
 
  private:
   void wait_ready(short events, clock::time_point deadline, const char* waiting_for);

@@ -276,14 +276,18 @@ std::error_code log::flush_if_due(int64_t now_ms) {
   return flush();
 }
 
-std::error_code log::truncate_to(int64_t offset) {
+std::error_code log::truncate_to(int64_t offset) { return truncate_impl(offset, /*fully=*/false); }
+
+std::error_code log::truncate_fully_and_start_at(int64_t offset) { return truncate_impl(offset, /*fully=*/true); }
+
+std::error_code log::truncate_impl(int64_t offset, bool fully) {
   if (offset < 0) return make_error_code(errc::invalid_offset);
   {
     std::lock_guard lk(mu_);
     if (closed_) return make_error_code(errc::log_closed);
     if (offline_.load()) return make_error_code(errc::log_offline);
-    if (offset >= leo_.load()) return {};
-    if (offset < log_start_.load() || offset <= segments_.front()->base_offset()) {
+    if (!fully && offset >= leo_.load()) return {};
+    if (fully || offset < log_start_.load() || offset <= segments_.front()->base_offset()) {
       // Kafka's truncateFullyAndStartAt: nothing below the target survives. The old files
       // go first, since a segment at the target offset would have the new one's name.
       for (auto& s : segments_) s->remove_files();
@@ -297,6 +301,10 @@ std::error_code log::truncate_to(int64_t offset) {
       segments_.clear();
       segments_.push_back(std::move(seg).value());
       log_start_.store(offset);
+      // Everything below the new start is gone, so it is all "known": a restart above
+      // the old end (a follower behind the leader's log start) starts the HW there too.
+      if (hw_.load() < offset) hw_.store(offset);
+      if (recovery_point_.load() < offset) recovery_point_.store(offset);
       epochs_.clear();  // Kafka's truncateFullyAndStartAt clears the cache
     } else {
       // Removed under the lock: a roll right after it could reuse a removed base offset.

@@ -136,6 +136,10 @@ class log : public std::enable_shared_from_this<log> {
   // end of the last kept batch (== offset when offset is a batch boundary). An offset
   // below the log start empties the log and restarts it at `offset`.
   std::error_code truncate_to(int64_t offset);
+  // Kafka's truncateFullyAndStartAt: removes every segment and restarts the log empty
+  // at `offset`, which may be above the LEO (a follower whose log ends below the
+  // leader's log start). Log start = HW = LEO = offset; the epoch cache is cleared.
+  std::error_code truncate_fully_and_start_at(int64_t offset);
   // Retention (retention.ms, retention.bytes) and log-start cleanup: deletes whole
   // segments below the HW. Returns how many were deleted. Background thread.
   result<size_t> delete_old_segments(int64_t now_ms);
@@ -216,6 +220,7 @@ class log : public std::enable_shared_from_this<log> {
   result<size_t> delete_segments(int64_t now_ms, bool retention);
   void request_flush();
   void flush_epochs_after_truncation();
+  std::error_code truncate_impl(int64_t offset, bool fully);
   // log_cleaner.cc: writes one cleaned group of segments and swaps it in.
   struct clean_pass;
   result<bool> clean_group(clean_pass& pass, size_t first, size_t count);
