@@ -4,6 +4,7 @@
 
 #include "broker/api_table.h"
 #include "broker/broker.h"
+#include "broker/cluster_member.h"
 #include "broker/handlers/common.h"
 #include "group/group_coordinator.h"
 #include "net/server.h"
@@ -93,6 +94,7 @@ admin::broker_metrics admin_source::metrics() {
     for (const auto& p : t->partitions)
       if (p.leader < 0) ++m.replication.offline_partitions;
   m.replication.controller_id = view->controller_id;
+  if (auto* member = b_.cluster()) m.replication.max_follower_lag = member->max_follower_lag();
   m.replication.active_controller = view->controller_id == b_.node_id();
   return m;
 }

@@ -51,6 +51,16 @@ cluster_member::~cluster_member() { stop(); }
 void cluster_member::start(broker& b) {
   b_ = &b;
   auto& replicas = b.replicas();
+  cluster::fetcher_config fc;
+  fc.broker_id = cfg_.broker_id();
+  fc.fetch_max_bytes = static_cast<int32_t>(cfg_.get_int("replica.fetch.max.bytes"));
+  fc.fetch_response_max_bytes = static_cast<int32_t>(cfg_.get_int("replica.fetch.response.max.bytes"));
+  fc.fetch_wait_max_ms = static_cast<int32_t>(cfg_.get_int("replica.fetch.wait.max.ms"));
+  fc.fetch_min_bytes = static_cast<int32_t>(cfg_.get_int("replica.fetch.min.bytes"));
+  fc.fetch_backoff_ms = static_cast<int32_t>(cfg_.get_int("replica.fetch.backoff.ms"));
+  fc.socket_timeout_ms = static_cast<int32_t>(cfg_.get_int("replica.socket.timeout.ms"));
+  fc.num_fetchers = static_cast<int32_t>(cfg_.get_int("num.replica.fetchers"));
+  fetchers_ = std::make_unique<cluster::replica_fetcher_manager>(replicas, fc);
   replicas.set_replica_lag_time_max_ms(cfg_.get_int("replica.lag.time.max.ms"));
   replicas.set_isr_change_handler(
       [this](const std::shared_ptr<cluster::partition>& p, const cluster::partition_state& proposed) {
@@ -124,6 +134,7 @@ void cluster_member::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  if (fetchers_) fetchers_->shutdown();
   if (writer_.joinable()) writer_.join();
   if (tasks_.joinable()) tasks_.join();
   if (listener_id_ >= 0) zk_->remove_session_listener(listener_id_);
@@ -189,6 +200,12 @@ protocol::leader_and_isr_response cluster_member::apply(const protocol::leader_a
 
   const int32_t self = cfg_.broker_id();
   auto& replicas = b_->replicas();
+  // Where each leader is: the request names the live ones; the metadata cache knows
+  // the rest.
+  std::map<int32_t, cluster::source_broker> leaders;
+  for (const auto& l : req.live_leaders) leaders[l.broker_id] = {l.broker_id, l.host_name, static_cast<uint16_t>(l.port)};
+  std::map<int32_t, std::vector<cluster::follower_partition>> follow;
+  std::vector<cluster::topic_partition> unfollow;
   std::map<protocol::uuid, resp_t::leader_and_isr_topic_error> by_topic;
   for (const auto& it : items) {
     const auto& ps = *it.ps;
@@ -218,11 +235,14 @@ protocol::leader_and_isr_response cluster_member::apply(const protocol::leader_a
           // Same leadership, newer ISR or partition epoch (the controller's view).
           if (st.partition_epoch >= cur.partition_epoch) replicas.isr_committed(*p, st, now_ms());
         } else if (st.leader == self) {
+          unfollow.push_back({it.topic, ps.partition_index});
           e = replicas.become_leader(*p, st);
           if (!e) spdlog::info("{}-{}: leader in epoch {}, ISR {}", it.topic, ps.partition_index, st.leader_epoch,
                                fmt::join(st.isr, ","));
         } else {
+          unfollow.push_back({it.topic, ps.partition_index});
           e = replicas.become_follower(*p, st);
+          if (!e && st.leader >= 0) follow[st.leader].push_back({p, it.id});
           if (!e) spdlog::info("{}-{}: follower of broker {} in epoch {}", it.topic, ps.partition_index, st.leader,
                                st.leader_epoch);
         }
@@ -244,6 +264,20 @@ protocol::leader_and_isr_response cluster_member::apply(const protocol::leader_a
       pe.error_code = ec(err);
       te.partition_errors.push_back(std::move(pe));
     }
+  }
+  // Followers start (again) by truncating to where they agree with their leader.
+  if (!unfollow.empty()) fetchers_->remove_partitions(unfollow);
+  for (auto& [leader, parts] : follow) {
+    cluster::source_broker src;
+    if (auto l = leaders.find(leader); l != leaders.end()) {
+      src = l->second;
+    } else if (const auto* bi = b_->metadata().snapshot()->broker(leader); bi && !bi->endpoints.empty()) {
+      src = {leader, bi->endpoints.front().host, static_cast<uint16_t>(bi->endpoints.front().port)};
+    } else {
+      STRATA_LOG_LIMITED(spdlog::level::warn, "LeaderAndIsr: no endpoint known for leader {}", leader);
+      continue;
+    }
+    fetchers_->add_partitions(src, parts);
   }
   for (auto& [id, te] : by_topic) resp.topics.push_back(std::move(te));
   return resp;
@@ -318,6 +352,7 @@ protocol::stop_replica_response cluster_member::apply(const protocol::stop_repli
   }
   auto stop = [&](const std::string& topic, int32_t index, bool del) {
     if (topic == kOffsetsTopic) b_->groups().unload(index);
+    fetchers_->remove_partitions({{topic, index}});
     b_->topics().drop_replica(topic, index, del);
     resp_t::stop_replica_partition_error pe;
     pe.topic_name = topic;
@@ -333,6 +368,13 @@ protocol::stop_replica_response cluster_member::apply(const protocol::stop_repli
     for (const auto& ps : ts.partition_states) stop(ts.topic_name, ps.partition_index, ps.delete_partition);
   (void)version;
   return resp;
+}
+
+int64_t cluster_member::max_follower_lag() const {
+  int64_t lag = 0;
+  if (fetchers_)
+    for (const auto& s : fetchers_->fetch_states()) lag = std::max(lag, s.lag);
+  return lag;
 }
 
 void cluster_member::on_isr_change(const std::shared_ptr<cluster::partition>& p,

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "cluster/partition.h"
+#include "cluster/replica_fetcher_manager.h"
 #include "config/broker_config.h"
 #include "protocol/generated/error_code.h"
 #include "protocol/generated/messages.h"
@@ -56,6 +57,8 @@ class cluster_member {
   // Shutdown: deregisters (closes the session) and stops the ISR writer.
   void stop();
   int64_t broker_epoch() const { return broker_epoch_.load(); }
+  // The largest lag (leader's log end minus ours) over the partitions followed here.
+  int64_t max_follower_lag() const;
 
   protocol::leader_and_isr_response apply(const protocol::leader_and_isr_request& req, int16_t version);
   protocol::update_metadata_response apply(const protocol::update_metadata_request& req, int16_t version);
@@ -83,6 +86,7 @@ class cluster_member {
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;  // ISR writes and re-registrations, in order
   bool stopping_ = false;
+  std::unique_ptr<cluster::replica_fetcher_manager> fetchers_;
   std::thread writer_;
   std::thread tasks_;
 };

@@ -64,7 +64,9 @@ void list_offsets(request_context&& ctx) {
       pr.error_code = ec(protocol::error_code::none);
       pr.leader_epoch = part.leader_epoch();
       switch (rp.timestamp) {
-        case -1: pr.offset = log.high_watermark(); break;
+        // Latest: the high watermark for clients, the log end for a replica (Kafka:
+        // a follower asks where the leader's log ends).
+        case -1: pr.offset = req.replica_id >= 0 ? log.log_end_offset() : log.high_watermark(); break;
         case -2:
         case -4: pr.offset = log.log_start_offset(); break;
         case -3: {
