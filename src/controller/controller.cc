@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <future>
 
 #include "controller/zk_checks.h"
@@ -206,8 +207,8 @@ void controller::on_became_active(const zk::election& e) {
     if (ctx_.topics.count(t)) ctx_.deletions[t];
 
   // Elections first, so that the first requests already carry the new leaders.
-  request_batch elected = new_batch();
-  trigger_online_partitions(elected);
+  request_batch elected = new_batch();  // superseded by the full requests below
+  const auto initialized = trigger_online_partitions(elected);
 
   // UpdateMetadata first: a broker needs the leaders' endpoints before it follows.
   request_batch um = new_batch();
@@ -215,7 +216,9 @@ void controller::on_became_active(const zk::election& e) {
   send(um);
   request_batch lai = new_batch();
   for (const auto& k : ctx_.all_partitions())
-    if (!ctx_.being_deleted(k.topic)) lai.leader_and_isr(ctx_.replicas(k), k);
+    if (!ctx_.being_deleted(k.topic))
+      lai.leader_and_isr(ctx_.replicas(k), k,
+                         std::find(initialized.begin(), initialized.end(), k) != initialized.end());
   send(lai);
 
   // Deletions: restart them all (the pending set is rebuilt; StopReplica is idempotent).

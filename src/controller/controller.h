@@ -167,8 +167,9 @@ class controller {
   // Takes `replica` out of the ISR of each partition (leader -1 if it led).
   std::vector<partition_key> remove_from_isr(const std::vector<partition_key>& parts, int32_t replica);
   // Elects for every offline partition (new ones included); the batch gets
-  // LeaderAndIsr to their live replicas and UpdateMetadata to every broker.
-  void trigger_online_partitions(request_batch& batch);
+  // LeaderAndIsr to their live replicas and UpdateMetadata to every broker. Returns
+  // the new partitions that got their first state.
+  std::vector<partition_key> trigger_online_partitions(request_batch& batch);
   // Fenced setData of one state. False when the partition changed under us (the
   // context then holds the state re-read from ZooKeeper). Throws on a fence or a
   // ZooKeeper failure.

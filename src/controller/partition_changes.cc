@@ -176,14 +176,16 @@ void controller::add_leader_and_isr(request_batch& batch, const std::vector<part
   for (const auto& k : parts) batch.leader_and_isr(ctx_.live_replicas(k), k, is_new);
 }
 
-void controller::trigger_online_partitions(request_batch& batch) {
+std::vector<partition_key> controller::trigger_online_partitions(request_batch& batch) {
   std::vector<partition_key> fresh, offline;
   for (const auto& k : ctx_.all_partitions()) {
     if (!ctx_.is_offline(k)) continue;
     (ctx_.state(k) ? offline : fresh).push_back(k);
   }
-  add_leader_and_isr(batch, initialize_partitions(fresh), true);
+  auto initialized = initialize_partitions(fresh);
+  add_leader_and_isr(batch, initialized, true);
   add_leader_and_isr(batch, elect_leaders(offline, election_kind::offline));
+  return initialized;
 }
 
 }  // namespace strata::controller

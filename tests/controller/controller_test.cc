@@ -129,7 +129,7 @@ class controller_test : public zk_server_suite {
   std::map<int32_t, running> controllers_;
 };
 
-TEST_F(controller_test, one_of_two_is_active_and_the_other_takes_over_when_its_session_ends) {
+TEST_F(controller_test, one_of_two_is_active_and_the_other_takes_over_when_its_session_is_closed) {
   register_broker(1);
   register_broker(2);
   auto& a = start_controller(1);
@@ -138,7 +138,6 @@ TEST_F(controller_test, one_of_two_is_active_and_the_other_takes_over_when_its_s
   auto* winner = a.is_active() ? &a : &b;
   auto* loser = a.is_active() ? &b : &a;
   const int32_t winner_id = a.is_active() ? 1 : 2;
-  const int32_t loser_id = 3 - winner_id;
   ASSERT_TRUE(eventually([&] { return loser->active_controller_id() == winner_id; }));
   EXPECT_TRUE(winner->is_active());
   EXPECT_FALSE(loser->is_active());
@@ -149,20 +148,42 @@ TEST_F(controller_test, one_of_two_is_active_and_the_other_takes_over_when_its_s
   ASSERT_TRUE(ctl && ctl.value());
   EXPECT_EQ(ctl.value()->broker_id, winner_id);
 
-  // The winner's session ends on the server: the other one takes over, one epoch up.
-  auto ex = controllers_[winner_id].zk->expire_session_for_testing();
-  ASSERT_TRUE(ex) << ex.error().message();
+  // The winner's session is closed (its /controller goes at once): the other one
+  // takes over, one epoch up.
+  controllers_[winner_id].zk->close();
   ASSERT_TRUE(eventually([&] { return loser->is_active(); }));
   EXPECT_EQ(loser->controller_epoch(), epoch + 1);
-  ASSERT_TRUE(eventually([&] { return !winner->is_active() && winner->active_controller_id() == loser_id; }));
   EXPECT_EQ(k_->get_controller_epoch().value()->epoch, epoch + 1);
 
-  // A write fenced with the deposed controller's token fails and changes nothing.
+  // Whatever the deposed controller still believes, a write fenced with its token
+  // fails and changes nothing.
   auto w = k_->fenced_multi({zk::op::create("/zombie", std::nullopt)}, token);
   ASSERT_FALSE(w);
   EXPECT_EQ(w.error().code, make_error_code(zk::errc::bad_version));
   EXPECT_EQ(w.error().failed_op, 0);
   EXPECT_FALSE(admin_->exists("/zombie").value().has_value());
+}
+
+TEST_F(controller_test, an_expired_session_resigns_and_one_controller_leads_the_next_term) {
+  register_broker(1);
+  register_broker(2);
+  auto& a = start_controller(1);
+  auto& b = start_controller(2);
+  ASSERT_TRUE(eventually([&] { return a.is_active() || b.is_active(); }));
+  const int32_t winner_id = a.is_active() ? 1 : 2;
+  auto& winner = a.is_active() ? a : b;
+  const int32_t epoch = winner.controller_epoch();
+  auto ex = controllers_[winner_id].zk->expire_session_for_testing();
+  ASSERT_TRUE(ex) << ex.error().message();
+  // Both race in the next term (the expired one from its new session): exactly one
+  // wins, and the other knows who.
+  ASSERT_TRUE(eventually([&] {
+    if (a.is_active() == b.is_active()) return false;
+    auto& w = a.is_active() ? a : b;
+    auto& l = a.is_active() ? b : a;
+    return w.controller_epoch() == epoch + 1 && l.active_controller_id() == (a.is_active() ? 1 : 2);
+  }));
+  EXPECT_EQ(k_->get_controller_epoch().value()->epoch, epoch + 1);
 }
 
 TEST_F(controller_test, a_controller_whose_fenced_write_fails_resigns_and_is_elected_again_at_a_higher_epoch) {
