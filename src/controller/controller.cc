@@ -113,15 +113,16 @@ void controller::elect() {
     if (cur) {
       active_id_ = cur->broker_id;
       if (cur->broker_id != cfg_.broker_id) return;  // another broker leads; the watch tells us when it goes
-      // /controller names us but we do not act as controller (we resigned after a
-      // failed write while our session lived on). Give it up, if it is ours, and race
-      // again.
+      // /controller names our id but we do not act as controller. If this session
+      // holds it (we resigned after a failed write while the session lived on), give
+      // it up and race again. If an earlier session of this broker id holds it (a
+      // quick restart), it goes when that session expires: the watch tells us.
       auto st = checked(zk_.exists(zk::paths::controller), "reading /controller");
       if (st && st->ephemeral_owner == zk_.session_id()) {
         auto r = zk_.remove(zk::paths::controller, st->version);
         if (!r && !(r.error() == zk::errc::no_node)) fail(r.error(), "removing our stale /controller");
+        push("Reelect", [this] { elect(); });
       }
-      push("Reelect", [this] { elect(); });
       return;
     }
     auto e = checked(kzk_.try_elect_controller(cfg_.broker_id), "controller election");

@@ -540,5 +540,26 @@ TEST_F(controller_test, stop_resigns_and_the_other_controller_takes_over) {
   EXPECT_EQ(b.controller_epoch(), epoch + 1);
 }
 
+TEST_F(controller_test, a_restarted_broker_waits_for_its_old_sessions_controller_znode) {
+  register_broker(1);
+  auto& old = active_controller(1);
+  const int32_t epoch = old.controller_epoch();
+  // The same broker id on a new session (a quick restart) while the old session's
+  // /controller is still there: it waits, quietly, for the znode to go.
+  controller_config cfg;
+  cfg.broker_id = 1;
+  cfg.auto_leader_rebalance_enable = false;
+  auto zk2 = connect(chroot_);
+  controller::controller again(*zk2, cfg, log_.factory());
+  again.start();
+  ASSERT_TRUE(eventually([&] { return again.active_controller_id() == 1 && again.events_processed() >= 1; }));
+  EXPECT_FALSE(again.is_active());
+  old.stop();
+  ASSERT_TRUE(eventually([&] { return again.is_active(); }));
+  EXPECT_EQ(again.controller_epoch(), epoch + 1);
+  EXPECT_LT(again.events_processed(), 20u) << "the election spun while waiting";
+  again.stop();
+}
+
 }  // namespace
 }  // namespace strata::test
