@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "controller/connection_sender.h"
 #include "protocol/wire.h"
+#include "zk_server.h"
 
 namespace strata::controller {
 namespace {
@@ -128,6 +130,15 @@ TEST(controller_requests, old_versions_get_the_old_shapes) {
   auto d0 = round_trip(sr, 0);
   ASSERT_EQ(d0.ungrouped_partitions.size(), 1u);
   EXPECT_EQ(d0.ungrouped_partitions[0].topic_name, "t");
+}
+
+TEST(controller_requests, connection_sender_throws_when_the_broker_is_not_there) {
+  const int port = test::zk_server::free_port();
+  auto sender = connection_sender_factory()({7, 1, "127.0.0.1", port});
+  protocol::update_metadata_request req;
+  EXPECT_THROW(sender->send(req, std::chrono::steady_clock::now() + std::chrono::seconds(2)), std::exception);
+  // And again: a failed attempt leaves it ready to reconnect.
+  EXPECT_THROW(sender->send(req, std::chrono::steady_clock::now() + std::chrono::seconds(2)), std::exception);
 }
 
 }  // namespace
