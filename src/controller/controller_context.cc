@@ -1,0 +1,112 @@
+#include "controller/controller_context.h"
+
+#include <algorithm>
+
+namespace strata::controller {
+
+std::string to_string(const partition_key& k) { return k.topic + "-" + std::to_string(k.partition); }
+
+std::vector<int32_t> controller_context::live_broker_ids() const {
+  std::vector<int32_t> ids;
+  for (const auto& [id, reg] : live_brokers)
+    if (!shutting_down.count(id)) ids.push_back(id);
+  return ids;
+}
+
+std::vector<int32_t> controller_context::live_or_shutting_down_ids() const {
+  std::vector<int32_t> ids;
+  for (const auto& [id, reg] : live_brokers) ids.push_back(id);
+  return ids;
+}
+
+int64_t controller_context::broker_epoch(int32_t id) const {
+  auto it = live_brokers.find(id);
+  return it == live_brokers.end() ? -1 : it->second.broker_epoch;
+}
+
+const std::vector<int32_t>& controller_context::replicas(const partition_key& k) const {
+  static const std::vector<int32_t> none;
+  auto t = topics.find(k.topic);
+  if (t == topics.end()) return none;
+  auto p = t->second.partitions.find(k.partition);
+  return p == t->second.partitions.end() ? none : p->second;
+}
+
+const zk::leader_and_isr* controller_context::state(const partition_key& k) const {
+  auto it = states.find(k);
+  return it == states.end() ? nullptr : &it->second;
+}
+
+std::vector<partition_key> controller_context::all_partitions() const {
+  std::vector<partition_key> out;
+  for (const auto& [name, t] : topics)
+    for (const auto& [p, r] : t.partitions) out.push_back({name, p});
+  return out;
+}
+
+std::vector<partition_key> controller_context::partitions_of(const std::string& topic) const {
+  std::vector<partition_key> out;
+  auto t = topics.find(topic);
+  if (t == topics.end()) return out;
+  for (const auto& [p, r] : t->second.partitions) out.push_back({topic, p});
+  return out;
+}
+
+std::vector<partition_key> controller_context::partitions_on(int32_t broker) const {
+  std::vector<partition_key> out;
+  for (const auto& [name, t] : topics)
+    for (const auto& [p, r] : t.partitions)
+      if (std::find(r.begin(), r.end(), broker) != r.end()) out.push_back({name, p});
+  return out;
+}
+
+bool controller_context::is_offline(const partition_key& k) const {
+  if (being_deleted(k.topic)) return false;
+  const auto* s = state(k);
+  return !s || s->leader < 0 || !is_live_or_shutting_down(s->leader);
+}
+
+int32_t controller_context::offline_partition_count() const {
+  int32_t n = 0;
+  for (const auto& k : all_partitions())
+    if (is_offline(k)) ++n;
+  return n;
+}
+
+std::vector<int32_t> controller_context::live_replicas(const partition_key& k) const {
+  std::vector<int32_t> out;
+  for (int32_t r : replicas(k))
+    if (is_live(r)) out.push_back(r);
+  return out;
+}
+
+void controller_context::remove_topic(const std::string& topic) {
+  for (const auto& k : partitions_of(topic)) states.erase(k);
+  topics.erase(topic);
+  deletions.erase(topic);
+}
+
+controller_snapshot controller_context::snapshot() const {
+  controller_snapshot s;
+  for (const auto& [id, reg] : live_brokers)
+    s.brokers.push_back({id, reg.broker_epoch, reg.endpoints, reg.rack, shutting_down.count(id) > 0});
+  for (const auto& k : all_partitions()) {
+    partition_view v;
+    v.topic = k.topic;
+    v.partition = k.partition;
+    v.replicas = replicas(k);
+    if (const auto* st = state(k)) {
+      v.leader = st->leader;
+      v.leader_epoch = st->leader_epoch;
+      v.partition_epoch = st->partition_epoch;
+      v.isr = st->isr;
+    }
+    v.online = !is_offline(k) && !being_deleted(k.topic);
+    s.partitions.push_back(std::move(v));
+  }
+  for (const auto& [t, d] : deletions) s.topics_being_deleted.push_back(t);
+  s.offline_partitions = offline_partition_count();
+  return s;
+}
+
+}  // namespace strata::controller
