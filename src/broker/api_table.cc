@@ -43,6 +43,7 @@ const api_entry kApis[] = {
     {k(api_key::leader_and_isr), 0, 7, h::leader_and_isr},
     {k(api_key::stop_replica), 0, 4, h::stop_replica},
     {k(api_key::update_metadata), 0, 8, h::update_metadata},
+    {k(api_key::controlled_shutdown), 0, 3, h::controlled_shutdown},
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "group/group_coordinator.h"
 #include "broker/offsets_log.h"
 #include "broker/producer_ids.h"
+#include "controller/connection_sender.h"
 #include "client/broker_connection.h"
 
 namespace strata::broker {
@@ -89,6 +90,16 @@ void cluster_member::start(broker& b) {
     return std::make_pair(r.value().first, r.value().last);
   });
   register_self();
+  controller::controller_config cc;
+  cc.broker_id = cfg_.broker_id();
+  cc.inter_broker_listener_name = cfg_.get("inter.broker.listener.name");
+  cc.unclean_leader_election_enable = cfg_.get_bool("unclean.leader.election.enable");
+  cc.auto_leader_rebalance_enable = cfg_.get_bool("auto.leader.rebalance.enable");
+  cc.leader_imbalance_check_interval = std::chrono::seconds(cfg_.get_int("leader.imbalance.check.interval.seconds"));
+  cc.leader_imbalance_per_broker_percentage = static_cast<int32_t>(cfg_.get_int("leader.imbalance.per.broker.percentage"));
+  cc.channel.request_timeout = std::chrono::milliseconds(cfg_.get_int("controller.socket.timeout.ms"));
+  controller_ = std::make_unique<controller::controller>(*zk_, cc, controller::connection_sender_factory());
+  controller_->start();
   writer_ = std::thread([this] { writer_loop(); });
   tasks_ = std::thread([this] { tasks_loop(); });
 }
@@ -134,6 +145,8 @@ void cluster_member::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  // The controller goes first: another broker takes over while this one still answers.
+  if (controller_) controller_->stop();
   if (fetchers_) fetchers_->shutdown();
   if (writer_.joinable()) writer_.join();
   if (tasks_.joinable()) tasks_.join();
@@ -367,6 +380,32 @@ protocol::stop_replica_response cluster_member::apply(const protocol::stop_repli
   for (const auto& ts : req.topic_states)
     for (const auto& ps : ts.partition_states) stop(ts.topic_name, ps.partition_index, ps.delete_partition);
   (void)version;
+  return resp;
+}
+
+protocol::controlled_shutdown_response cluster_member::apply(const protocol::controlled_shutdown_request& req,
+                                                             int16_t) {
+  protocol::controlled_shutdown_response resp;
+  if (!controller_) {
+    resp.error_code = ec(error_code::not_controller);
+    return resp;
+  }
+  auto r = controller_->controlled_shutdown(req.broker_id, req.broker_epoch);
+  switch (r.error) {
+    case controller::shutdown_error::none: resp.error_code = ec(error_code::none); break;
+    case controller::shutdown_error::not_controller: resp.error_code = ec(error_code::not_controller); break;
+    case controller::shutdown_error::broker_not_available:
+      resp.error_code = ec(error_code::broker_not_available);
+      break;
+    case controller::shutdown_error::stale_broker_epoch: resp.error_code = ec(error_code::stale_broker_epoch); break;
+    case controller::shutdown_error::timed_out: resp.error_code = ec(error_code::request_timed_out); break;
+  }
+  for (const auto& p : r.remaining_partitions) {
+    protocol::controlled_shutdown_response::remaining_partition rp;
+    rp.topic_name = p.topic;
+    rp.partition_index = p.partition;
+    resp.remaining_partitions.push_back(std::move(rp));
+  }
   return resp;
 }
 

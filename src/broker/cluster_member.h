@@ -23,6 +23,7 @@
 
 #include "cluster/partition.h"
 #include "cluster/replica_fetcher_manager.h"
+#include "controller/controller.h"
 #include "config/broker_config.h"
 #include "protocol/generated/error_code.h"
 #include "protocol/generated/messages.h"
@@ -63,6 +64,9 @@ class cluster_member {
   protocol::leader_and_isr_response apply(const protocol::leader_and_isr_request& req, int16_t version);
   protocol::update_metadata_response apply(const protocol::update_metadata_request& req, int16_t version);
   protocol::stop_replica_response apply(const protocol::stop_replica_request& req, int16_t version);
+  // ControlledShutdown from another broker, when this one is the controller.
+  protocol::controlled_shutdown_response apply(const protocol::controlled_shutdown_request& req, int16_t version);
+  controller::controller* active_controller() { return controller_ && controller_->is_active() ? controller_.get() : nullptr; }
 
  private:
   // STALE_CONTROLLER_EPOCH for a controller older than the newest seen; records a newer one.
@@ -87,6 +91,8 @@ class cluster_member {
   std::deque<std::function<void()>> queue_;  // ISR writes and re-registrations, in order
   bool stopping_ = false;
   std::unique_ptr<cluster::replica_fetcher_manager> fetchers_;
+  // Every broker runs for controller; the one holding /controller acts.
+  std::unique_ptr<controller::controller> controller_;
   std::thread writer_;
   std::thread tasks_;
 };

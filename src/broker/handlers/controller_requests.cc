@@ -43,6 +43,21 @@ void update_metadata(request_context&& ctx) {
                                                                                             update_metadata);
 }
 
+// ControlledShutdown (key 7): a broker stopping asks the controller (this broker, when
+// it holds /controller) to move its leaderships first.
+void controlled_shutdown(request_context&& ctx) {
+  if (!ctx.on_worker) return offload(std::move(ctx), controlled_shutdown);
+  protocol::controlled_shutdown_request req;
+  if (!ctx.decode(req)) return;
+  protocol::controlled_shutdown_response resp;
+  if (cluster_member* member = ctx.b->cluster()) {
+    resp = member->apply(req, ctx.api_version);
+  } else {
+    resp.error_code = ec(protocol::error_code::not_controller);
+  }
+  ctx.respond(resp);
+}
+
 void stop_replica(request_context&& ctx) {
   controller_request<protocol::stop_replica_request, protocol::stop_replica_response>(std::move(ctx), stop_replica);
 }

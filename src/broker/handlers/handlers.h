@@ -33,6 +33,7 @@ void delete_groups(request_context&& ctx);
 void offset_delete(request_context&& ctx);
 void leader_and_isr(request_context&& ctx);
 void stop_replica(request_context&& ctx);
+void controlled_shutdown(request_context&& ctx);
 void update_metadata(request_context&& ctx);
 
 // ApiVersions for a version we do not support: answered at v0 with
