@@ -70,45 +70,13 @@ broker::~broker() {
 }
 
 void broker::stop_worker() {
-  {
-    std::lock_guard lk(worker_mu_);
-    worker_stop_ = true;
-  }
-  worker_cv_.notify_all();
-  if (worker_.joinable()) worker_.join();  // runs what is queued first
+  controller_lane_.stop();
+  worker_.stop();
 }
 
-void broker::run_blocking(std::function<void()> fn) {
-  {
-    std::lock_guard lk(worker_mu_);
-    if (!worker_stop_) {
-      worker_queue_.push_back(std::move(fn));
-      if (!worker_.joinable()) worker_ = std::thread([this] { worker_loop(); });
-      worker_cv_.notify_one();
-      return;
-    }
-  }
-  fn();  // being destroyed: nowhere else to run it
-}
+void broker::run_blocking(std::function<void()> fn) { worker_.run(std::move(fn)); }
 
-void broker::worker_loop() {
-  pthread_setname_np(pthread_self(), "broker-worker");
-  std::unique_lock lk(worker_mu_);
-  for (;;) {
-    worker_cv_.wait(lk, [&] { return worker_stop_ || !worker_queue_.empty(); });
-    if (worker_queue_.empty()) return;
-    auto fn = std::move(worker_queue_.front());
-    worker_queue_.pop_front();
-    lk.unlock();
-    try {
-      fn();
-    } catch (const std::exception& e) {
-      // As on a reactor: a handler bug must not end the thread silently.
-      spdlog::error("broker worker: unhandled exception: {}", e.what());
-    }
-    lk.lock();
-  }
-}
+void broker::run_controller_request(std::function<void()> fn) { controller_lane_.run(std::move(fn)); }
 
 broker::endpoint broker::advertised(const std::string& listener) const {
   for (const auto& a : advertised_)

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "broker/fetch_session.h"
+#include "broker/serial_worker.h"
 #include "broker/request_metrics.h"
 #include "broker/topic_registry.h"
 #include "cluster/metadata_cache.h"
@@ -84,6 +85,8 @@ class broker final : public net::request_handler {
   // creating __consumer_offsets): creating 1,000 partitions takes seconds, and on a
   // reactor that would stall every other connection it serves.
   void run_blocking(std::function<void()> fn);
+  // The same on a second thread, for the controller's requests (cluster mode).
+  void run_controller_request(std::function<void()> fn);
   // Runs what the worker has queued and ends it; later run_blocking calls run
   // inline. Shutdown calls it before the logs close, so an admin request still
   // queued after the connections drained never touches a closed log manager.
@@ -112,15 +115,12 @@ class broker final : public net::request_handler {
   std::atomic<bool> shutting_down_{false};
   cluster_member* cluster_ = nullptr;
 
-  void worker_loop();
+
   // Single node: this broker, with its advertised endpoints, is the cluster and its
   // controller.
   void publish_self();
-  std::mutex worker_mu_;
-  std::condition_variable worker_cv_;
-  std::deque<std::function<void()>> worker_queue_;
-  bool worker_stop_ = false;
-  std::thread worker_;
+  serial_worker worker_{"broker-worker"};
+  serial_worker controller_lane_{"controller-reqs"};
 };
 
 }  // namespace strata::broker

@@ -35,13 +35,17 @@ void request_context::decode_failed() {
   close_connection();
 }
 
-void offload(request_context&& ctx, void (*handler)(request_context&&)) {
+void offload(request_context&& ctx, void (*handler)(request_context&&), bool controller_lane) {
   if (ctx.req.hold_connection) ctx.req.hold_connection();
   ctx.req.hold_connection = nullptr;  // not callable off the reactor
   ctx.on_worker = true;
   broker& b = *ctx.b;
   auto shared = std::make_shared<request_context>(std::move(ctx));
-  b.run_blocking([shared, handler] { handler(std::move(*shared)); });
+  auto fn = [shared, handler] { handler(std::move(*shared)); };
+  if (controller_lane)
+    b.run_controller_request(std::move(fn));
+  else
+    b.run_blocking(std::move(fn));
 }
 
 }  // namespace strata::broker

@@ -88,6 +88,9 @@ struct request_context {
 // ctx.on_worker set, and holds the connection until it answers: later requests of
 // the same client then see its effects, as with Kafka, which handles one request
 // per connection at a time. Call from the handler on the reactor, before answering.
-void offload(request_context&& ctx, void (*handler)(request_context&&));
+// controller_lane: on the thread of the controller's requests (LeaderAndIsr,
+// UpdateMetadata, StopReplica, ControlledShutdown) instead, so that an admin request
+// waiting for their effect (CreateTopics waits for leaders) never blocks them.
+void offload(request_context&& ctx, void (*handler)(request_context&&), bool controller_lane = false);
 
 }  // namespace strata::broker

@@ -453,7 +453,10 @@ std::shared_ptr<partition> topic_registry::ensure_replica(const std::string& top
             fmt::format("cannot create the log of {}-{}: {}", topic, index, lg.error().message()));
     return nullptr;
   }
-  auto p = replicas_.add(topic, index, lg.value(), state);
+  // Added without a role: the caller's transition (become leader or follower) starts
+  // the fetcher or the leadership.
+  (void)state;
+  auto p = replicas_.add(topic, index, lg.value(), cluster::partition_state{});
   auto next_state = std::make_shared<topic_state>(*t);
   next_state->partitions[static_cast<size_t>(index)] = p;
   auto next = std::make_shared<topic_map>(*snapshot());

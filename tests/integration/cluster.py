@@ -38,9 +38,22 @@ class Cluster:
                 }
                 o.update(overrides or {})
                 self.brokers.append(harness.Broker(overrides=o, name=f"b{i + 1}"))
+            self.wait_for_brokers(n)
         except Exception:
             self.close()
             raise
+
+    def wait_for_brokers(self, n: int, timeout: float = 30.0):
+        """Until every live broker's metadata lists n brokers and a controller (the
+        controller's UpdateMetadata reached it)."""
+        import clients
+
+        def known(b):
+            md = clients.admin(b.bootstrap).list_topics(timeout=5)
+            return len(md.brokers) == n and md.controller_id >= 0
+
+        harness.wait_until(lambda: all(known(b) for b in self.brokers if b.alive()), timeout,
+                           f"every broker to know the {n} brokers and the controller")
 
     @property
     def bootstrap(self) -> str:

@@ -16,7 +16,7 @@ namespace {
 
 template <class Req, class Resp>
 void controller_request(request_context&& ctx, void (*self)(request_context&&)) {
-  if (!ctx.on_worker) return offload(std::move(ctx), self);
+  if (!ctx.on_worker) return offload(std::move(ctx), self, /*controller_lane=*/true);
   Req req;
   if (!ctx.decode(req)) return;
   cluster_member* member = ctx.b->cluster();
@@ -46,7 +46,7 @@ void update_metadata(request_context&& ctx) {
 // ControlledShutdown (key 7): a broker stopping asks the controller (this broker, when
 // it holds /controller) to move its leaderships first.
 void controlled_shutdown(request_context&& ctx) {
-  if (!ctx.on_worker) return offload(std::move(ctx), controlled_shutdown);
+  if (!ctx.on_worker) return offload(std::move(ctx), controlled_shutdown, /*controller_lane=*/true);
   protocol::controlled_shutdown_request req;
   if (!ctx.decode(req)) return;
   protocol::controlled_shutdown_response resp;
