@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <future>
+#include <set>
 
 #include "controller/zk_checks.h"
 
@@ -210,6 +211,20 @@ void controller::on_became_active(const zk::election& e) {
   // Elections first, so that the first requests already carry the new leaders.
   request_batch elected = new_batch();  // superseded by the full requests below
   const auto initialized = trigger_online_partitions(elected);
+  // Kafka's ReplicaStateMachine.startup: replicas on brokers that are not alive are
+  // offline and leave the ISRs they are still in. A broker that died while there was
+  // no controller (the old controller died with it) would otherwise stay in sync for
+  // good: a follower whose log end equals the leader's is never shrunk by its leader.
+  std::set<int32_t> dead;
+  for (const auto& k : ctx_.all_partitions())
+    if (const auto* s = ctx_.state(k))
+      for (int32_t id : s->isr)
+        if (!ctx_.live_brokers.count(id)) dead.insert(id);
+  for (int32_t id : dead) {
+    auto on = ctx_.partitions_on(id);
+    add_leader_and_isr(elected, remove_from_isr(on, id));
+  }
+  if (!dead.empty()) spdlog::info("controller: replicas on brokers [{}] are offline", fmt::join(dead, ","));
 
   // UpdateMetadata first: a broker needs the leaders' endpoints before it follows.
   request_batch um = new_batch();
