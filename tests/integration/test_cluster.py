@@ -27,16 +27,19 @@ def partition_md(bootstrap: str, topic: str, partition: int):
     return md.partitions[partition]
 
 
-def create_replicated(bootstrap: str, topic: str, partitions: int, rf: int = 3, config: dict | None = None):
-    a = clients.admin(bootstrap)
+def create_replicated(c: Cluster, topic: str, partitions: int, rf: int = 3, config: dict | None = None,
+                      via: int = 1):
+    """Creates `topic` through broker `via` and waits until every broker's metadata shows
+    each partition led with a full ISR (the controller's UpdateMetadata reached all)."""
+    a = clients.admin(c.broker(via).bootstrap)
     res = clients.wait_futures(a.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=rf,
                                                          config=config or {})], operation_timeout=30,
                                                request_timeout=30), 40)
     if res[topic] is not None:
         raise AssertionError(f"creating {topic}: {res[topic]!r}")
-    wait_until(lambda: all((p := partition_md(bootstrap, topic, i)) is not None and p.leader >= 0
-                           and len(p.isrs) == rf for i in range(partitions)),
-               30, f"{topic}: every partition led with a full ISR")
+    wait_until(lambda: all((p := partition_md(b.bootstrap, topic, i)) is not None and p.leader >= 0
+                           and len(p.isrs) == rf for i in range(partitions) for b in c.brokers if b.alive()),
+               30, f"{topic}: every partition led with a full ISR, on every broker")
 
 
 class ClusterTests(harness.BrokerTestCase):
@@ -47,7 +50,7 @@ class ClusterTests(harness.BrokerTestCase):
 
     def test_replicated_topic_serves_clients_through_any_broker(self):
         c = self.cluster()
-        create_replicated(c.broker(1).bootstrap, "orders", 3, config={"min.insync.replicas": "2"})
+        create_replicated(c, "orders", 3, config={"min.insync.replicas": "2"})
         # kafka-python creates one too, through another broker.
         from kafka.admin import KafkaAdminClient, NewTopic as KpNewTopic
         kp = KafkaAdminClient(bootstrap_servers=c.broker(2).bootstrap, request_timeout_ms=30000)
@@ -74,7 +77,7 @@ class ClusterTests(harness.BrokerTestCase):
 
     def test_killed_leader_loses_no_acknowledged_message_and_rejoins(self):
         c = self.cluster()
-        create_replicated(c.bootstrap, "ledger", 1, config={"min.insync.replicas": "2"})
+        create_replicated(c, "ledger", 1, config={"min.insync.replicas": "2"}, via=2)
         leader = partition_md(c.bootstrap, "ledger", 0).leader
         p = Producer(clients.base_conf(c.bootstrap) | {"acks": "all", "enable.idempotence": True,
                                                        "message.timeout.ms": 60000, "linger.ms": 5})
@@ -123,7 +126,7 @@ class ClusterTests(harness.BrokerTestCase):
 
     def test_two_of_three_down_refuses_acks_all_with_not_enough_replicas(self):
         c = self.cluster()
-        create_replicated(c.bootstrap, "strict", 1, config={"min.insync.replicas": "2"})
+        create_replicated(c, "strict", 1, config={"min.insync.replicas": "2"}, via=3)
         leader = partition_md(c.bootstrap, "strict", 0).leader
         others = [b for b in (1, 2, 3) if b != leader]
         for b in others:
@@ -141,7 +144,7 @@ class ClusterTests(harness.BrokerTestCase):
 
     def test_controller_failover_and_later_broker_deaths_are_handled(self):
         c = self.cluster()
-        create_replicated(c.bootstrap, "spread", 3)
+        create_replicated(c, "spread", 3)
         ctl = clients.admin(c.bootstrap).list_topics(timeout=5).controller_id
         self.assertIn(ctl, (1, 2, 3))
         c.broker(ctl).kill9()
