@@ -15,6 +15,11 @@ partition_state partition::state() const {
   return state_;
 }
 
+size_t partition::isr_size() const {
+  std::lock_guard lk(state_mu_);
+  return state_.isr.size();
+}
+
 std::vector<replica_state> partition::followers() const {
   std::lock_guard lk(state_mu_);
   return followers_;

@@ -93,6 +93,8 @@ class partition {
   replica_role role() const { return role_.load(std::memory_order_acquire); }
   bool is_leader() const { return role() == replica_role::leader; }
   partition_state state() const;
+  // The committed ISR's size, without copying the state (acks=all checks, hot path).
+  size_t isr_size() const;
   // Leader only: what it knows of each follower (from their fetches), and the ISR
   // change it has proposed and not yet seen committed (nullopt when none).
   std::vector<replica_state> followers() const;

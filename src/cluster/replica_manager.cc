@@ -209,7 +209,7 @@ storage::result<appended> replica_manager::append_as_leader(partition& p, const 
   if (!p.online()) return make_error_code(errc::partition_offline);
   // acks=all is refused before the append when too few replicas are in sync (classic
   // Kafka: ISR size < min.insync.replicas, DESIGN-NOTES §10).
-  if (a.required_acks == -1 && !has_enough_replicas_for_append(p.state().isr.size(), a.min_insync_replicas))
+  if (a.required_acks == -1 && !has_enough_replicas_for_append(p.isr_size(), a.min_insync_replicas))
     return make_error_code(errc::not_enough_replicas);
   storage::log& log = p.log();
   const bool idempotent = a.first.producer_id >= 0;
@@ -268,7 +268,7 @@ storage::result<appended> replica_manager::append_as_follower(partition& p, std:
 replication_status replica_manager::replication_of(const partition& p, int64_t last_offset,
                                                    int32_t min_insync_replicas) const {
   if (!p.online()) return replication_status::waiting;
-  switch (acks_all_satisfied(p.high_watermark(), last_offset + 1, p.state().isr.size(), min_insync_replicas)) {
+  switch (acks_all_satisfied(p.high_watermark(), last_offset + 1, p.isr_size(), min_insync_replicas)) {
     case acks_all_status::done: return replication_status::done;
     case acks_all_status::not_enough_replicas_after_append: return replication_status::not_enough_replicas_after_append;
     case acks_all_status::wait: break;
