@@ -158,5 +158,34 @@ class ClusterTests(harness.BrokerTestCase):
                                for i in range(3)), 30, "every partition led by the last broker")
 
 
+    def test_bad_configuration_gets_one_line_naming_the_problem(self):
+        c = self.cluster(2)
+        # A broker.id already registered.
+        dup = harness.Broker(overrides={"broker.id": "1", "zookeeper.connect": c.zk.connect_string + "/strata"},
+                             name="dup", start=False)
+        self.addCleanup(dup.close)
+        with self.assertRaises(harness.BrokerStartError) as e:
+            dup.start()
+        self.assertIn("broker.id 1", str(e.exception))
+        self.assertIn("already registered", str(e.exception))
+        # An unreachable ZooKeeper: refused within zookeeper.connection.timeout.ms, not a hang.
+        lost = harness.Broker(overrides={"zookeeper.connect": "127.0.0.1:1", "zookeeper.connection.timeout.ms": "1500"},
+                              name="nozk", start=False)
+        self.addCleanup(lost.close)
+        t0 = time.monotonic()
+        with self.assertRaises(harness.BrokerStartError) as e:
+            lost.start()
+        self.assertLess(time.monotonic() - t0, 15)
+        self.assertIn("no ZooKeeper server answered at '127.0.0.1:1'", str(e.exception))
+        # A replication factor larger than the live brokers.
+        a = clients.admin(c.bootstrap)
+        res = clients.wait_futures(a.create_topics([NewTopic("too-wide", num_partitions=1, replication_factor=3)],
+                                                   request_timeout=20), 30)
+        err = clients.kafka_error(res["too-wide"])
+        self.assertIsNotNone(err, res)
+        self.assertEqual(err.code(), KafkaError.INVALID_REPLICATION_FACTOR)
+        self.assertIn("larger than available brokers: 2", err.str())
+
+
 if __name__ == "__main__":
     harness.main()
