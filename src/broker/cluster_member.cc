@@ -76,9 +76,13 @@ void cluster_member::start(broker& b) {
       spdlog::warn("ZooKeeper session expired: no longer acting as leader until registered again");
       if (b_) b_->replicas().resign_leaderships();
     } else if (s == zk::session_state::new_session) {
-      std::lock_guard lk(mu_);
-      queue_.push_back([this] { register_self(); });
-      cv_.notify_one();
+      writer_.run([this] {
+        try {
+          register_self();
+        } catch (const std::exception& e) {
+          spdlog::error("{}", e.what());
+        }
+      });
     }
   });
   b.pids().set_block_source([this]() -> std::optional<std::pair<int64_t, int64_t>> {
@@ -100,7 +104,6 @@ void cluster_member::start(broker& b) {
   cc.channel.request_timeout = std::chrono::milliseconds(cfg_.get_int("controller.socket.timeout.ms"));
   controller_ = std::make_unique<controller::controller>(*zk_, cc, controller::connection_sender_factory());
   controller_->start();
-  writer_ = std::thread([this] { writer_loop(); });
   tasks_ = std::thread([this] { tasks_loop(); });
 }
 
@@ -148,7 +151,7 @@ void cluster_member::stop() {
   // The controller goes first: another broker takes over while this one still answers.
   if (controller_) controller_->stop();
   if (fetchers_) fetchers_->shutdown();
-  if (writer_.joinable()) writer_.join();
+  writer_.stop();
   if (tasks_.joinable()) tasks_.join();
   if (listener_id_ >= 0) zk_->remove_session_listener(listener_id_);
   // Closing the session deletes /brokers/ids/<id> at once: the controller moves this
@@ -418,8 +421,7 @@ int64_t cluster_member::max_follower_lag() const {
 
 void cluster_member::on_isr_change(const std::shared_ptr<cluster::partition>& p,
                                    const cluster::partition_state& proposed) {
-  std::lock_guard lk(mu_);
-  queue_.push_back([this, p, next = proposed]() mutable {
+  writer_.run([this, p, next = proposed]() mutable {
     auto& proposed = next;
     zk::leader_and_isr s;
     s.leader = proposed.leader;
@@ -443,24 +445,6 @@ void cluster_member::on_isr_change(const std::shared_ptr<cluster::partition>& p,
     if (auto n = kzk_->create_isr_change_notification({{p->topic(), p->index()}}); !n)
       STRATA_LOG_LIMITED(spdlog::level::warn, "writing an ISR change notification: {}", n.error().message());
   });
-  cv_.notify_one();
-}
-
-void cluster_member::writer_loop() {
-  std::unique_lock lk(mu_);
-  for (;;) {
-    cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
-    if (stopping_) return;
-    auto fn = std::move(queue_.front());
-    queue_.pop_front();
-    lk.unlock();
-    try {
-      fn();
-    } catch (const std::exception& e) {
-      spdlog::error("cluster: {}", e.what());
-    }
-    lk.lock();
-  }
 }
 
 void cluster_member::tasks_loop() {

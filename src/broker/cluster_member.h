@@ -23,6 +23,7 @@
 
 #include "cluster/partition.h"
 #include "cluster/replica_fetcher_manager.h"
+#include "broker/serial_worker.h"
 #include "controller/controller.h"
 #include "config/broker_config.h"
 #include "protocol/generated/error_code.h"
@@ -73,7 +74,6 @@ class cluster_member {
   bool accept_controller(int32_t epoch, int64_t broker_epoch);
   void register_self();
   void on_isr_change(const std::shared_ptr<cluster::partition>& p, const cluster::partition_state& proposed);
-  void writer_loop();
   void tasks_loop();
 
   const config::broker_config& cfg_;
@@ -87,13 +87,12 @@ class cluster_member {
   int listener_id_ = -1;
 
   std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;  // ISR writes and re-registrations, in order
+  std::condition_variable cv_;  // wakes the tasks thread at stop
   bool stopping_ = false;
   std::unique_ptr<cluster::replica_fetcher_manager> fetchers_;
   // Every broker runs for controller; the one holding /controller acts.
   std::unique_ptr<controller::controller> controller_;
-  std::thread writer_;
+  serial_worker writer_{"cluster-writes"};  // ISR writes and re-registrations, in order
   std::thread tasks_;
 };
 
