@@ -448,12 +448,41 @@ void cluster_member::on_isr_change(const std::shared_ptr<cluster::partition>& p,
 }
 
 void cluster_member::tasks_loop() {
+  using clock = std::chrono::steady_clock;
+  auto steady_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(clock::now().time_since_epoch()).count();
+  };
   // Kafka's isr-expiration task runs every replica.lag.time.max.ms / 2.
-  const auto period = std::chrono::milliseconds(std::max<int64_t>(cfg_.get_int("replica.lag.time.max.ms") / 2, 1));
+  const auto shrink_period =
+      std::chrono::milliseconds(std::max<int64_t>(cfg_.get_int("replica.lag.time.max.ms") / 2, 1));
+  // The leadership lease (replica_manager::extend_leadership_lease) is a third of the
+  // session timeout, renewed every 100 ms. A gap longer than the lease between two
+  // ticks means this process was paused (or starved): the lease then stays expired
+  // until a ZooKeeper call shows the session is still ours, so a broker that slept
+  // through its own expiry never writes as leader on waking.
+  const int64_t lease_ms = std::max<int64_t>(cfg_.get_int("zookeeper.session.timeout.ms") / 3, 200);
+  const std::string self = "/brokers/ids/" + std::to_string(cfg_.broker_id());
+  auto next_shrink = clock::now() + shrink_period;
+  int64_t last_tick = steady_ms();
+  const int64_t session = zk_->session_id();
+  b_->replicas().extend_leadership_lease(last_tick + lease_ms);
   std::unique_lock lk(mu_);
-  while (!cv_.wait_for(lk, period, [&] { return stopping_; })) {
+  while (!cv_.wait_for(lk, std::chrono::milliseconds(100), [&] { return stopping_; })) {
     lk.unlock();
-    b_->replicas().shrink_isrs(now_ms());
+    const int64_t now = steady_ms();
+    bool extend = now - last_tick <= lease_ms;
+    if (!extend) {
+      spdlog::warn("this broker was paused for {} ms: checking its ZooKeeper session before leading again",
+                   now - last_tick);
+      auto ours = zk_->exists(self);
+      extend = ours && ours.value() && zk_->session_id() == session;
+    }
+    if (extend) b_->replicas().extend_leadership_lease(now + lease_ms);
+    last_tick = now;
+    if (clock::now() >= next_shrink) {
+      b_->replicas().shrink_isrs(now_ms());
+      next_shrink = clock::now() + shrink_period;
+    }
     lk.lock();
   }
 }

@@ -204,8 +204,17 @@ std::error_code replica_manager::check_leader(const partition& p, int32_t curren
   return {};
 }
 
+bool replica_manager::lease_valid() const {
+  const int64_t until = lease_until_ms_.load(std::memory_order_relaxed);
+  if (until == 0) return true;
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+  return now <= until;
+}
+
 storage::result<appended> replica_manager::append_as_leader(partition& p, const leader_append& a) {
-  if (!p.is_leader()) return make_error_code(errc::not_leader_or_follower);
+  if (!p.is_leader() || !lease_valid()) return make_error_code(errc::not_leader_or_follower);
   if (!p.online()) return make_error_code(errc::partition_offline);
   // acks=all is refused before the append when too few replicas are in sync (classic
   // Kafka: ISR size < min.insync.replicas, DESIGN-NOTES §10).

@@ -147,6 +147,14 @@ class replica_manager {
   // A follower's read also records its fetch (its log end offset and caught-up time)
   // and may expand the ISR and advance the high watermark (DESIGN-NOTES §8, §9).
   storage::result<partition_read> read(const std::shared_ptr<partition>& p, const read_request& r);
+  // Leadership lease (cluster mode): a leader appends only while the lease runs. The
+  // cluster member extends it while the process runs normally and its ZooKeeper
+  // session is known to be alive; a process paused past it (SIGSTOP, a stall) finds it
+  // expired when it resumes and refuses writes as leader (NOT_LEADER_OR_FOLLOWER)
+  // until it has checked with ZooKeeper, before it can learn that another broker
+  // was elected. Off (0) on a single node.
+  void extend_leadership_lease(int64_t until_steady_ms) { lease_until_ms_.store(until_steady_ms); }
+  bool lease_valid() const;
   // This broker lost its ZooKeeper session: it stops acting as leader (produce and
   // consumer fetches get NOT_LEADER_OR_FOLLOWER) until the controller's next
   // LeaderAndIsr, so two brokers never both accept writes for one partition.
@@ -183,6 +191,7 @@ class replica_manager {
   const int32_t local_id_;
   std::atomic<int64_t> lag_max_ms_{30000};
   std::atomic<uint64_t> isr_shrinks_{0}, isr_expands_{0};
+  std::atomic<int64_t> lease_until_ms_{0};  // 0: no lease (single node)
   mutable std::mutex hooks_mu_;
   isr_change_fn isr_change_;
   std::function<bool(int32_t)> broker_alive_;
