@@ -464,20 +464,30 @@ void cluster_member::tasks_loop() {
   const std::string self = "/brokers/ids/" + std::to_string(cfg_.broker_id());
   auto next_shrink = clock::now() + shrink_period;
   int64_t last_tick = steady_ms();
-  const int64_t session = zk_->session_id();
+  int64_t session = zk_->session_id();
+  bool suspect = false;  // paused: no lease until ZooKeeper has been heard from
   b_->replicas().extend_leadership_lease(last_tick + lease_ms);
   std::unique_lock lk(mu_);
   while (!cv_.wait_for(lk, std::chrono::milliseconds(100), [&] { return stopping_; })) {
     lk.unlock();
     const int64_t now = steady_ms();
-    bool extend = now - last_tick <= lease_ms;
-    if (!extend) {
+    if (now - last_tick > lease_ms) {
       spdlog::warn("this broker was paused for {} ms: checking its ZooKeeper session before leading again",
                    now - last_tick);
-      auto ours = zk_->exists(self);
-      extend = ours && ours.value() && zk_->session_id() == session;
+      suspect = true;
     }
-    if (extend) b_->replicas().extend_leadership_lease(now + lease_ms);
+    if (suspect) {
+      // Cleared once ZooKeeper answers: on the same session (it never expired, no one
+      // else was elected), or on a new one (the old one expired, and the listener
+      // resigned every leadership before the new session was announced).
+      auto ours = zk_->exists(self);
+      if (ours && ours.value()) {
+        if (zk_->session_id() != session) spdlog::info("a new ZooKeeper session: leaderships come from the controller");
+        session = zk_->session_id();
+        suspect = false;
+      }
+    }
+    if (!suspect) b_->replicas().extend_leadership_lease(now + lease_ms);
     last_tick = now;
     if (clock::now() >= next_shrink) {
       b_->replicas().shrink_isrs(now_ms());
