@@ -58,10 +58,13 @@ class event_queue {
         queue_.pop_front();
         return true;
       }
-      if (timed_.empty())
+      if (timed_.empty()) {
         cv_.wait(lk);
-      else
-        cv_.wait_until(lk, timed_.begin()->first);
+      } else {
+        // A copy: the wait releases the lock, and close() or schedule() may free the node.
+        const auto due = timed_.begin()->first;
+        cv_.wait_until(lk, due);
+      }
     }
   }
   // Drops what is queued; later pushes are refused.
