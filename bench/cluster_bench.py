@@ -64,6 +64,12 @@ args = ap.parse_args()
 
 # harness reads STRATA_BIN when imported.
 os.environ["STRATA_BIN"] = os.path.abspath(args.strata)
+# Every broker's and ZooKeeper's temp dir inside one private dir (removed at the end),
+# away from /tmp/strata-* names that other runs on this shared machine clean up.
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+WORK = tempfile.mkdtemp(prefix="cluster-bench-")
+tempfile.tempdir = WORK
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 import clients  # noqa: E402
 import harness  # noqa: E402
@@ -327,4 +333,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)
