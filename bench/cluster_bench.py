@@ -30,6 +30,10 @@ process is stopped by PID at the end. Then:
             is restarted and waits to rejoin every ISR; then the same with SIGTERM
             (controlled shutdown).
 
+Before each throughput load a scratch file in /dev/shm as large as the data the
+brokers will write (x3 for rf3) is written and deleted (--no-prefault: not), as
+compare.sh does; see docs/PERFORMANCE.md, "the VM's memory".
+
 Prints a table (and, with --json, writes the raw figures). Every phase is bounded
 in time; a bound that expires fails the run (exit 1) rather than printing a figure.
 The machine is shared: compare the figures of one run as ratios (docs/PERFORMANCE.md).
@@ -58,6 +62,10 @@ ap.add_argument("--session-timeout-ms", type=int, default=6000,
 ap.add_argument("--rate", type=int, default=2000, help="msgs/s of the latency loads")
 ap.add_argument("--rate-messages", type=int, default=10_000, help="messages of each latency load")
 ap.add_argument("--idle-s", type=float, default=5.0, help="seconds of idle CPU measured before the loads")
+ap.add_argument("--no-prefault", action="store_true",
+                help="do not touch and free scratch memory before each throughput load")
+ap.add_argument("--rejoin-timeout", type=float, default=180,
+                help="bound on a restarted broker's return to the ISRs, s")
 ap.add_argument("--load-timeout", type=float, default=300, help="bound on one produce load, s")
 ap.add_argument("--json", help="also write every raw figure to this file")
 args = ap.parse_args()
@@ -85,6 +93,28 @@ def cpu_s(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK  # fields 14 and 15 of proc(5)
+
+
+def prefault(nbytes: int):
+    """Touches and frees nbytes (+16 MiB) of memory in /dev/shm before a load, as
+    compare.sh does: on this VM the page cache growing into never-touched guest pages
+    costs about 2 ms per MiB of the brokers' system time (docs/PERFORMANCE.md, "the
+    VM's memory"), which otherwise decides the CPU per message more than the load."""
+    if args.no_prefault:
+        return
+    path = f"/dev/shm/cluster-bench-prefault.{os.getpid()}"
+    chunk = b"\0" * (1 << 20)
+    try:
+        with open(path, "wb") as f:
+            for _ in range(nbytes // len(chunk) + 16):
+                f.write(chunk)
+    except OSError:
+        pass
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 def partition_md(bootstrap: str, topic: str, partition: int):
@@ -124,6 +154,8 @@ def bench_produce(c, topic: str, acks: str, n: int, rate: int = 0) -> dict:
            "--linger-ms", "0" if rate else "5", "--rate", str(rate),
            "--batch-size", "1048576", "--compression", "none", "--rotate", "100", "--json", "-q"]
     pids = [b.pid for b in brokers]
+    if not rate:
+        prefault(n * (args.size + 100) * (3 if acks == "all" else 1))
     before = [cpu_s(p) for p in pids]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.load_timeout)
     after = [cpu_s(p) for p in pids]
@@ -234,9 +266,18 @@ def failover(c: Cluster, topic: str, partitions: int, how: str) -> dict:
            "first_ack_any_s": state["first_any"], "delivery_errors": state["errors"],
            "broker_exit_s": exit_s, "longest_ack_gap_s": max_gap,
            "acks_in_window": len(times) - 1}
-    # Back to three brokers with full ISRs before anything else.
+    # Back to three brokers with full ISRs before anything else (after kill -9 the
+    # broker recovers every log it holds first: the produce loads' data too).
+    t_restart = time.monotonic()
     b.restart(same_port=True)
-    harness.wait_until(lambda: full_isr(c, topic, partitions, 3), 60, f"{topic}: broker {leader} back in every ISR")
+    res["restart_started_s"] = time.monotonic() - t_restart
+    try:
+        harness.wait_until(lambda: full_isr(c, topic, partitions, 3), args.rejoin_timeout,
+                           f"{topic}: broker {leader} back in every ISR")
+    except AssertionError:
+        sys.stderr.write(b.log_tail(60) + "\n")
+        raise
+    res["restart_to_isr_s"] = time.monotonic() - t_restart
     return res
 
 
@@ -325,6 +366,8 @@ def main():
               f"{res['longest_ack_gap_s']:.3f} |")
         if res["how"] == "term":
             print(f"|   (signal -> broker exited) | {res['broker_exit_s']:.3f} |")
+        print(f"|   restart of that broker -> started / -> back in the ISRs of the failover topic | "
+              f"{res['restart_started_s']:.1f} / {res['restart_to_isr_s']:.1f} |")
     print(f"\nzookeeper.session.timeout.ms={args.session_timeout_ms}; failover partition leaders were not "
           f"the controller; delivery errors: {[r['delivery_errors'] for r in fo]}")
     if args.json:
