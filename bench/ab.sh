@@ -2,7 +2,7 @@
 # Two Strata configurations (or binaries) and librdkafka's mock, one load, same run.
 #
 #   bench/ab.sh [--rounds N] [--a-strata PATH] [--b-strata PATH]
-#               [--a key=value]... [--b key=value]... [--load produce|produce-all|consume|latency]
+#               [--a key=value]... [--b key=value]... [--load produce|produce-all|consume|latency|latency-all]
 #               [--messages N] [--keep]
 #
 # For A/B checks of one change: starts Strata A, Strata B (same binary unless
@@ -75,6 +75,7 @@ for r in $(seq "$ROUNDS"); do
       produce-all) args=(produce --topic "ab$r" --messages "$N" --acks all "${P100[@]}") ;;
       consume) args=(consume --topic "ab$r") ;;
       latency) args=(produce --topic "ab$r" --size 100 --linger-ms 0 --acks 1 --rate 5000 --messages "$N") ;;
+      latency-all) args=(produce --topic "ab$r" --size 100 --linger-ms 0 --acks all --rate 5000 --messages "$N") ;;
       *) echo "ab.sh: unknown load $LOAD" >&2; exit 2 ;;
     esac
     before=$(cpu_ns "$pid")
