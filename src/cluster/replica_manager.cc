@@ -331,6 +331,11 @@ storage::result<partition_read> replica_manager::read(const std::shared_ptr<part
   return out;
 }
 
+void replica_manager::follower_fetched(const std::shared_ptr<partition>& p, const read_request& r) {
+  if (r.who != reader::follower || !p->is_leader() || !p->online()) return;
+  record_follower_fetch(p, r, p->log_end_offset());
+}
+
 void replica_manager::record_follower_fetch(const std::shared_ptr<partition>& p, const read_request& r,
                                             int64_t leader_leo) {
   std::optional<std::vector<int32_t>> expanded;

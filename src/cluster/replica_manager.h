@@ -147,6 +147,11 @@ class replica_manager {
   // A follower's read also records its fetch (its log end offset and caught-up time)
   // and may expand the ISR and advance the high watermark (DESIGN-NOTES §8, §9).
   storage::result<partition_read> read(const std::shared_ptr<partition>& p, const read_request& r);
+  // A follower's fetch that named the partition but read nothing from it (the
+  // response was full): its position still counts (Kafka updates every fetched
+  // partition's follower state), or a follower of many partitions would leave
+  // their ISRs under load.
+  void follower_fetched(const std::shared_ptr<partition>& p, const read_request& r);
   // Leadership lease (cluster mode): a leader appends only while the lease runs. The
   // cluster member extends it while the process runs normally and its ZooKeeper
   // session is known to be alive; a process paused past it (SIGSTOP, a stall) finds it

@@ -279,6 +279,46 @@ TEST(replica_manager, truncation_forgets_producer_state_past_the_cut) {
   EXPECT_EQ(r->base_offset, 1);
 }
 
+TEST(replica_manager, a_caught_up_follower_joins_the_isr_even_when_its_fetch_read_nothing) {
+  fixture f(state(kSelf, 1, {kSelf, 2}, {kSelf}));
+  std::vector<partition_state> proposed;
+  f.rm.set_isr_change_handler([&](const std::shared_ptr<partition>&, const partition_state& s) { proposed.push_back(s); });
+  auto b = make_batch(3, 10, 1000);
+  ASSERT_TRUE(f.produce(b));
+  read_request rr;
+  rr.who = reader::follower;
+  rr.replica_id = 2;
+  rr.offset = 3;  // it has everything
+  rr.now_ms = 10'000;
+  // A full response skipped this partition: no read, but the position counts.
+  f.rm.follower_fetched(f.p, rr);
+  ASSERT_EQ(proposed.size(), 1u);
+  EXPECT_EQ(proposed[0].isr, (std::vector<int32_t>{kSelf, 2}));
+  // Committed: the HW now waits for the follower too.
+  f.rm.isr_committed(*f.p, proposed[0], 10'000);
+  EXPECT_EQ(f.p->state().isr.size(), 2u);
+  EXPECT_EQ(f.rm.statistics().isr_expands, 1u);
+}
+
+TEST(replica_manager, a_follower_behind_stays_out_of_the_isr) {
+  fixture f(state(kSelf, 1, {kSelf, 2}, {kSelf}));
+  int proposals = 0;
+  f.rm.set_isr_change_handler([&](const std::shared_ptr<partition>&, const partition_state&) { ++proposals; });
+  auto b = make_batch(3, 10, 1000);
+  ASSERT_TRUE(f.produce(b));
+  read_request rr;
+  rr.who = reader::follower;
+  rr.replica_id = 2;
+  rr.offset = 0;
+  rr.max_bytes = 100000;
+  rr.now_ms = 10'000;
+  ASSERT_TRUE(f.rm.read(f.p, rr));
+  EXPECT_EQ(proposals, 0);  // its log end (0) is below the high watermark (3)
+  rr.offset = 3;
+  ASSERT_TRUE(f.rm.read(f.p, rr));
+  EXPECT_EQ(proposals, 1);
+}
+
 TEST(replica_manager, removing_a_partition_wakes_what_waits_on_it) {
   fixture f;
   int woken = 0;

@@ -135,22 +135,8 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
     pr.last_stable_offset = hw;  // no transactions: LSO = HW
     pr.log_start_offset = part.log().log_start_offset();
     pr.error_code = ec(error_code::none);
-    int64_t budget = std::min<int64_t>(w.sp->max_bytes, max_bytes - total);
-    if (budget <= 0 && total > 0) return pr;
-    // A response within 1/16 of its limit that already satisfies min_bytes
-    // stops looking: each look is an index lookup and a header read that
-    // rarely finds a batch that small, and with 1 MiB responses over many
-    // partitions those reads doubled the broker's CPU per consumed message.
-    // The partitions skipped are served first next time (sessions rotate the
-    // ones that returned data to the end; librdkafka and Java rotate their
-    // sessionless requests).
-    if (total > 0 && total >= req_.min_bytes && max_bytes - total <= max_bytes / 16) return pr;
-    // Kafka: the first partition with data may exceed the limits by one batch,
-    // so a consumer never stalls on a batch larger than its max bytes.
     cluster::read_request rr;
     rr.offset = w.sp->fetch_offset;
-    rr.max_bytes = static_cast<int32_t>(std::max<int64_t>(budget, 0));
-    rr.min_one_batch = total == 0;
     rr.who = w.who;
     rr.current_leader_epoch = w.sp->current_leader_epoch;
     if (w.who == cluster::reader::follower) {
@@ -159,6 +145,26 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
       rr.last_fetched_epoch = ctx_.api_version >= 12 ? w.sp->last_fetched_epoch : -1;
       rr.now_ms = now_ms();
     }
+    int64_t budget = std::min<int64_t>(w.sp->max_bytes, max_bytes - total);
+    if (budget <= 0 && total > 0) {
+      replicas.follower_fetched(w.part, rr);
+      return pr;
+    }
+    // A response within 1/16 of its limit that already satisfies min_bytes
+    // stops looking: each look is an index lookup and a header read that
+    // rarely finds a batch that small, and with 1 MiB responses over many
+    // partitions those reads doubled the broker's CPU per consumed message.
+    // The partitions skipped are served first next time (sessions rotate the
+    // ones that returned data to the end; librdkafka and Java rotate their
+    // sessionless requests).
+    if (total > 0 && total >= req_.min_bytes && max_bytes - total <= max_bytes / 16) {
+      replicas.follower_fetched(w.part, rr);
+      return pr;
+    }
+    // Kafka: the first partition with data may exceed the limits by one batch,
+    // so a consumer never stalls on a batch larger than its max bytes.
+    rr.max_bytes = static_cast<int32_t>(std::max<int64_t>(budget, 0));
+    rr.min_one_batch = total == 0;
     auto rd = replicas.read(w.part, rr);
     if (!rd) {
       pr.error_code = ec(to_wire(rd.error()));
