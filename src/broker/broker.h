@@ -5,13 +5,10 @@
 // reactor; its one thread of its own, the worker (run_blocking), takes the admin
 // requests whose file work would stall every connection of that reactor.
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "broker/fetch_session.h"
 #include "broker/serial_worker.h"

@@ -237,7 +237,7 @@ protocol::leader_and_isr_response cluster_member::apply(const protocol::leader_a
       err = error_code::unknown_topic_or_partition;
     } else {
       topic_error te;
-      auto p = b_->topics().ensure_replica(it.topic, ps.partition_index, st, te);
+      auto p = b_->topics().ensure_replica(it.topic, ps.partition_index, te);
       if (!p) {
         err = te.code;
         STRATA_LOG_LIMITED(spdlog::level::warn, "LeaderAndIsr for {}-{}: {}", it.topic, ps.partition_index, te.message);

@@ -14,8 +14,6 @@
 // writes run on this object's own thread, in order. Session events come on the
 // ZooKeeper client's event thread.
 #include <condition_variable>
-#include <deque>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>

@@ -434,8 +434,7 @@ std::shared_ptr<const topic_state> topic_registry::refresh(const std::string& na
   return refresh_locked(name);
 }
 
-std::shared_ptr<partition> topic_registry::ensure_replica(const std::string& topic, int32_t index,
-                                                          const cluster::partition_state& state, topic_error& e) {
+std::shared_ptr<partition> topic_registry::ensure_replica(const std::string& topic, int32_t index, topic_error& e) {
   std::lock_guard lk(write_mu_);
   auto snap = snapshot();
   std::shared_ptr<const topic_state> t;
@@ -455,7 +454,6 @@ std::shared_ptr<partition> topic_registry::ensure_replica(const std::string& top
   }
   // Added without a role: the caller's transition (become leader or follower) starts
   // the fetcher or the leadership.
-  (void)state;
   auto p = replicas_.add(topic, index, lg.value(), cluster::partition_state{});
   auto next_state = std::make_shared<topic_state>(*t);
   next_state->partitions[static_cast<size_t>(index)] = p;

@@ -87,10 +87,9 @@ class topic_registry {
   // Cluster mode (the controller's requests). ensure_replica makes sure this broker
   // holds a replica of topic-index (creating its log, without a role; re-reading the
   // topic from the store when it is new here) and returns it; the caller makes it
-  // leader or follower as `state` says. drop_replica forgets it (StopReplica), deleting its log when asked.
+  // leader or follower. drop_replica forgets it (StopReplica), deleting its log when asked.
   // Both do file work: not on a reactor.
-  std::shared_ptr<partition> ensure_replica(const std::string& topic, int32_t index,
-                                            const cluster::partition_state& state, topic_error& err);
+  std::shared_ptr<partition> ensure_replica(const std::string& topic, int32_t index, topic_error& err);
   void drop_replica(const std::string& topic, int32_t index, bool delete_log);
   // Re-reads a topic from the store (created or changed by another broker); null when
   // the store does not have it.
