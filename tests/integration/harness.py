@@ -42,9 +42,9 @@ STRATA_BIN = os.environ.get("STRATA_BIN", os.path.join(REPO, "build", "strata"))
 FILE_TIMEOUT_S = float(os.environ.get("STRATA_IT_TIMEOUT", "280"))
 KEEP_TMP = os.environ.get("STRATA_IT_KEEP") == "1"
 
-_LISTEN_RE = re.compile(r"listening on PLAINTEXT://127\.0\.0\.1:(\d+)")
-_ADMIN_RE = re.compile(r"admin listening on http://127\.0\.0\.1:(\d+)")
-_SSL_RE = re.compile(r"listening on SSL://127\.0\.0\.1:(\d+)")
+_LISTEN_RE = re.compile(r"listening on PLAINTEXT://[0-9.]+:(\d+)")
+_ADMIN_RE = re.compile(r"admin listening on http://[0-9.]+:(\d+)")
+_SSL_RE = re.compile(r"listening on SSL://[0-9.]+:(\d+)")
 
 _PR_SET_PDEATHSIG = 1
 
@@ -100,8 +100,14 @@ class Broker:
     _lock = threading.Lock()
 
     def __init__(self, overrides: dict | None = None, name: str = "strata", start: bool = True,
-                 startup_timeout: float = 30.0, extra_args: list | None = None):
+                 startup_timeout: float = 30.0, extra_args: list | None = None,
+                 host: str = "127.0.0.1", cmd_prefix: list | None = None):
+        """host: the address the listeners bind; cmd_prefix: argv run before the
+        broker's (the fault suite's `ip netns exec NS`, which execs, so the PID
+        is still the broker's)."""
         self.name = name
+        self.host = host
+        self.cmd_prefix = list(cmd_prefix or [])
         self.overrides = dict(overrides or {})
         self.extra_args = list(extra_args or [])
         self.startup_timeout = startup_timeout
@@ -127,7 +133,7 @@ class Broker:
     @property
     def bootstrap(self) -> str:
         assert self.port is not None, "broker not started"
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     @property
     def ssl_bootstrap(self) -> str:
@@ -146,8 +152,8 @@ class Broker:
         return self.proc is not None and self.proc.poll() is None
 
     def command(self, port: int = 0) -> list:
-        cmd = [STRATA_BIN, "serve",
-               "--override", f"listeners=PLAINTEXT://127.0.0.1:{port}",
+        cmd = self.cmd_prefix + [STRATA_BIN, "serve",
+               "--override", f"listeners=PLAINTEXT://{self.host}:{port}",
                "--override", f"log.dirs={self.data_dir}"]
         # The admin HTTP listener on an ephemeral port unless the test sets
         # one (the default, 9644, would clash between brokers run in parallel).

@@ -43,10 +43,10 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def four_letter_word(port, word, timeout=1.0):
+def four_letter_word(port, word, timeout=1.0, host="127.0.0.1"):
     """Sends a ZooKeeper four-letter command ('ruok', 'srvr', ...); returns the reply or ''."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        with socket.create_connection((host, port), timeout=timeout) as s:
             s.settimeout(timeout)
             s.sendall(word.encode())
             chunks = []
@@ -62,9 +62,11 @@ def four_letter_word(port, word, timeout=1.0):
 
 class ZooKeeper:
     def __init__(self, tick_time_ms=500, min_session_timeout_ms=1000, max_session_timeout_ms=60000,
-                 directory=None, port=None):
+                 directory=None, port=None, host="127.0.0.1"):
         """directory/port: a fixed place (scripts/local-cluster); by default a fresh
-        temp dir and a free port."""
+        temp dir and a free port. host: the address it listens on (the fault
+        suite's namespace address)."""
+        self.host = host
         java = shutil.which("java")
         missing = [p for p in (ZOOKEEPER_JAR, SLF4J_SIMPLE_JAR) if not os.access(p, os.R_OK)]
         if java is None:
@@ -81,13 +83,13 @@ class ZooKeeper:
         with open(os.path.join(self.dir, "conf", "zoo.cfg"), "w") as f:
             f.write("tickTime=%d\ninitLimit=10\nsyncLimit=5\n" % tick_time_ms)
             f.write("dataDir=%s\n" % os.path.join(self.dir, "data"))
-            f.write("clientPortAddress=127.0.0.1\nclientPort=%d\n" % self.port)
+            f.write("clientPortAddress=%s\nclientPort=%d\n" % (host, self.port))
             f.write("admin.enableServer=false\n4lw.commands.whitelist=*\n")
             f.write("minSessionTimeout=%d\nmaxSessionTimeout=%d\n" % (min_session_timeout_ms, max_session_timeout_ms))
 
     @property
     def connect_string(self):
-        return "127.0.0.1:%d" % self.port
+        return "%s:%d" % (self.host, self.port)
 
     @property
     def pid(self):
@@ -124,7 +126,8 @@ class ZooKeeper:
                 self.proc = None
                 raise RuntimeError("ZooKeeper exited during startup (code %s); log:\n%s" % (code, self.log_tail()))
             # imok only says the process is up; srvr reports a Mode once it serves.
-            if four_letter_word(self.port, "ruok") == "imok" and "Mode: " in four_letter_word(self.port, "srvr"):
+            if (four_letter_word(self.port, "ruok", host=self.host) == "imok"
+                    and "Mode: " in four_letter_word(self.port, "srvr", host=self.host)):
                 return self
             time.sleep(0.05)  # poll interval of a bounded wait for imok
         self.stop()
