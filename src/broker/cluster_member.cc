@@ -85,7 +85,7 @@ void cluster_member::start(broker& b) {
       });
     }
   });
-  b.pids().set_block_source([this]() -> std::optional<std::pair<int64_t, int64_t>> {
+  b.pids().set_block_source([this]() -> std::optional<producer_ids::block> {
     auto r = kzk_->claim_producer_id_block(cfg_.broker_id());
     if (!r) {
       STRATA_LOG_LIMITED(spdlog::level::warn, "cannot claim a producer id block in ZooKeeper: {}", r.error().message());
@@ -153,6 +153,7 @@ void cluster_member::stop() {
   if (fetchers_) fetchers_->shutdown();
   writer_.stop();
   if (tasks_.joinable()) tasks_.join();
+  if (b_) b_->pids().clear_block_source();  // its claims use kzk_
   if (listener_id_ >= 0) zk_->remove_session_listener(listener_id_);
   // Closing the session deletes /brokers/ids/<id> at once: the controller moves this
   // broker's leaderships without waiting for the session timeout.
@@ -176,6 +177,22 @@ void cluster_member::register_self() {
   if (const auto& rack = cfg_.get("broker.rack"); !rack.empty()) reg.rack = rack;
   reg.timestamp_ms = now_ms();
   auto r = kzk_->register_broker(reg);
+  if (!r && r.error() == zk::kafka_errc::broker_already_registered && previous_run_of_self(reg)) {
+    // Restarted right after a crash: the earlier run's session still holds the znode
+    // until ZooKeeper expires it. Kafka refuses to start here; a supervisor restarting
+    // the broker would then loop until the session times out. Waiting for it, bounded
+    // by the session timeout, does the same in one start.
+    const auto limit = zk_->negotiated_session_timeout() + std::chrono::seconds(2);
+    spdlog::info("broker id {} is still registered by an earlier session at the same address (a restart after a "
+                 "crash?): waiting up to {} ms for ZooKeeper to expire it",
+                 reg.id, limit.count());
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!r && r.error() == zk::kafka_errc::broker_already_registered &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // poll interval of a bounded wait
+      r = kzk_->register_broker(reg);
+    }
+  }
   if (!r) {
     throw std::runtime_error(fmt::format("cannot register broker.id {} in ZooKeeper: {}", reg.id,
                                          r.error().message()));
@@ -183,6 +200,14 @@ void cluster_member::register_self() {
   broker_epoch_ = r.value();
   spdlog::info("registered as broker {} in ZooKeeper (cluster {}, broker epoch {})", reg.id, cluster_id_,
                r.value());
+}
+
+bool cluster_member::previous_run_of_self(const zk::broker_registration& reg) {
+  // The same endpoints as ours, which this process has bound: whoever registered them
+  // is no longer listening there, so it is an earlier run of this broker, not another
+  // broker configured with the same id (that one fails at once).
+  auto existing = kzk_->get_broker(reg.id);
+  return existing && existing.value() && existing.value()->endpoints == reg.endpoints;
 }
 
 bool cluster_member::accept_controller(int32_t epoch, int64_t broker_epoch) {

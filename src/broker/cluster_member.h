@@ -70,6 +70,8 @@ class cluster_member {
  private:
   // STALE_CONTROLLER_EPOCH for a controller older than the newest seen; records a newer one.
   bool accept_controller(int32_t epoch, int64_t broker_epoch);
+  // Whether /brokers/ids/<id> holds this broker's own endpoints (an earlier run).
+  bool previous_run_of_self(const zk::broker_registration& reg);
   void register_self();
   void on_isr_change(const std::shared_ptr<cluster::partition>& p, const cluster::partition_state& proposed);
   void tasks_loop();
