@@ -18,7 +18,9 @@ void init_producer_id(request_context&& ctx) {
     return;
   }
   int64_t id = ctx.b->pids().next();
-  if (id < 0) {
+  if (id == producer_ids::not_ready) {
+    resp.error_code = ec(protocol::error_code::coordinator_load_in_progress);  // retriable
+  } else if (id < 0) {
     resp.error_code = ec(protocol::error_code::kafka_storage_error);
   } else {
     resp.error_code = ec(protocol::error_code::none);
