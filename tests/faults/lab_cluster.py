@@ -1,0 +1,157 @@
+"""A Strata cluster inside a NetLab: ZooKeeper and n brokers, each broker in its
+own network namespace, so a broker can be cut off from its peers, from
+ZooKeeper, or from clients.
+
+Layout for n brokers: broker i runs in node i (10.88.0.i:9092, the same port
+across restarts); the last node, n + 1, is the client node: ZooKeeper
+(standalone, or an ensemble with one member per broker node), `strata verify`
+and this process itself (the caller enters it with NetLab.enter before any
+thread starts, so its clients reach every broker). Leaders, ISRs and the
+controller are read from ZooKeeper (kazoo), where the controller writes them.
+
+Every process is started from the main thread and killed by PID (harness
+Broker/ZooKeeper cleanup, also at exit)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import harness  # noqa: E402
+import zk  # noqa: E402
+from kazoo.client import KazooClient  # noqa: E402  (python3-kazoo)
+
+CHROOT = "/strata"
+
+BROKER_PORT = 9092
+
+
+class LabCluster:
+    def __init__(self, lab, brokers: int = 3, overrides: dict | None = None, session_timeout_ms: int = 6000):
+        self.lab = lab
+        self.n = brokers
+        self.session_timeout_ms = session_timeout_ms
+        self.client_node = brokers + 1
+        self.zk = zk.ZooKeeper(host=lab.address(self.client_node))
+        self.brokers: list[harness.Broker] = []
+        self.paused: set[int] = set()
+        self._zk = None
+        self.zk.start()
+        try:
+            for i in range(1, brokers + 1):
+                o = {
+                    "broker.id": str(i),
+                    "zookeeper.connect": self.zk.connect_string + CHROOT,
+                    "zookeeper.session.timeout.ms": str(session_timeout_ms),
+                    "zookeeper.connection.timeout.ms": "10000",
+                    "replica.lag.time.max.ms": "5000",
+                    "group.initial.rebalance.delay.ms": "0",
+                    "offsets.topic.replication.factor": str(min(3, brokers)),
+                }
+                o.update(overrides or {})
+                b = harness.Broker(overrides=o, name=f"fault-b{i}", start=False, host=lab.address(i),
+                                   cmd_prefix=lab.prefix_cmd(i))
+                self.brokers.append(b)
+                b.start(port=BROKER_PORT)
+            self.wait_for_brokers()
+        except Exception:
+            self.close()
+            raise
+
+    # ---- views -------------------------------------------------------------
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(f"{self.lab.address(i)}:{BROKER_PORT}" for i in range(1, self.n + 1))
+
+    def broker(self, broker_id: int) -> harness.Broker:
+        return self.brokers[broker_id - 1]
+
+    def zk_client(self):
+        """A kazoo client on the cluster's ZooKeeper: the suite reads leaders, ISRs
+        and the controller where the controller writes them, so a paused or
+        partitioned broker's stale view never misleads the nemesis."""
+        if self._zk is None:
+            self._zk = KazooClient(hosts=self.zk.connect_string + CHROOT, timeout=5.0)
+            self._zk.start(timeout=10)
+        return self._zk
+
+    def _json(self, path: str):
+        data, _ = self.zk_client().get(path)
+        return json.loads(data)
+
+    def leaders(self, topic: str) -> dict:
+        """partition -> (leader id, isr list), from the partition state znodes."""
+        base = f"/brokers/topics/{topic}/partitions"
+        zk_ = self.zk_client()
+        if not zk_.exists(base):
+            return {}
+        out = {}
+        for p in zk_.get_children(base):
+            st = self._json(f"{base}/{p}/state")
+            out[int(p)] = (st["leader"], list(st["isr"]))
+        return out
+
+    def controller(self) -> int:
+        return self._json("/controller")["brokerid"] if self.zk_client().exists("/controller") else -1
+
+    def registered(self) -> list:
+        return sorted(int(i) for i in self.zk_client().get_children("/brokers/ids"))
+
+    def wait_for_brokers(self, timeout: float = 30.0):
+        harness.wait_until(lambda: self.registered() == list(range(1, self.n + 1)) and self.controller() > 0,
+                           timeout, f"{self.n} brokers registered and a controller", interval=0.1)
+
+    def wait_healthy(self, topic: str, timeout: float = 40.0):
+        """Until every broker runs, and every partition of topic has a leader and
+        a full ISR: the cluster has recovered from the last fault."""
+        def ok():
+            if not all(b.alive() for b in self.brokers) or self.paused:
+                return False
+            if self.registered() != list(range(1, self.n + 1)):
+                return False
+            ls = self.leaders(topic)
+            return bool(ls) and all(l > 0 and len(isr) == self.n for l, isr in ls.values())
+        harness.wait_until(ok, timeout, f"topic {topic}: every partition led, with a full ISR", interval=0.25)
+
+    # ---- process faults ----------------------------------------------------
+    def kill9(self, broker_id: int):
+        self.broker(broker_id).kill9()
+
+    def restart(self, broker_id: int):
+        b = self.broker(broker_id)
+        if not b.alive():
+            b.start(port=BROKER_PORT)
+
+    def pause(self, broker_id: int):
+        os.kill(self.broker(broker_id).pid, signal.SIGSTOP)
+        self.paused.add(broker_id)
+
+    def resume(self, broker_id: int):
+        if broker_id in self.paused:
+            self.paused.discard(broker_id)
+            b = self.broker(broker_id)
+            if b.alive():
+                os.kill(b.pid, signal.SIGCONT)
+
+    def log_tails(self, n: int = 40) -> str:
+        return "\n".join(b.log_tail(n) for b in self.brokers)
+
+    def close(self):
+        for i in list(self.paused):
+            self.resume(i)
+        for b in self.brokers:
+            try:
+                b.close()
+            except Exception:
+                pass
+        if self._zk is not None:
+            try:
+                self._zk.stop()
+                self._zk.close()
+            except Exception:
+                pass
+        self.zk.close()

@@ -1,0 +1,177 @@
+"""The faults the suite injects into a LabCluster, one at a time.
+
+Each fault picks its target when injected (the current leader of a random
+partition, the controller, a random broker), holds for a while, then heals. The
+runner waits for the cluster to recover (every partition led, full ISR) before
+the next one: Kafka promises to survive n-1 failures, not overlapping ones
+beyond that, and independent faults make each result attributable."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import harness
+
+
+class Fault:
+    name = "fault"
+
+    def __init__(self, cluster, topic: str, rng: random.Random):
+        self.c = cluster
+        self.topic = topic
+        self.rng = rng
+        self.target = None
+
+    def hold_s(self) -> float:
+        return 6.0
+
+    def inject(self) -> str:
+        raise NotImplementedError
+
+    def handled(self) -> bool:
+        """Whether the cluster has reacted to the fault (the runner heals only
+        then, so every fault goes through a failover and the recovery check
+        after the heal cannot read the state from before the fault)."""
+        return self.broker_gone()
+
+    def heal(self):
+        raise NotImplementedError
+
+    def broker_gone(self) -> bool:
+        """The target's session ended, and the controller moved its leaderships and
+        took it out of every ISR."""
+        if self.target in self.c.registered():
+            return False
+        return all(l != self.target and self.target not in isr for l, isr in self.c.leaders(self.topic).values())
+
+    # ---- targets -----------------------------------------------------------
+    def random_leader(self) -> int:
+        """The leader of a random partition, as the cluster currently reports it."""
+        def pick():
+            leaders = [l for l, _ in self.c.leaders(self.topic).values() if l > 0]
+            return self.rng.choice(sorted(leaders)) if leaders else None
+        return harness.wait_until(pick, 20, f"a leader of a partition of {self.topic}", interval=0.2)
+
+    def controller(self) -> int:
+        return harness.wait_until(lambda: max(self.c.controller(), 0), 20, "a controller", interval=0.2)
+
+
+class KillLeader(Fault):
+    name = "kill-leader"
+
+    def pick(self) -> int:
+        return self.random_leader()
+
+    def inject(self) -> str:
+        self.target = self.pick()
+        self.c.kill9(self.target)
+        return f"kill -9 broker {self.target}"
+
+    def heal(self):
+        self.c.restart(self.target)
+
+
+class KillController(KillLeader):
+    name = "kill-controller"
+
+    def pick(self) -> int:
+        return self.controller()
+
+
+class KillRandom(KillLeader):
+    name = "kill-random"
+
+    def pick(self) -> int:
+        return self.rng.randint(1, self.c.n)
+
+
+class PauseLeader(Fault):
+    """SIGSTOP past the ZooKeeper session: a zombie leader that wakes up after
+    another was elected must not accept writes as leader."""
+    name = "pause-leader"
+
+    def hold_s(self) -> float:
+        return 1.5 * self.c.session_timeout_ms / 1000
+
+    def inject(self) -> str:
+        self.target = self.random_leader()
+        self.c.pause(self.target)
+        return f"SIGSTOP broker {self.target} for {self.hold_s():.0f} s"
+
+    def heal(self):
+        self.c.resume(self.target)
+
+
+class IsolateLeader(Fault):
+    """The leader cut off from everyone: peers, ZooKeeper and clients."""
+    name = "isolate-leader"
+
+    def hold_s(self) -> float:
+        return 1.5 * self.c.session_timeout_ms / 1000
+
+    def inject(self) -> str:
+        self.target = self.random_leader()
+        self.c.lab.isolate(self.target)
+        return f"isolate broker {self.target}"
+
+    def heal(self):
+        self.c.lab.heal(self.target)
+
+
+class PartitionLeader(Fault):
+    """The leader cut off from its followers only: it still reaches ZooKeeper
+    and clients, so it stays leader, shrinks its ISR and must refuse acks=all
+    writes below min.insync.replicas."""
+    name = "partition-leader"
+
+    def hold_s(self) -> float:
+        return 8.0
+
+    def inject(self) -> str:
+        self.target = self.random_leader()
+        others = [i for i in range(1, self.c.n + 1) if i != self.target]
+        self.c.lab.partition([self.target], others)
+        return f"partition broker {self.target} from brokers {others}"
+
+    def handled(self) -> bool:
+        """The leader (still in ZooKeeper) dropped its unreachable followers."""
+        led = [isr for l, isr in self.c.leaders(self.topic).values() if l == self.target]
+        return all(isr == [self.target] for isr in led)
+
+    def heal(self):
+        self.c.lab.heal_all()
+
+
+class ShrinkIsrThenKillLeader(Fault):
+    """The control for unclean election (Jepsen 2013's Kafka finding): the leader
+    loses its followers while it still reaches ZooKeeper, so its ISR shrinks to
+    itself and it acknowledges writes alone (min.insync.replicas=1); then it is
+    killed. With unclean.leader.election.enable=true an out-of-sync follower
+    takes over and those writes are gone."""
+    name = "shrink-isr-kill-leader"
+
+    def hold_s(self) -> float:
+        return 0.0
+
+    def inject(self) -> str:
+        self.target = self.random_leader()
+        others = [i for i in range(1, self.c.n + 1) if i != self.target]
+        self.c.lab.partition([self.target], others)
+
+        def isr_alone():
+            ls = self.c.leaders(self.topic)
+            led = [isr for l, isr in ls.values() if l == self.target]
+            return bool(led) and all(isr == [self.target] for isr in led)
+        harness.wait_until(isr_alone, 30, f"broker {self.target}'s ISRs to shrink to itself", interval=0.2)
+        time.sleep(1.0)  # let it acknowledge writes alone for a while (the fault's purpose, not a wait)
+        self.c.kill9(self.target)
+        self.c.lab.heal_all()
+        return f"partition broker {self.target} from {others} until its ISRs are itself, then kill -9"
+
+    def heal(self):
+        self.c.restart(self.target)
+
+
+FAULTS = {f.name: f for f in (KillLeader, KillController, KillRandom, PauseLeader, IsolateLeader,
+                              PartitionLeader, ShrinkIsrThenKillLeader)}
