@@ -9,6 +9,7 @@ KafkaJS, kcat).
   - controlled shutdown (SIGTERM) of a leader under an idempotent acks=all producer;
   - the group coordinator's broker killed during a consumer group's life;
   - ZooKeeper restarted under an acks=all producer;
+  - a broker restarted at once after kill -9 waits for its old session to expire;
   - KafkaJS and kcat through any bootstrap broker.
 
 Each test starts its own cluster and kills every process it started by PID at the
@@ -377,6 +378,21 @@ class ClusterFaultTests(harness.BrokerTestCase):
         self.assertEqual(load.failed, [], f"{len(load.failed)} delivery failure(s)")
         check_acked_once(self, c.bootstrap, "steady", load)
         sys.stderr.write(f"\nZooKeeper restart: {restart_s:.1f} s\n")
+
+    def test_broker_restarted_right_after_kill9_waits_for_its_old_session(self):
+        # Found by the fault suite: the earlier run's ephemeral /brokers/ids/<id> lives
+        # until ZooKeeper expires its session; the restart used to exit with "already
+        # registered" instead of waiting for it.
+        c = self.cluster(session_timeout_ms=4000)
+        b = c.broker(3)
+        mark = len(b.log_lines())
+        b.kill9()
+        t0 = time.monotonic()
+        b.start(port=b.port)  # at once, same address
+        waited = time.monotonic() - t0
+        b.wait_for_log("still registered by an earlier session", timeout=1, start=mark)
+        self.assertLess(waited, 4 + 2 + 5, "waited past the session timeout")
+        c.wait_for_brokers(3)
 
     def test_kafkajs_and_kcat_through_any_broker(self):
         modules = os.path.join(JS_DIR, "node_modules")
