@@ -71,12 +71,15 @@ broker::~broker() {
 
 void broker::stop_worker() {
   controller_lane_.stop();
+  group_loader_.stop();  // after the lane that queues its work
   worker_.stop();
 }
 
 void broker::run_blocking(std::function<void()> fn) { worker_.run(std::move(fn)); }
 
 void broker::run_controller_request(std::function<void()> fn) { controller_lane_.run(std::move(fn)); }
+
+void broker::run_group_load(std::function<void()> fn) { group_loader_.run(std::move(fn)); }
 
 broker::endpoint broker::advertised(const std::string& listener) const {
   for (const auto& a : advertised_)

@@ -84,6 +84,10 @@ class broker final : public net::request_handler {
   void run_blocking(std::function<void()> fn);
   // The same on a second thread, for the controller's requests (cluster mode).
   void run_controller_request(std::function<void()> fn);
+  // The same on a third thread, for loading and unloading groups when this broker
+  // gains or loses a __consumer_offsets leadership: replaying a large partition must
+  // not hold up the controller's requests (Kafka's group-metadata-manager thread).
+  void run_group_load(std::function<void()> fn);
   // Runs what the worker has queued and ends it; later run_blocking calls run
   // inline. Shutdown calls it before the logs close, so an admin request still
   // queued after the connections drained never touches a closed log manager.
@@ -118,6 +122,7 @@ class broker final : public net::request_handler {
   void publish_self();
   serial_worker worker_{"broker-worker"};
   serial_worker controller_lane_{"controller-reqs"};
+  serial_worker group_loader_{"group-loader"};  // after groups_: stopped before it goes
 };
 
 }  // namespace strata::broker

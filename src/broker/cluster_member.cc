@@ -288,7 +288,8 @@ protocol::leader_and_isr_response cluster_member::apply(const protocol::leader_a
                                st.leader_epoch);
         }
         if (e) err = error_code::stale_controller_epoch;
-        if (!e && it.topic == kOffsetsTopic) b_->offsets().leadership_changed(p, p->is_leader());
+        if (!e && it.topic == kOffsetsTopic)
+          b_->run_group_load([b = b_, p, leader = p->is_leader()] { b->offsets().leadership_changed(p, leader); });
       }
     }
     if (version < 5) {

@@ -32,7 +32,8 @@ class offsets_log final : public group::group_log {
   size_t replay(group::group_coordinator& coordinator);
   // Cluster mode: this broker became (or stopped being) the leader of `part`, a
   // partition of the topic, and so the coordinator of its groups: loads them by
-  // replaying it, or unloads them (ARCHITECTURE.md §8). On the worker.
+  // replaying it, or unloads them (ARCHITECTURE.md §8). On the broker's
+  // group-loader thread, in the order the controller's requests came.
   void leadership_changed(const std::shared_ptr<cluster::partition>& part, bool leader);
 
  private:
