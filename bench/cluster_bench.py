@@ -4,6 +4,8 @@
   bench/cluster_bench.py [--strata PATH] [--messages N] [--size B] [--partitions P]
                          [--rounds R] [--rate MSGS_PER_S] [--rate-messages N]
                          [--session-timeout-ms MS] [--idle-s S] [--json FILE]
+  bench/cluster_bench.py --mode follower-cost [--rounds R] [--size B]
+                         [--fc-rate MSGS_PER_S] [--fc-messages N] [--json FILE]
 
 Starts a real ZooKeeper and three brokers on loopback (tests/integration/cluster.py),
 and one more broker without ZooKeeper (single-node mode) as a reference; every
@@ -29,6 +31,16 @@ process is stopped by PID at the end. Then:
             signal*, and the longest time between two acks around it. The broker
             is restarted and waits to rejoin every ISR; then the same with SIGTERM
             (controlled shutdown).
+
+--mode follower-cost: only the cluster (no single-node broker), one topic `fc` of ONE
+partition, replication factor 3, min.insync.replicas=2: one broker leads it, the two
+others only follow it (they fetch from the leader and append). R rounds of `strata
+bench produce --acks all --rate --fc-rate --messages --fc-messages` (linger 0), and
+the CPU (utime+stime) of each broker over the load, divided by the messages: the
+leader's µs per message vs each follower's. The leader must stay the same in every
+round (checked before and after). With --fc-trace, one more round runs under
+`perf stat -e syscalls:sys_enter_*` on each broker (tracepoint counters, no ptrace)
+and prints the system calls per message of the leader and of each follower (that round's CPU is not reported).
 
 Before each throughput load a scratch file in /dev/shm as large as the data the
 brokers will write (x3 for rf3) is written and deleted (--no-prefault: not), as
@@ -68,6 +80,13 @@ ap.add_argument("--rejoin-timeout", type=float, default=180,
                 help="bound on a restarted broker's return to the ISRs, s")
 ap.add_argument("--load-timeout", type=float, default=300, help="bound on one produce load, s")
 ap.add_argument("--json", help="also write every raw figure to this file")
+ap.add_argument("--mode", choices=("all", "follower-cost"), default="all",
+                help="all: the produce and failover figures; follower-cost: leader vs follower CPU per message")
+ap.add_argument("--fc-rate", type=int, default=5000, help="follower-cost: msgs/s of the acks=all load")
+ap.add_argument("--fc-messages", type=int, default=50_000, help="follower-cost: messages per round")
+ap.add_argument("--fc-trace", action="store_true",
+                help="follower-cost: one more round (not in the figures) under `perf stat` on every "
+                     "broker: system calls per message, leader vs followers")
 args = ap.parse_args()
 
 # harness reads STRATA_BIN when imported.
@@ -288,7 +307,133 @@ def failover(c: Cluster, topic: str, partitions: int, how: str) -> dict:
     return res
 
 
+def cpu_split(pid: int) -> tuple:
+    """(utime, stime) of the whole process, seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) / TICK, int(fields[12]) / TICK
+
+
+# The system calls counted by --fc-trace (exact counts from tracepoints: `perf stat`
+# counts every event, where `perf trace` samples through a ring buffer that drops
+# events under load), raw_syscalls:sys_enter for all of them, and page faults.
+TRACED_SYSCALLS = ("read", "readv", "write", "writev", "recvfrom", "recvmsg", "sendto", "sendmsg", "sendfile64",
+                   "pread64", "pwrite64", "pwritev", "epoll_wait", "epoll_pwait", "epoll_ctl", "poll", "ppoll",
+                   "futex", "ioctl", "timerfd_settime", "mmap", "munmap", "madvise", "mprotect", "fdatasync",
+                   "fsync", "nanosleep", "clock_nanosleep", "openat", "close", "newfstatat", "newfstat", "lseek",
+                   "fallocate", "ftruncate", "getsockopt", "setsockopt", "eventfd2", "brk")
+
+
+def perf_stat_counts(path: str) -> dict:
+    """{syscall or "all": count} from `perf stat -x,` output."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.strip().split(",")
+            if len(parts) < 3 or not parts[0].isdigit():
+                continue
+            ev = parts[2]
+            name = "all" if ev == "raw_syscalls:sys_enter" else ev.split("sys_enter_")[-1]
+            out[name] = out.get(name, 0) + int(parts[0])
+    return out
+
+
+def traced_round(c: Cluster, leader: int) -> dict:
+    """One follower-cost load with `perf stat` counting each broker's system calls;
+    {broker: {syscall: calls per msg}}."""
+    events = ",".join(["raw_syscalls:sys_enter", "page-faults"] + [f"syscalls:sys_enter_{x}" for x in TRACED_SYSCALLS])
+    procs = {}
+    for b in c.brokers:
+        out = os.path.join(WORK, f"stat-{b.name}.txt")
+        procs[b.name] = (subprocess.Popen(["perf", "stat", "-x,", "-o", out, "-e", events, "-p", str(b.pid)],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out)
+    time.sleep(1.0)  # perf attaching to every thread: no event to wait for
+    res = bench_produce(c, "fc", "all", args.fc_messages, args.fc_rate)
+    counts = {}
+    for i, b in enumerate(c.brokers):
+        p, out = procs[b.name]
+        p.send_signal(signal.SIGINT)
+        p.wait(20)
+        counts[i + 1] = {k: v / args.fc_messages for k, v in perf_stat_counts(out).items()}
+    scale = 1000 if args.fc_rate == 0 else 1  # batched loads: per 1,000 messages
+    shown = {b: {k: v * scale for k, v in c_.items()} for b, c_ in counts.items()}
+    print(f"\nSystem calls per {'1,000 messages' if scale > 1 else 'message'}, counted by `perf stat -e "
+          f"syscalls:sys_enter_*` (one more round, {res['msgs_per_sec']:,.0f} msg/s; includes the 1 s before "
+          f"the load):\n")
+    names = sorted({k for per in shown.values() for k in per if k != "all"},
+                   key=lambda k: -max(per.get(k, 0) for per in shown.values()))
+    fol = [b for b in (1, 2, 3) if b != leader]
+    print(f"| system call / event | leader ({leader}) | follower ({fol[0]}) | follower ({fol[1]}) |")
+    print("| --- | ---: | ---: | ---: |")
+    for k in names:
+        row = [shown[b].get(k, 0) for b in [leader] + fol]
+        if max(row) >= 0.01:
+            print(f"| {k if k == 'page-faults' else k + '()'} | " + " | ".join(f"{x:.2f}" for x in row) + " |")
+    print("| all system calls | " + " | ".join(f"{shown[b].get('all', 0):.2f}" for b in [leader] + fol) + " |")
+    return counts
+
+
+def follower_cost():
+    """--mode follower-cost: per-broker CPU per message for a single-partition RF3 topic."""
+    started = time.monotonic()
+    rounds = []
+    with Cluster(3, session_timeout_ms=args.session_timeout_ms) as c:
+        print(f"cluster_bench: ZooKeeper {c.zk.connect_string}, brokers {c.bootstrap} "
+              f"(pids {[b.pid for b in c.brokers]}), binary {args.strata}", file=sys.stderr)
+        create(c, "fc", 1, 3, {"min.insync.replicas": "2"})
+        bench_produce(c, "fc", "all", 1000, args.fc_rate)  # warm-up: connections, metadata, checkpoints
+        pids = [b.pid for b in c.brokers]
+        before = [cpu_s(p) for p in pids]
+        time.sleep(args.idle_s)  # measuring idle CPU: nothing to wait for
+        idle = [(cpu_s(p) - b) / args.idle_s for p, b in zip(pids, before)]  # CPU s per s, per broker
+        for r in range(args.rounds):
+            leader = partition_md(c.bootstrap, "fc", 0).leader
+            split0 = [cpu_split(p) for p in pids]
+            res = bench_produce(c, "fc", "all", args.fc_messages, args.fc_rate)
+            split1 = [cpu_split(p) for p in pids]
+            after = partition_md(c.bootstrap, "fc", 0)
+            if after is None or after.leader != leader or len(after.isrs) != 3:
+                raise SystemExit(f"cluster_bench: fc's leader or ISR changed during round {r + 1}: "
+                                 f"leader {leader} -> {after and after.leader}, ISR {after and after.isrs}")
+            per = {i + 1: cpu / args.fc_messages * 1e6 for i, cpu in enumerate(res["broker_cpu_s"])}
+            res.update(round=r + 1, leader=leader, us_per_msg=per,
+                       user_sys_us_per_msg={i + 1: [(a[0] - b_[0]) / args.fc_messages * 1e6,
+                                                    (a[1] - b_[1]) / args.fc_messages * 1e6]
+                                            for i, (a, b_) in enumerate(zip(split1, split0))},
+                       load_s=args.fc_messages / res["msgs_per_sec"] if res["msgs_per_sec"] else None)
+            rounds.append(res)
+            fol = [b for b in (1, 2, 3) if b != leader]
+            print(f"cluster_bench: round {r + 1}: {res['msgs_per_sec']:,.0f} msg/s, p50 {res['p50_us']:,} us; "
+                  f"leader {leader} {per[leader]:.2f} us/msg, followers "
+                  + ", ".join(f"{b} {per[b]:.2f}" for b in fol) + f" (CPU s {res['broker_cpu_s']})",
+                  file=sys.stderr)
+        trace = traced_round(c, rounds[-1]["leader"]) if args.fc_trace else None
+    elapsed = time.monotonic() - started
+    speed = f"at {args.fc_rate:,}/s, linger 0" if args.fc_rate else "as fast as possible, linger 5 ms"
+    print(f"\n{args.rounds} round(s) of {args.fc_messages:,} x {args.size} B {speed}, acks=all, "
+          f"one partition RF=3 (min.insync 2); CPU = utime+stime of each broker process over the "
+          f"load / messages (10 ms ticks); {elapsed:.0f} s in all; idle CPU per broker "
+          + ", ".join(f"{x * 100:.1f} %" for x in idle) + " of a core\n")
+    print("| round | msgs/s | p50 µs | leader µs/msg (user+sys) | followers µs/msg (user+sys) | follower / leader |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    for res in rounds:
+        ld = res["leader"]
+        fol = [b for b in (1, 2, 3) if b != ld]
+        lead = res["us_per_msg"][ld]
+        us = res["user_sys_us_per_msg"]
+        print(f"| {res['round']} | {res['msgs_per_sec']:,.0f} | {res['p50_us']:,} | {lead:.1f} ({us[ld][0]:.1f}+"
+              f"{us[ld][1]:.1f}, broker {ld}) | "
+              + " / ".join(f"{res['us_per_msg'][b]:.1f} ({us[b][0]:.1f}+{us[b][1]:.1f})" for b in fol) + " | "
+              + " / ".join(f"{res['us_per_msg'][b] / lead:.2f}" if lead else "n/a" for b in fol) + " |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"args": vars(args), "idle_cpu_per_s": idle, "rounds": rounds, "syscalls_per_msg": trace}, f,
+                      indent=1)
+
+
 def main():
+    if args.mode == "follower-cost":
+        return follower_cost()
     rows = {}
     started = time.monotonic()
     # The reference: one broker without ZooKeeper (single-node mode), same binary, same run.

@@ -27,7 +27,8 @@ void broker_connection::negotiate(clock::time_point deadline) {
     req.client_software_version = "0.1.0";
     protocol::writer w;
     protocol::encode_request_frame(w, version, ++correlation_id_, client_id, req);
-    auto frame = exchange(w.buffer(), req.api_key, version, deadline);
+    std::vector<uint8_t> frame;
+    exchange(w.buffer(), req.api_key, version, deadline, frame);
     auto rf = protocol::decode_response_frame(frame, req.api_key, version);
     protocol::reader peek(rf.body);
     const int16_t error = peek.read_int16();
@@ -73,17 +74,16 @@ int16_t broker_connection::version_for(int16_t api_key) const {
   return *v;
 }
 
-std::vector<uint8_t> broker_connection::exchange(const std::vector<uint8_t>& request, int16_t api_key,
-                                                 int16_t version, clock::time_point deadline) {
+void broker_connection::exchange(const std::vector<uint8_t>& request, int16_t api_key, int16_t version,
+                                 clock::time_point deadline, std::vector<uint8_t>& frame) {
   conn_.send(request, deadline);
-  std::vector<uint8_t> frame = conn_.receive(deadline);
+  conn_.receive(deadline, frame);
   auto rf = protocol::decode_response_frame(frame, api_key, version);
   if (rf.error != protocol::frame_error::none) malformed(api_key, version);
   if (rf.correlation_id != correlation_id_)
     throw client_error("the broker at " + peer().to_string() + " answered " + api_name(api_key) +
                        " with correlation id " + std::to_string(rf.correlation_id) + ", expected " +
                        std::to_string(correlation_id_));
-  return frame;
 }
 
 void broker_connection::malformed(int16_t api_key, int16_t version) const {

@@ -53,12 +53,14 @@ class broker_connection {
 
   // The same, handing over the response frame: a decoded `records` field (Fetch)
   // points into it, so the caller keeps `frame` alive while it uses them. The
-  // frame is the only copy of the bytes (and the caller may write into it).
+  // frame is the only copy of the bytes (and the caller may write into it). The
+  // frame's capacity is reused: pass the same vector to every call to avoid an
+  // allocation per response.
   template <class Resp, class Req>
   Resp call_at(const Req& req, int16_t version, clock::time_point deadline, std::vector<uint8_t>& frame) {
     protocol::writer w;
     protocol::encode_request_frame(w, version, ++correlation_id_, client_id, req);
-    frame = exchange(w.buffer(), Req::api_key, version, deadline);
+    exchange(w.buffer(), Req::api_key, version, deadline, frame);
     auto rf = protocol::decode_response_frame(frame, Req::api_key, version);
     protocol::reader r(rf.body);
     Resp resp;
@@ -73,10 +75,10 @@ class broker_connection {
   static constexpr const char* client_id = "strata-cli";
 
  private:
-  // Sends a request frame and returns the response frame (without its size),
-  // checked for a sane header and the matching correlation id.
-  std::vector<uint8_t> exchange(const std::vector<uint8_t>& request, int16_t api_key, int16_t version,
-                                clock::time_point deadline);
+  // Sends a request frame and reads the response frame (without its size) into
+  // `frame`, checked for a sane header and the matching correlation id.
+  void exchange(const std::vector<uint8_t>& request, int16_t api_key, int16_t version, clock::time_point deadline,
+                std::vector<uint8_t>& frame);
   [[noreturn]] void malformed(int16_t api_key, int16_t version) const;
   void negotiate(clock::time_point deadline);
 

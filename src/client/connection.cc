@@ -141,15 +141,20 @@ void connection::read_exact(uint8_t* p, size_t n, clock::time_point deadline) {
 }
 
 std::vector<uint8_t> connection::receive(clock::time_point deadline) {
+  std::vector<uint8_t> frame;
+  receive(deadline, frame);
+  return frame;
+}
+
+void connection::receive(clock::time_point deadline, std::vector<uint8_t>& frame) {
   uint8_t sz[4];
   read_exact(sz, 4, deadline);
   const uint32_t n = (uint32_t(sz[0]) << 24) | (uint32_t(sz[1]) << 16) | (uint32_t(sz[2]) << 8) | sz[3];
   if (n < 4 || n > max_response_bytes)
     throw client_error("the broker at " + peer_.to_string() + " sent a malformed response (frame size " +
                        std::to_string(n) + "); is it a Kafka listener?");
-  std::vector<uint8_t> frame(n);
+  frame.resize(n);  // within the capacity: no allocation; only growth is zero-filled
   read_exact(frame.data(), n, deadline);
-  return frame;
 }
 
 }  // namespace strata::client

@@ -31,6 +31,10 @@ class connection {
   void send(const std::vector<uint8_t>& frame, clock::time_point deadline);
   // Reads one response frame and returns it without its size prefix.
   std::vector<uint8_t> receive(clock::time_point deadline);
+  // The same into `frame` (resized to the frame's size): a caller that passes the
+  // same vector each time reuses its capacity instead of allocating, zero-filling
+  // and page-faulting a new buffer per response (a replica fetcher's 1 MiB responses).
+  void receive(clock::time_point deadline, std::vector<uint8_t>& frame);
   // The one call another thread may make: shuts the socket down, so that a send or
   // receive blocked on it now fails at once (a replica fetcher stopping while its
   // long poll is out). The connection must outlive the call.

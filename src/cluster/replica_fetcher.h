@@ -199,6 +199,8 @@ class replica_fetcher {
   uint64_t round_ = 0;  // rotates the order of partitions in a Fetch
   bool stopping_ = false;
 
+  std::vector<uint8_t> frame_;  // the thread's: the buffer every Fetch response is read into
+
   std::mutex conn_mu_;  // guards conn_ against interrupt(); only the thread writes it
   std::unique_ptr<client::broker_connection> conn_;
   bool reconnecting_ = false;  // the thread's: a connection was lost (logs the recovery)

@@ -414,7 +414,8 @@ awaitable<bool> connection::send_file_range(int fd, off_t off, size_t left) {
     }
     co_return true;
   }
-  socket_.native_non_blocking(true);
+  // Asio's setter is an ioctl(FIONBIO) every time; its getter reads Asio's own flag.
+  if (!socket_.native_non_blocking()) socket_.native_non_blocking(true);
   while (left > 0) {
     ssize_t r = ::sendfile(socket_.native_handle(), fd, &off, left);
     if (r > 0) {

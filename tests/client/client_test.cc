@@ -6,9 +6,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "client/broker_connection.h"
+#include "client/connection.h"
 #include "client/endpoint.h"
 #include "client/errors.h"
 #include "client/versions.h"
@@ -174,6 +176,48 @@ TEST(connection, refused_names_the_server) {
   } catch (const client_error& e) {
     EXPECT_EQ(std::string(e.what()), "cannot connect to 127.0.0.1:" + std::to_string(port) + ": Connection refused");
   }
+}
+
+// A replica fetcher reads every Fetch response into one vector: receive(deadline,
+// frame) must reuse its capacity (no new buffer per response: that cost a follower
+// an allocation, a zero fill and a page fault per 4 KiB) and still deliver each
+// frame exactly, shorter or longer than the one before.
+TEST(connection, receive_into_reuses_the_callers_buffer) {
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(s, 1), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  const std::vector<size_t> sizes{100'000, 60'000, 100'000, 8};
+  std::thread server([&] {
+    int c = ::accept(s, nullptr, nullptr);
+    if (c < 0) return;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      std::vector<uint8_t> f(4 + sizes[i], uint8_t('a' + i));
+      const uint32_t n = static_cast<uint32_t>(sizes[i]);
+      f[0] = uint8_t(n >> 24), f[1] = uint8_t(n >> 16), f[2] = uint8_t(n >> 8), f[3] = uint8_t(n);
+      ::send(c, f.data(), f.size(), MSG_NOSIGNAL);
+    }
+    ::close(c);
+  });
+  {
+    connection conn(endpoint{"127.0.0.1", ntohs(a.sin_port)}, clock::now() + std::chrono::seconds(5));
+    std::vector<uint8_t> frame;
+    const uint8_t* first = nullptr;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      conn.receive(clock::now() + std::chrono::seconds(5), frame);
+      ASSERT_EQ(frame.size(), sizes[i]) << "frame " << i;
+      EXPECT_EQ(std::count(frame.begin(), frame.end(), uint8_t('a' + i)), static_cast<ptrdiff_t>(sizes[i]))
+          << "frame " << i << " holds bytes of another frame";
+      if (i == 0) first = frame.data();
+      EXPECT_EQ(frame.data(), first) << "frame " << i << " was read into a new buffer";
+    }
+  }
+  server.join();
+  ::close(s);
 }
 
 }  // namespace

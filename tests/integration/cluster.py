@@ -7,8 +7,12 @@ brokers (harness.Broker) on loopback, each with its own data dir and ports.
         ...
         c.brokers[0].kill9()
 
-Brokers keep their port across restarts (same_port), so the bootstrap list stays
-valid. Every process is stopped by PID when the cluster closes (and by the
+    with Cluster(3, zk_ensemble=3) as c:       # a 3-node ZooKeeper ensemble (zk.ZooKeeperEnsemble)
+        c.zk.member(c.zk.leader()).kill9()
+
+The default is one standalone ZooKeeper; `zk=` takes a started ZooKeeper or
+ZooKeeperEnsemble the caller owns (not closed with the cluster). Brokers keep
+their port across restarts (same_port), so the bootstrap list stays valid. Every process is stopped by PID when the cluster closes (and by the
 harness's atexit cleanup if a test dies)."""
 
 import os
@@ -16,13 +20,24 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-import zk  # noqa: E402
+import zk as zk_mod  # noqa: E402
 
 
 class Cluster:
-    def __init__(self, n: int = 3, overrides: dict | None = None, session_timeout_ms: int = 6000):
-        self.zk = zk.ZooKeeper()
-        self.zk.start()
+    def __init__(self, n: int = 3, overrides: dict | None = None, session_timeout_ms: int = 6000,
+                 zk: "zk.ZooKeeper | zk.ZooKeeperEnsemble | None" = None, zk_ensemble: int = 0):
+        """zk: a started ZooKeeper/ZooKeeperEnsemble owned by the caller; else
+        zk_ensemble=N starts an N-member ensemble, 0 (default) one standalone server."""
+        self._owns_zk = zk is None
+        if zk is not None:
+            self.zk = zk
+        else:
+            self.zk = zk_mod.ZooKeeperEnsemble(zk_ensemble) if zk_ensemble else zk_mod.ZooKeeper()
+            try:
+                self.zk.start()
+            except Exception:
+                self.zk.close()
+                raise
         self.brokers: list[harness.Broker] = []
         try:
             for i in range(n):
@@ -71,7 +86,8 @@ class Cluster:
                 b.close()
             except Exception:
                 pass
-        self.zk.close()
+        if self._owns_zk:
+            self.zk.close()
 
     def __enter__(self):
         return self
