@@ -31,12 +31,17 @@ BROKER_PORT = 9092
 
 
 class LabCluster:
-    def __init__(self, lab, brokers: int = 3, overrides: dict | None = None, session_timeout_ms: int = 6000):
+    def __init__(self, lab, brokers: int = 3, overrides: dict | None = None, session_timeout_ms: int = 6000,
+                 zk_ensemble: int = 0):
+        """zk_ensemble: 0 for one standalone ZooKeeper, else that many members (all
+        in the client node, so losing one is a process fault, not a network one)."""
         self.lab = lab
         self.n = brokers
         self.session_timeout_ms = session_timeout_ms
         self.client_node = brokers + 1
-        self.zk = zk.ZooKeeper(host=lab.address(self.client_node))
+        host = lab.address(self.client_node)
+        self.ensemble = zk.ZooKeeperEnsemble(zk_ensemble, host=host) if zk_ensemble else None
+        self.zk = self.ensemble or zk.ZooKeeper(host=host)
         self.brokers: list[harness.Broker] = []
         self.paused: set[int] = set()
         self._zk = None
@@ -112,6 +117,8 @@ class LabCluster:
             if not all(b.alive() for b in self.brokers) or self.paused:
                 return False
             if self.registered() != list(range(1, self.n + 1)):
+                return False
+            if self.ensemble is not None and None in self.ensemble.modes():
                 return False
             ls = self.leaders(topic)
             return bool(ls) and all(l > 0 and len(isr) == self.n for l, isr in ls.values())

@@ -173,5 +173,28 @@ class ShrinkIsrThenKillLeader(Fault):
         self.c.restart(self.target)
 
 
+class KillZooKeeperLeader(Fault):
+    """kill -9 of the ZooKeeper ensemble's leader member: the brokers' sessions move
+    to the other members and nothing else may change (2 of 3 keep the quorum)."""
+    name = "kill-zk-leader"
+
+    def hold_s(self) -> float:
+        return 3.0
+
+    def inject(self) -> str:
+        ens = self.c.ensemble
+        self.target = harness.wait_until(lambda: ens.leader() is not None and ens.leader() + 1, 20,
+                                         "a ZooKeeper leader") - 1
+        ens.member(self.target).kill9()
+        return f"kill -9 ZooKeeper member {self.target + 1} (the leader)"
+
+    def handled(self) -> bool:
+        ens = self.c.ensemble
+        return ens.leader() not in (None, self.target) and len(self.c.registered()) == self.c.n
+
+    def heal(self):
+        self.c.ensemble.member(self.target).start()
+
+
 FAULTS = {f.name: f for f in (KillLeader, KillController, KillRandom, PauseLeader, IsolateLeader,
-                              PartitionLeader, ShrinkIsrThenKillLeader)}
+                              PartitionLeader, ShrinkIsrThenKillLeader, KillZooKeeperLeader)}

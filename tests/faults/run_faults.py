@@ -46,6 +46,8 @@ CONFIGS = {
                   about="SIGSTOP of a leader past its ZooKeeper session, then SIGCONT"),
     "network": dict(SAFE, faults=["isolate-leader", "partition-leader"],
                     about="a leader isolated from everyone, or from its followers only"),
+    "zookeeper": dict(SAFE, faults=["kill-zk-leader", "kill-leader"], zk_ensemble=3,
+                      about="a 3-member ZooKeeper ensemble losing its leader member; broker leader kills"),
     "control-acks1": dict(acks="1", idempotence=False, min_isr=1, unclean=False, expect="loss",
                           faults=["kill-leader"],
                           about="acks=1 with leader kills: acknowledged writes not yet replicated are lost"),
@@ -74,7 +76,7 @@ def run_one(lab: NetLab, name: str, cfg: dict, duration: float, seed: int, gap: 
     topic = f"verify-{name}"
     overrides = {"unclean.leader.election.enable": "true" if cfg["unclean"] else "false"}
     result = {"config": name, "seed": seed, "faults": [], "reaction_s": [], "recovery_s": [], "error": None}
-    cluster = LabCluster(lab, brokers=3, overrides=overrides)
+    cluster = LabCluster(lab, brokers=3, overrides=overrides, zk_ensemble=cfg.get("zk_ensemble", 0))
     verify = None
     try:
         summary_path = os.path.join(out_dir, f"{name}-{seed}.summary.json")
