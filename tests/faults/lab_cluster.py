@@ -2,11 +2,12 @@
 own network namespace, so a broker can be cut off from its peers, from
 ZooKeeper, or from clients.
 
-Layout for n brokers: broker i runs in node i (10.88.0.i:9092, the same port
-across restarts); the last node, n + 1, is the client node: ZooKeeper
-(standalone, or an ensemble with one member per broker node), `strata verify`
-and this process itself (the caller enters it with NetLab.enter before any
-thread starts, so its clients reach every broker). Leaders, ISRs and the
+Layout for n brokers (the lab needs n + 2 nodes): broker i runs in node i
+(10.88.0.i:9092, the same port across restarts); node n + 1 is the client node:
+`strata verify` and this process itself (the caller enters it with
+NetLab.enter before any thread starts, so its clients reach every broker);
+node n + 2 holds ZooKeeper (standalone, or every member of an ensemble), so a
+broker can be cut off from ZooKeeper and its peers while clients still reach it. Leaders, ISRs and the
 controller are read from ZooKeeper (kazoo), where the controller writes them.
 
 Every process is started from the main thread and killed by PID (harness
@@ -34,14 +35,15 @@ class LabCluster:
     def __init__(self, lab, brokers: int = 3, overrides: dict | None = None, session_timeout_ms: int = 6000,
                  zk_ensemble: int = 0):
         """zk_ensemble: 0 for one standalone ZooKeeper, else that many members (all
-        in the client node, so losing one is a process fault, not a network one)."""
+        in the ZooKeeper node, so losing one is a process fault, not a network one)."""
         self.lab = lab
         self.n = brokers
         self.session_timeout_ms = session_timeout_ms
         self.client_node = brokers + 1
-        host = lab.address(self.client_node)
-        self.ensemble = zk.ZooKeeperEnsemble(zk_ensemble, host=host) if zk_ensemble else None
-        self.zk = self.ensemble or zk.ZooKeeper(host=host)
+        self.zk_node = brokers + 2
+        where = dict(host=lab.address(self.zk_node), cmd_prefix=lab.prefix_cmd(self.zk_node))
+        self.ensemble = zk.ZooKeeperEnsemble(zk_ensemble, **where) if zk_ensemble else None
+        self.zk = self.ensemble or zk.ZooKeeper(**where)
         self.brokers: list[harness.Broker] = []
         self.paused: set[int] = set()
         self._zk = None

@@ -143,6 +143,27 @@ class PartitionLeader(Fault):
         self.c.lab.heal_all()
 
 
+class IsolateLeaderFromCluster(Fault):
+    """Jepsen's partition: the leader cut off from its followers and from
+    ZooKeeper, while its clients still reach it. The controller elects another
+    leader once the session expires; the old one cannot shrink its ISR (no
+    ZooKeeper), so acks=all writes to it never complete, while acks=1 writes it
+    acknowledges are lost."""
+    name = "isolate-leader-keep-clients"
+
+    def hold_s(self) -> float:
+        return 1.5 * self.c.session_timeout_ms / 1000
+
+    def inject(self) -> str:
+        self.target = self.random_leader()
+        others = [i for i in range(1, self.c.n + 1) if i != self.target] + [self.c.zk_node]
+        self.c.lab.partition([self.target], others)
+        return f"partition broker {self.target} from brokers and ZooKeeper (nodes {others}), clients still reach it"
+
+    def heal(self):
+        self.c.lab.heal_all()
+
+
 class ShrinkIsrThenKillLeader(Fault):
     """The control for unclean election (Jepsen 2013's Kafka finding): the leader
     loses its followers while it still reaches ZooKeeper, so its ISR shrinks to
@@ -197,4 +218,5 @@ class KillZooKeeperLeader(Fault):
 
 
 FAULTS = {f.name: f for f in (KillLeader, KillController, KillRandom, PauseLeader, IsolateLeader,
-                              PartitionLeader, ShrinkIsrThenKillLeader, KillZooKeeperLeader)}
+                              PartitionLeader, IsolateLeaderFromCluster, ShrinkIsrThenKillLeader,
+                              KillZooKeeperLeader)}

@@ -111,11 +111,14 @@ def four_letter_word(port, word, timeout=1.0, host="127.0.0.1"):
 
 class ZooKeeper:
     def __init__(self, tick_time_ms=500, min_session_timeout_ms=1000, max_session_timeout_ms=60000,
-                 directory=None, port=None, host="127.0.0.1", _ensemble_lines=None, _myid=None):
+                 directory=None, port=None, host="127.0.0.1", cmd_prefix=None, _ensemble_lines=None, _myid=None):
         """directory/port: a fixed place (scripts/local-cluster); by default a fresh
-        temp dir and a free port. host: the address it listens on (the fault
-        suite's namespace address). (_ensemble_lines/_myid: used by ZooKeeperEnsemble.)"""
+        temp dir and a free port. host: the address it listens on; cmd_prefix: argv
+        run before java's (the fault suite's `ip netns exec NS`, which execs, so
+        the PID is still the server's). (_ensemble_lines/_myid: used by
+        ZooKeeperEnsemble.)"""
         self.host = host
+        self.cmd_prefix = list(cmd_prefix or [])
         java = shutil.which("java")
         missing = [p for p in (ZOOKEEPER_JAR, SLF4J_SIMPLE_JAR) if not os.access(p, os.R_OK)]
         if java is None:
@@ -177,7 +180,7 @@ class ZooKeeper:
         if self.running():
             return self
         conf = os.path.join(self.dir, "conf")
-        cmd = [self._java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        cmd = self.cmd_prefix + [self._java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                "-Dzookeeper.log.dir=" + self.dir, "-Dzookeeper.forceSync=no",
                "-cp", ":".join([conf, ZOOKEEPER_JAR, SLF4J_SIMPLE_JAR]),
                "org.apache.zookeeper.server.quorum.QuorumPeerMain", os.path.join(conf, "zoo.cfg")]
@@ -261,7 +264,7 @@ class ZooKeeperEnsemble:
     start, restart, running, pid, port, mode."""
 
     def __init__(self, n=3, tick_time_ms=500, min_session_timeout_ms=1000, max_session_timeout_ms=60000,
-                 host="127.0.0.1"):
+                 host="127.0.0.1", cmd_prefix=None):
         if n < 1:
             raise ValueError("an ensemble needs at least one member")
         self.dir = tempfile.mkdtemp(prefix="strata-zkens-")
@@ -272,7 +275,7 @@ class ZooKeeperEnsemble:
             for i, (client, _, _) in enumerate(ports):
                 self.members.append(ZooKeeper(tick_time_ms, min_session_timeout_ms, max_session_timeout_ms,
                                               directory=os.path.join(self.dir, "m%d" % (i + 1)), port=client,
-                                              host=host, _ensemble_lines=servers, _myid=i + 1))
+                                              host=host, cmd_prefix=cmd_prefix, _ensemble_lines=servers, _myid=i + 1))
         except Exception:
             shutil.rmtree(self.dir, ignore_errors=True)
             raise
