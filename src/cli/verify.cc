@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -65,7 +66,7 @@ struct verify_options {
   int consumers = 1;
   std::string group;
   double drain_timeout = 60;
-  double settle = 2;  // how long a high watermark below an acked offset must stay put before it counts
+  double settle = 10;  // how long a high watermark below an acked offset must stay put before it counts
   std::size_t value_bytes = 0;
   std::string history;
   std::string summary_json;
@@ -193,7 +194,14 @@ void produce_loop(producer_ctx& p, const verify_options& o, std::int64_t deadlin
     }
     ++seq;
     rd_kafka_poll(p.rk, 0);
+    if (rd_kafka_fatal_error(p.rk, nullptr, 0)) break;
   }
+  // An idempotent producer that gave up (e.g. on a sequence gap the broker
+  // reported) sends nothing more: worth a line, it says something about the
+  // cluster. Its queued messages fail (indeterminate).
+  char why[512];
+  if (rd_kafka_fatal_error(p.rk, why, sizeof why))
+    std::fprintf(stderr, "strata verify: producer %d stopped on a fatal error: %s\n", p.id, why);
   // Every queued message gets its report within message.timeout.ms.
   const std::int64_t flush_deadline = rdk::monotonic_ms() + o.delivery_timeout_ms + 5000;
   while (rd_kafka_outq_len(p.rk) > 0 && rdk::monotonic_ms() < flush_deadline) rd_kafka_flush(p.rk, 100);
@@ -202,18 +210,36 @@ void produce_loop(producer_ctx& p, const verify_options& o, std::int64_t deadlin
 
 // ---- consumers ------------------------------------------------------------
 
+// One consumer. Its events are locked (briefly, never across a poll or a
+// commit) because a consumer stuck in a commit or a close while the cluster
+// is down is abandoned after a while, and the main thread takes what it read.
 struct consumer_ctx : rdk::client_state {
   consumer_ctx(bool verbose, run_state& rs, int id) : rdk::client_state(verbose), run(rs), id(id) {}
+  void add(event e) {
+    std::lock_guard lock(mu);
+    events.push_back(std::move(e));
+  }
   run_state& run;
   const int id;
   rd_kafka_t* rk = nullptr;
-  std::vector<event> events;
+  std::mutex mu;
+  std::vector<event> events;  // guarded by mu
+  std::atomic<bool> done{false};
 };
 
+// Commits the batch's offsets of the partitions this member still owns. A
+// partition revoked by a rebalance (handled inside the previous poll) is
+// skipped: its new owner may already have fetched the committed offset, and a
+// late commit from here would make the group's commits go backwards for a
+// reason that is this client's, not the cluster's.
 void commit_batch(consumer_ctx& c, const std::string& group, const std::vector<std::int64_t>& next) {
+  rd_kafka_topic_partition_list_t* owned = nullptr;
+  if (rd_kafka_assignment(c.rk, &owned) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
   rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(4);
   for (int p = 0; p < static_cast<int>(next.size()); ++p)
-    if (next[p] >= 0) rd_kafka_topic_partition_list_add(list, c.run.topic.c_str(), p)->offset = next[p];
+    if (next[p] >= 0 && rd_kafka_topic_partition_list_find(owned, c.run.topic.c_str(), p))
+      rd_kafka_topic_partition_list_add(list, c.run.topic.c_str(), p)->offset = next[p];
+  rd_kafka_topic_partition_list_destroy(owned);
   if (list->cnt > 0 && rd_kafka_commit(c.rk, list, 0) == RD_KAFKA_RESP_ERR_NO_ERROR) {
     const std::int64_t t = now_ms(c.run.start_ms);
     for (int i = 0; i < list->cnt; ++i) {
@@ -224,7 +250,7 @@ void commit_batch(consumer_ctx& c, const std::string& group, const std::vector<s
       e.group = group;
       e.partition = list->elems[i].partition;
       e.offset = list->elems[i].offset;
-      c.events.push_back(std::move(e));
+      c.add(std::move(e));
     }
   }
   rd_kafka_topic_partition_list_destroy(list);
@@ -233,6 +259,7 @@ void commit_batch(consumer_ctx& c, const std::string& group, const std::vector<s
 void consume_loop(consumer_ctx& c, const std::string& group) {
   std::vector<std::int64_t> next(c.run.parts->count, -1);  // batch's next offset per partition, for the commit
   bool pending = false;
+  int in_batch = 0;  // a batch also ends after 500 records, so commits keep up under a steady stream
   std::string run;
   while (!c.run.stop_consuming) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(c.rk, pending ? 0 : 100);
@@ -241,6 +268,7 @@ void consume_loop(consumer_ctx& c, const std::string& group) {
       if (pending && !group.empty()) commit_batch(c, group, next);
       std::fill(next.begin(), next.end(), -1);
       pending = false;
+      in_batch = 0;
       continue;
     }
     const int p = m->partition;
@@ -258,7 +286,7 @@ void consume_loop(consumer_ctx& c, const std::string& group) {
         e.consumer = c.id;
         e.partition = p;
         e.offset = m->offset;
-        c.events.push_back(std::move(e));
+        c.add(std::move(e));
         ++c.run.read;
       } else {
         ++c.run.foreign;
@@ -266,7 +294,8 @@ void consume_loop(consumer_ctx& c, const std::string& group) {
       partition_table::raise(c.run.parts->position[p], m->offset + 1);
       next[p] = std::max(next[p], m->offset + 1);
       pending = true;
-      if (pending && !group.empty() && c.events.size() % 500 == 0) {
+      if (!group.empty() && ++in_batch >= 500) {
+        in_batch = 0;
         commit_batch(c, group, next);
         std::fill(next.begin(), next.end(), -1);
         pending = false;
@@ -276,6 +305,7 @@ void consume_loop(consumer_ctx& c, const std::string& group) {
   }
   if (pending && !group.empty()) commit_batch(c, group, next);
   if (!group.empty()) rd_kafka_consumer_close(c.rk);
+  c.done = true;
 }
 
 // ---- setup ----------------------------------------------------------------
@@ -387,7 +417,13 @@ rd_kafka_t* new_client(bool consumer, rd_kafka_conf_t* conf, std::string& err) {
 class consumer_pool {
  public:
   consumer_pool(const verify_options& o, run_state& rs) : o_(o), run_(rs) {}
-  ~consumer_pool() { stop(); }
+  ~consumer_pool() {
+    stop();
+    for (auto* c : consumers_) {
+      if (c && c->rk) rd_kafka_destroy(c->rk);  // created, never started
+      delete c;
+    }
+  }
 
   // Creates every consumer (an error line on a bad configuration).
   std::string create() {
@@ -397,7 +433,7 @@ class consumer_pool {
       rd_kafka_conf_t* conf = client_conf(o_, true, "strata-verify-consumer-" + std::to_string(i), c.get(), err);
       if (!conf || !(c->rk = new_client(true, conf, err))) return err;
       rd_kafka_poll_set_consumer(c->rk);
-      consumers_.push_back(std::move(c));
+      consumers_.push_back(c.release());
     }
     return {};
   }
@@ -422,35 +458,58 @@ class consumer_pool {
     }
   }
 
-  void stop() {
+  // Stops every consumer. One still stuck after `grace_ms` (a commit or a
+  // group close waiting for a coordinator that is down) is abandoned: its
+  // thread is detached and its client leaked, and the caller must end the
+  // process with std::_Exit once done (abandoned()).
+  void stop(std::int64_t grace_ms = 15'000) {
     run_.stop_consuming = true;
-    for (auto& t : threads_) t.join();
-    threads_.clear();
-    for (auto& c : consumers_) {
-      if (c->rk) rd_kafka_destroy(c->rk);
-      c->rk = nullptr;
+    const std::int64_t deadline = rdk::monotonic_ms() + grace_ms;
+    for (std::size_t i = 0; i < threads_.size(); ++i) {
+      auto* c = consumers_[i];
+      while (!c->done && rdk::monotonic_ms() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (c->done) {
+        threads_[i].join();
+        rd_kafka_destroy(c->rk);
+        c->rk = nullptr;
+      } else {
+        std::fprintf(stderr, "strata verify: consumer %d did not stop within %lld ms; keeping what it read\n", c->id,
+                     static_cast<long long>(grace_ms));
+        threads_[i].detach();
+        abandoned_.push_back(c);
+        consumers_[i] = nullptr;  // leaked on purpose: the thread may still use it
+      }
     }
+    threads_.clear();
   }
 
+  bool abandoned() const { return !abandoned_.empty(); }
+
   void take_events(std::vector<event>& out) {
-    for (auto& c : consumers_) {
+    auto take = [&](consumer_ctx* c) {
+      std::lock_guard lock(c->mu);
       out.insert(out.end(), std::make_move_iterator(c->events.begin()), std::make_move_iterator(c->events.end()));
       c->events.clear();
-    }
+    };
+    for (auto* c : consumers_)
+      if (c) take(c);
+    for (auto* c : abandoned_) take(c);
   }
 
  private:
   const verify_options& o_;
   run_state& run_;
-  std::vector<std::unique_ptr<consumer_ctx>> consumers_;
+  std::vector<consumer_ctx*> consumers_;  // owned, except those moved to abandoned_
+  std::vector<consumer_ctx*> abandoned_;  // leaked: their detached threads may still run
   std::vector<std::thread> threads_;
 };
 
+// "verify: 12s sent=... acked=... failed=... read=..." then the phase, if any.
 void progress(const run_state& rs, const char* phase) {
-  std::fprintf(stderr, "verify: %llds %ssent=%lld acked=%lld failed=%lld read=%lld\n",
-               static_cast<long long>(now_ms(rs.start_ms) / 1000), phase, static_cast<long long>(rs.sent.load()),
+  std::fprintf(stderr, "verify: %llds sent=%lld acked=%lld failed=%lld read=%lld%s%s\n",
+               static_cast<long long>(now_ms(rs.start_ms) / 1000), static_cast<long long>(rs.sent.load()),
                static_cast<long long>(rs.acked.load()), static_cast<long long>(rs.failed.load()),
-               static_cast<long long>(rs.read.load()));
+               static_cast<long long>(rs.read.load()), *phase ? " " : "", phase);
 }
 
 // After production: reads until every partition's position reached its high
@@ -471,7 +530,8 @@ bool drain(rd_kafka_t* rk, const verify_options& o, run_state& rs, std::vector<e
       // Ask the watermark again while it is unknown or below an acked offset.
       if (target[p] < 0 || (acked >= target[p] && now - changed[p] < o.settle * 1000)) {
         std::int64_t lo = 0, hi = 0;
-        if (rd_kafka_query_watermark_offsets(rk, rs.topic.c_str(), p, &lo, &hi, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const auto wait = static_cast<int>(std::clamp<std::int64_t>(deadline - rdk::monotonic_ms(), 100, 2000));
+        if (rd_kafka_query_watermark_offsets(rk, rs.topic.c_str(), p, &lo, &hi, wait) == RD_KAFKA_RESP_ERR_NO_ERROR) {
           low[p] = lo;
           if (hi != target[p]) {
             target[p] = std::max(target[p], hi);
@@ -494,7 +554,7 @@ bool drain(rd_kafka_t* rk, const verify_options& o, run_state& rs, std::vector<e
     }
     if (rdk::monotonic_ms() >= deadline || rdk::stop_requested()) break;
     if (!o.quiet && rdk::monotonic_ms() - last_progress >= 1000) {
-      progress(rs, "draining ");
+      progress(rs, "(draining)");
       last_progress = rdk::monotonic_ms();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -512,11 +572,43 @@ bool drain(rd_kafka_t* rk, const verify_options& o, run_state& rs, std::vector<e
   return complete;
 }
 
+// Stable sort by time (the run event stays first, a consumer's commits stay in
+// order) without std::stable_sort's buffer of as many events: sorts 4-byte
+// indices, then permutes in place.
+void sort_by_time(std::vector<event>& events) {
+  std::vector<std::uint32_t> order(events.size());
+  for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return events[a].time_ms != events[b].time_ms ? events[a].time_ms < events[b].time_ms : a < b;
+  });
+  // Position i must receive events[order[i]]: follow each cycle once.
+  for (std::uint32_t i = 0; i < order.size(); ++i) {
+    if (order[i] == i) continue;
+    event tmp = std::move(events[i]);
+    std::uint32_t j = i;
+    while (order[j] != i) {
+      const std::uint32_t k = order[j];
+      events[j] = std::move(events[k]);
+      order[j] = j;
+      j = k;
+    }
+    events[j] = std::move(tmp);
+    order[j] = j;
+  }
+}
+
+// Ends the process now: an abandoned consumer thread still uses the run's
+// state, which returning would destroy.
+[[noreturn]] void end_now(int code) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::_Exit(code);
+}
+
 // Sorts by time (stable: the run event stays first), writes --history, checks,
 // prints the table, writes --summary-json. Returns the exit code.
 int finish(std::vector<event>& events, const verify_options& o, const std::string& history_path) {
-  std::stable_sort(events.begin(), events.end(),
-                   [](const event& a, const event& b) { return a.time_ms < b.time_ms; });
+  sort_by_time(events);
   if (!history_path.empty()) {
     std::ofstream out(history_path);
     verify::write_history(out, events);
@@ -624,14 +716,12 @@ int run(const verify_options& o) {
   event head;
   head.kind = event_kind::run;
   head.time_ms = 0;
-  head.run_id = rs.run_id;
-  head.topic = o.topic;
-  head.acks = o.acks == "-1" ? "all" : o.acks;
-  head.idempotence = idem;
+  head.run = std::make_shared<verify::run_info>(
+      verify::run_info{rs.run_id, o.topic, o.acks == "-1" ? "all" : o.acks, idem});
   events.push_back(head);
   if (!o.quiet)
     std::fprintf(stderr, "verify: run %s on topic %s (%d partitions), acks=%s idempotence=%s\n", rs.run_id.c_str(),
-                 o.topic.c_str(), partitions, head.acks.c_str(), idem ? "on" : "off");
+                 o.topic.c_str(), partitions, head.run->acks.c_str(), idem ? "on" : "off");
 
   pool.start();
   event ps;
@@ -677,11 +767,13 @@ int run(const verify_options& o) {
   end.read_complete = complete;
   events.push_back(end);
   if (!o.quiet) {
-    progress(rs, complete ? "done " : "drain timed out ");
+    progress(rs, complete ? "(done)" : "(drain timed out)");
     if (rs.foreign > 0)
       std::fprintf(stderr, "verify: ignored %lld records of other runs\n", static_cast<long long>(rs.foreign.load()));
   }
-  return finish(events, o, o.history);
+  const int code = finish(events, o, o.history);
+  if (pool.abandoned()) end_now(code);
+  return code;
 }
 
 // `strata verify check`: judges a saved history again, or (--reread) reads
@@ -705,9 +797,9 @@ int check(verify_options o) {
   std::int64_t offset_ms = 0;  // the re-read's events come after the saved ones
   for (const auto& e : events) {
     offset_ms = std::max(offset_ms, e.time_ms + 1);
-    if (e.kind == event_kind::run) {
-      rs.run_id = e.run_id;
-      rs.topic = e.topic;
+    if (e.kind == event_kind::run && e.run) {
+      rs.run_id = e.run->run_id;
+      rs.topic = e.run->topic;
     }
   }
   if (rs.run_id.empty() || rs.topic.empty()) {
@@ -750,8 +842,10 @@ int check(verify_options o) {
   end.time_ms = now_ms(rs.start_ms);
   end.read_complete = complete;
   events.push_back(end);
-  if (!o.quiet) progress(rs, complete ? "re-read done " : "re-read timed out ");
-  return finish(events, o, o.history_out);
+  if (!o.quiet) progress(rs, complete ? "(re-read done)" : "(re-read timed out)");
+  const int code = finish(events, o, o.history_out);
+  if (pool.abandoned()) end_now(code);
+  return code;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <vector>
 #include <utility>
 
 namespace strata::verify {
@@ -41,7 +42,9 @@ report check(const std::vector<event>& history, std::size_t max_examples) {
   };
 
   std::map<value_id, value_state> values;
-  std::map<slot, std::set<value_id>> acked_at, read_at;
+  // (slot, value) of every acknowledgement and read, sorted later: cheaper
+  // than a map of sets for the hundreds of thousands of a long run.
+  std::vector<std::pair<slot, value_id>> acked_at, read_at;
   std::map<std::int32_t, std::int64_t> position;  // partition -> next offset reading reached
   std::map<std::pair<std::string, std::int32_t>, std::int64_t> last_commit;
   std::vector<std::int64_t> ack_times;
@@ -53,10 +56,12 @@ report check(const std::vector<event>& history, std::size_t max_examples) {
     const value_id id{e.producer, e.seq};
     switch (e.kind) {
       case event_kind::run:
-        r.run_id = e.run_id;
-        r.topic = e.topic;
-        r.acks = e.acks;
-        r.idempotence = e.idempotence;
+        if (e.run) {
+          r.run_id = e.run->run_id;
+          r.topic = e.run->topic;
+          r.acks = e.run->acks;
+          r.idempotence = e.run->idempotence;
+        }
         break;
       case event_kind::produce_start:
         produce_start = e.time_ms;
@@ -71,7 +76,7 @@ report check(const std::vector<event>& history, std::size_t max_examples) {
         auto& v = values[id];
         v.acked = true;
         v.ack = {e.partition, e.offset};
-        if (e.offset >= 0) acked_at[v.ack].insert(id);
+        if (e.offset >= 0) acked_at.emplace_back(v.ack, id);
         ack_times.push_back(e.time_ms);
         last_report = std::max(last_report, e.time_ms);
         break;
@@ -84,7 +89,7 @@ report check(const std::vector<event>& history, std::size_t max_examples) {
         auto& v = values[id];
         const slot s{e.partition, e.offset};
         if (std::find(v.reads.begin(), v.reads.end(), s) == v.reads.end()) v.reads.push_back(s);
-        read_at[s].insert(id);
+        read_at.emplace_back(s, id);
         auto& pos = position[e.partition];
         pos = std::max(pos, e.offset + 1);
         break;
@@ -183,13 +188,20 @@ report check(const std::vector<event>& history, std::size_t max_examples) {
   }
   r.reordered = static_cast<std::int64_t>(reordered.size());
 
-  for (const auto* slots : {&acked_at, &read_at})
-    for (const auto& [s, ids] : *slots)
-      if (ids.size() > 1) {
+  for (auto* slots : {&acked_at, &read_at}) {
+    std::sort(slots->begin(), slots->end());
+    slots->erase(std::unique(slots->begin(), slots->end()), slots->end());
+    for (std::size_t i = 0; i < slots->size();) {
+      std::size_t j = i + 1;
+      while (j < slots->size() && (*slots)[j].first == (*slots)[i].first) ++j;
+      if (j - i > 1) {
         ++r.offset_conflicts;
         example(std::string(slots == &acked_at ? "offset conflict: acknowledged " : "offset conflict: read ") +
-                std::to_string(ids.size()) + " different values at " + where(s));
+                std::to_string(j - i) + " different values at " + where((*slots)[i].first));
       }
+      i = j;
+    }
+  }
 
   // Longest stretch of production without a successful acknowledgement.
   const std::int64_t start = produce_start >= 0 ? produce_start : 0;

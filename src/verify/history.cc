@@ -81,10 +81,12 @@ std::string encode(const event& e) {
   o["time"] = e.time_ms;
   switch (e.kind) {
     case event_kind::run:
-      o["run_id"] = e.run_id;
-      o["topic"] = e.topic;
-      o["acks"] = e.acks;
-      o["idempotence"] = e.idempotence ? 1 : 0;
+      if (e.run) {
+        o["run_id"] = e.run->run_id;
+        o["topic"] = e.run->topic;
+        o["acks"] = e.run->acks;
+        o["idempotence"] = e.run->idempotence ? 1 : 0;
+      }
       break;
     case event_kind::produce_start:
     case event_kind::produce_end:
@@ -201,11 +203,16 @@ std::optional<event> decode(const std::string& line, std::string& err) {
       !get_int(o, "offset", e.offset, err) || !get_int(o, "high_watermark", e.high_watermark, err) ||
       !get_int32(o, "consumer", e.consumer, err) || !get_string(o, "error", e.error, err) ||
       !get_int32(o, "code", e.error_code, err) || !get_string(o, "group", e.group, err) ||
-      !get_int(o, "read_complete", complete, err) || !get_string(o, "run_id", e.run_id, err) ||
-      !get_string(o, "topic", e.topic, err) || !get_string(o, "acks", e.acks, err) ||
-      !get_int(o, "idempotence", idem, err))
+      !get_int(o, "read_complete", complete, err))
     return std::nullopt;
-  e.idempotence = idem != 0;
+  if (e.kind == event_kind::run) {
+    auto run = std::make_shared<run_info>();
+    if (!get_string(o, "run_id", run->run_id, err) || !get_string(o, "topic", run->topic, err) ||
+        !get_string(o, "acks", run->acks, err) || !get_int(o, "idempotence", idem, err))
+      return std::nullopt;
+    run->idempotence = idem != 0;
+    e.run = std::move(run);
+  }
   e.read_complete = complete != 0;
   return e;
 }

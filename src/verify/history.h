@@ -9,6 +9,7 @@
 // Not thread-safe: the runner keeps one vector per thread and merges them.
 #include <cstdint>
 #include <istream>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -29,6 +30,14 @@ enum class event_kind {
   end,            // last line: whether reading reached the end
 };
 
+// What the "run" event says about the run.
+struct run_info {
+  std::string run_id;
+  std::string topic;
+  std::string acks;  // all, 1 or 0
+  bool idempotence = false;
+};
+
 struct event {
   event_kind kind = event_kind::send;
   std::int64_t time_ms = 0;  // since the start of the run
@@ -45,11 +54,9 @@ struct event {
   std::int32_t error_code = 0;       // fail: librdkafka's error code
   std::string group;                 // commit
   bool read_complete = false;        // end
-  // run
-  std::string run_id;
-  std::string topic;
-  std::string acks;
-  bool idempotence = false;
+  // run: shared, so that the many events of a run stay small (a history holds
+  // several events per message in memory).
+  std::shared_ptr<const run_info> run;
 };
 
 // The value a producer sends: "strata-verify RUN PRODUCER SEQ", then

@@ -15,10 +15,7 @@ class builder {
   explicit builder(bool idempotence = true) {
     event e;
     e.kind = event_kind::run;
-    e.run_id = "r";
-    e.topic = "t";
-    e.acks = "all";
-    e.idempotence = idempotence;
+    e.run = std::make_shared<run_info>(run_info{"r", "t", "all", idempotence});
     add(e);
     add(kind(event_kind::produce_start));
   }

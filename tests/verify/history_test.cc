@@ -34,10 +34,7 @@ TEST(VerifyHistory, EveryEventRoundTrips) {
   std::vector<event> in;
   event e;
   e.kind = event_kind::run;
-  e.run_id = "r1";
-  e.topic = "t";
-  e.acks = "all";
-  e.idempotence = true;
+  e.run = std::make_shared<run_info>(run_info{"r1", "t", "all", true});
   in.push_back(e);
   e = {};
   e.kind = event_kind::produce_start;
@@ -96,7 +93,9 @@ TEST(VerifyHistory, EveryEventRoundTrips) {
   EXPECT_EQ(out[3].offset, 40);
   EXPECT_EQ(out[4].error_code, -192);
   EXPECT_TRUE(out[8].read_complete);
-  EXPECT_TRUE(out[0].idempotence);
+  ASSERT_TRUE(out[0].run);
+  EXPECT_TRUE(out[0].run->idempotence);
+  EXPECT_EQ(out[0].run->run_id, "r1");
 }
 
 TEST(VerifyHistory, BadLinesAreNamed) {
