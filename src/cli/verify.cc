@@ -118,8 +118,9 @@ struct producer_ctx : rdk::client_state {
   run_state& run;
   const int id;
   rd_kafka_t* rk = nullptr;
-  std::vector<event> events;
-  std::int64_t quota = 0;  // messages to send (0: until the duration ends)
+  std::vector<event> events;  // complete once events_ready is set
+  std::int64_t quota = 0;     // messages to send (0: until the duration ends)
+  std::atomic<bool> events_ready{false}, done{false};
 };
 
 void dr_msg_cb(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -205,6 +206,9 @@ void produce_loop(producer_ctx& p, const verify_options& o, std::int64_t deadlin
   // Every queued message gets its report within message.timeout.ms.
   const std::int64_t flush_deadline = rdk::monotonic_ms() + o.delivery_timeout_ms + 5000;
   while (rd_kafka_outq_len(p.rk) > 0 && rdk::monotonic_ms() < flush_deadline) rd_kafka_flush(p.rk, 100);
+  // Whatever is still unreported (interrupted, or librdkafka overran its
+  // timeout) fails now, as indeterminate: in flight, it may have been written.
+  rd_kafka_purge(p.rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT | RD_KAFKA_PURGE_F_NON_BLOCKING);
   rd_kafka_poll(p.rk, 0);
 }
 
@@ -305,6 +309,7 @@ void consume_loop(consumer_ctx& c, const std::string& group) {
   }
   if (pending && !group.empty()) commit_batch(c, group, next);
   if (!group.empty()) rd_kafka_consumer_close(c.rk);
+  rd_kafka_destroy(c.rk);
   c.done = true;
 }
 
@@ -413,6 +418,8 @@ rd_kafka_t* new_client(bool consumer, rd_kafka_conf_t* conf, std::string& err) {
   return rk;
 }
 
+bool bounded_join(std::thread& t, const std::atomic<bool>& done, std::int64_t deadline_ms);
+
 // The consumers of a run or a re-read, on their threads.
 class consumer_pool {
  public:
@@ -467,15 +474,11 @@ class consumer_pool {
     const std::int64_t deadline = rdk::monotonic_ms() + grace_ms;
     for (std::size_t i = 0; i < threads_.size(); ++i) {
       auto* c = consumers_[i];
-      while (!c->done && rdk::monotonic_ms() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      if (c->done) {
-        threads_[i].join();
-        rd_kafka_destroy(c->rk);
-        c->rk = nullptr;
+      if (bounded_join(threads_[i], c->done, deadline)) {
+        c->rk = nullptr;  // the thread destroyed it
       } else {
         std::fprintf(stderr, "strata verify: consumer %d did not stop within %lld ms; keeping what it read\n", c->id,
                      static_cast<long long>(grace_ms));
-        threads_[i].detach();
         abandoned_.push_back(c);
         consumers_[i] = nullptr;  // leaked on purpose: the thread may still use it
       }
@@ -512,37 +515,112 @@ void progress(const run_state& rs, const char* phase) {
                static_cast<long long>(rs.read.load()), *phase ? " " : "", phase);
 }
 
+// librdkafka calls that may block past their timeout while a broker is
+// stopped (rd_kafka_query_watermark_offsets waits for its reply; destroying a
+// client waits for its broker threads) run on helper threads; the main thread
+// only waits for them a bounded time. One still stuck is detached and its
+// state leaked: the command then ends with std::_Exit (end_now) once its
+// output is written.
+bool bounded_join(std::thread& t, const std::atomic<bool>& done, std::int64_t deadline_ms) {
+  while (!done && rdk::monotonic_ms() < deadline_ms) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (done) {
+    t.join();
+    return true;
+  }
+  t.detach();
+  return false;
+}
+
+// Queries every partition's watermarks in rounds on its own thread, with the
+// handle it is given (and destroys). The drain reads the latest values.
+class watermark_watcher {
+ public:
+  watermark_watcher(rd_kafka_t* rk, const std::string& topic, int partitions)
+      : rk_(rk), topic_(topic), n_(partitions), low_(new std::atomic<std::int64_t>[partitions]),
+        high_(new std::atomic<std::int64_t>[partitions]), high_round_(new std::atomic<std::int64_t>[partitions]) {
+    for (int p = 0; p < n_; ++p) {
+      low_[p] = 0;
+      high_[p] = -1;
+      high_round_[p] = -1;
+    }
+  }
+  void start() {
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        const std::int64_t r = ++round_;
+        for (int p = 0; p < n_ && !stop_; ++p) {
+          std::int64_t lo = 0, hi = 0;
+          if (rd_kafka_query_watermark_offsets(rk_, topic_.c_str(), p, &lo, &hi, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            low_[p] = lo;
+            high_[p] = hi;
+            high_round_[p] = r;
+          }
+        }
+        for (int i = 0; i < 5 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      rd_kafka_destroy(rk_);
+      done_ = true;
+    });
+  }
+  // The round a query starting from now belongs to (or a later one).
+  std::int64_t next_round() const { return round_.load() + 1; }
+  // False until a query of round `since` or later answered for p.
+  bool get(int p, std::int64_t since, std::int64_t& lo, std::int64_t& hi) const {
+    if (high_round_[p].load() < since) return false;
+    lo = low_[p].load();
+    hi = high_[p].load();
+    return true;
+  }
+  ~watermark_watcher() {
+    if (thread_.joinable()) {  // an early return: not stopped yet
+      stop_ = true;
+      thread_.join();
+    }
+  }
+  // False if the thread had to be abandoned.
+  bool stop(std::int64_t deadline_ms) {
+    stop_ = true;
+    return !thread_.joinable() || bounded_join(thread_, done_, deadline_ms);
+  }
+
+ private:
+  rd_kafka_t* const rk_;
+  const std::string topic_;
+  const int n_;
+  std::unique_ptr<std::atomic<std::int64_t>[]> low_, high_, high_round_;
+  std::atomic<std::int64_t> round_{0};
+  std::atomic<bool> stop_{false}, done_{false};
+  std::thread thread_;
+};
+
 // After production: reads until every partition's position reached its high
-// watermark, and every acked offset is below that watermark (or the watermark
-// stayed below it for `settle` seconds: then the value is not there to read).
-// Appends position events; returns whether reading reached the end.
-bool drain(rd_kafka_t* rk, const verify_options& o, run_state& rs, std::vector<event>& out) {
+// watermark (as asked after production ended), and every acked offset is
+// below that watermark (or the watermark stayed below it for `settle`
+// seconds: then the value is not there to read). Appends position events;
+// returns whether reading reached the end.
+bool drain(const watermark_watcher& wm, const verify_options& o, run_state& rs, std::vector<event>& out) {
   const int n = rs.parts->count;
   const std::int64_t deadline = rdk::monotonic_ms() + static_cast<std::int64_t>(o.drain_timeout * 1000);
+  const std::int64_t since = wm.next_round();
   std::vector<std::int64_t> target(n, -1), low(n, 0), changed(n, 0);
   std::int64_t last_progress = rdk::monotonic_ms();
   bool complete = false;
   for (;;) {
-    const std::int64_t now = rdk::monotonic_ms();
     bool all = true;
     for (int p = 0; p < n; ++p) {
-      const std::int64_t acked = rs.parts->max_acked[p].load();
-      // Ask the watermark again while it is unknown or below an acked offset.
-      if (target[p] < 0 || (acked >= target[p] && now - changed[p] < o.settle * 1000)) {
-        std::int64_t lo = 0, hi = 0;
-        const auto wait = static_cast<int>(std::clamp<std::int64_t>(deadline - rdk::monotonic_ms(), 100, 2000));
-        if (rd_kafka_query_watermark_offsets(rk, rs.topic.c_str(), p, &lo, &hi, wait) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-          low[p] = lo;
-          if (hi != target[p]) {
-            target[p] = std::max(target[p], hi);
-            changed[p] = rdk::monotonic_ms();
-          }
+      std::int64_t lo = 0, hi = 0;
+      if (wm.get(p, since, lo, hi)) {
+        low[p] = lo;
+        if (hi > target[p]) {
+          target[p] = hi;
+          changed[p] = rdk::monotonic_ms();
         }
       }
       if (target[p] < 0) {
         all = false;
         continue;
       }
+      const std::int64_t acked = rs.parts->max_acked[p].load();
       const bool settled = acked < target[p] || rdk::monotonic_ms() - changed[p] >= o.settle * 1000;
       // An empty partition (low == high) has nothing to read.
       const std::int64_t pos = std::max(rs.parts->position[p].load(), low[p]);
@@ -684,6 +762,7 @@ int run(const verify_options& o) {
   rs.parts = std::make_unique<partition_table>(partitions);
 
   std::vector<std::unique_ptr<producer_ctx>> producers;
+  bool abandoned = false;  // a helper thread stuck in librdkafka: end with end_now
   for (int i = 0; i < o.producers; ++i) {
     auto p = std::make_unique<producer_ctx>(o.client.verbose, rs, i);
     rd_kafka_conf_t* conf = client_conf(o, false, "strata-verify-producer-" + std::to_string(i), p.get(), err);
@@ -734,7 +813,10 @@ int run(const verify_options& o) {
   for (auto& p : producers)
     threads.emplace_back([&o, &running, deadline, pp = p.get()] {
       produce_loop(*pp, o, deadline);
+      pp->events_ready = true;
       --running;
+      rd_kafka_destroy(pp->rk);  // may wait for a stopped broker: the main thread does not
+      pp->done = true;
     });
   std::int64_t last_progress = rdk::monotonic_ms();
   while (running > 0) {
@@ -744,20 +826,29 @@ int run(const verify_options& o) {
       last_progress = rdk::monotonic_ms();
     }
   }
-  for (auto& t : threads) t.join();
   event pe;
   pe.kind = event_kind::produce_end;
   pe.time_ms = now_ms(rs.start_ms);
   events.push_back(pe);
-  for (auto& p : producers) {
-    rd_kafka_destroy(p->rk);
-    p->rk = nullptr;
-    events.insert(events.end(), std::make_move_iterator(p->events.begin()), std::make_move_iterator(p->events.end()));
-    p->events.clear();
+  const std::int64_t destroy_deadline = rdk::monotonic_ms() + 10'000;
+  for (std::size_t i = 0; i < producers.size(); ++i) {
+    auto& p = *producers[i];
+    // Its events are complete (events_ready): no delivery report is served
+    // after that, even by a destroy still under way.
+    events.insert(events.end(), std::make_move_iterator(p.events.begin()), std::make_move_iterator(p.events.end()));
+    p.events.clear();
+    if (!bounded_join(threads[i], p.done, destroy_deadline)) {
+      std::fprintf(stderr, "strata verify: producer %d did not close within 10 s\n", p.id);
+      producers[i].release();  // leaked on purpose: its thread may still use it
+      abandoned = true;
+    }
   }
 
+  watermark_watcher wm(admin_guard.release(), o.topic, partitions);
+  wm.start();
   std::vector<event> positions;
-  const bool complete = drain(admin, o, rs, positions);
+  const bool complete = drain(wm, o, rs, positions);
+  abandoned |= !wm.stop(rdk::monotonic_ms() + 5000);
   pool.stop();
   pool.take_events(events);
   events.insert(events.end(), positions.begin(), positions.end());
@@ -772,7 +863,7 @@ int run(const verify_options& o) {
       std::fprintf(stderr, "verify: ignored %lld records of other runs\n", static_cast<long long>(rs.foreign.load()));
   }
   const int code = finish(events, o, o.history);
-  if (pool.abandoned()) end_now(code);
+  if (abandoned || pool.abandoned()) end_now(code);
   return code;
 }
 
@@ -815,7 +906,7 @@ int check(verify_options o) {
     error_line(err);
     return 2;
   }
-  std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> guard(admin, rd_kafka_destroy);
+  std::unique_ptr<rd_kafka_t, decltype(&rd_kafka_destroy)> admin_guard(admin, rd_kafka_destroy);
   rs.parts = std::make_unique<partition_table>(partitions);
   // Keep what was produced; forget what was read.
   std::erase_if(events, [](const event& e) {
@@ -832,8 +923,11 @@ int check(verify_options o) {
     return 2;
   }
   pool.start();
+  watermark_watcher wm(admin_guard.release(), o.topic, partitions);
+  wm.start();
   std::vector<event> positions;
-  const bool complete = drain(admin, o, rs, positions);
+  const bool complete = drain(wm, o, rs, positions);
+  const bool abandoned = !wm.stop(rdk::monotonic_ms() + 5000);
   pool.stop();
   pool.take_events(events);
   events.insert(events.end(), positions.begin(), positions.end());
@@ -844,7 +938,7 @@ int check(verify_options o) {
   events.push_back(end);
   if (!o.quiet) progress(rs, complete ? "(re-read done)" : "(re-read timed out)");
   const int code = finish(events, o, o.history_out);
-  if (pool.abandoned()) end_now(code);
+  if (abandoned || pool.abandoned()) end_now(code);
   return code;
 }
 

@@ -16,6 +16,7 @@ tampered copies of a real history:
 import json
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -221,6 +222,41 @@ class VerifyTest(harness.BrokerTestCase):
             after = json.load(f)
         self.assertEqual((after["lost"], after["read"], after["acked"], after["read_complete"]), (100, 400, 500, 1))
         self.assertIn("RESULT: VIOLATIONS (lost=100)", r.stdout.decode())
+
+    def test_stopped_broker_is_incomplete_not_lost(self):
+        """The broker freezes (SIGSTOP) mid-run: sends fail (indeterminate,
+        legal), reading cannot reach the end: INCOMPLETE, exit 3, in bounded
+        time (no librdkafka call may hang the command)."""
+        b = self.broker()
+        s = self.path("summary.json")
+        proc = subprocess.Popen([STRATA, "verify", "-b", b.bootstrap, "--topic", "frozen", "--create",
+                                 "--messages", "300", "--rate", "100", "--delivery-timeout-ms", "2000",
+                                 "--drain-timeout", "2", "--summary-json", s],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        stopped = False
+        try:
+            for line in proc.stderr:  # a progress line each second, until acks arrive
+                if b" acked=" in line and b" acked=0 " not in line:
+                    break
+            os.kill(b.pid, signal.SIGSTOP)
+            stopped = True
+            start = time.monotonic()
+            out, _ = proc.communicate(timeout=40)
+            self.assertLess(time.monotonic() - start, 30)
+        finally:
+            if stopped:
+                os.kill(b.pid, signal.SIGCONT)
+            harness.free_child_cleanup(proc)
+        self.assertEqual(proc.returncode, 3, out.decode())
+        self.assertIn("RESULT: INCOMPLETE (", out.decode())
+        with open(s) as f:
+            summary = json.load(f)
+        self.assert_contract(summary)
+        self.assertEqual((summary["read_complete"], summary["violations"]), (0, 0), summary)
+        self.assertGreater(summary["acked"], 0)
+        self.assertGreater(summary["indeterminate"], 0)
+        self.assertEqual(summary["failed"] + summary["acked"], summary["sent"])
+        self.assertGreaterEqual(summary["longest_unavailable_ms"], 1000)
 
     # ---- errors -----------------------------------------------------------------
 
