@@ -154,8 +154,10 @@ void produce_loop(producer_ctx& p, const verify_options& o, std::int64_t deadlin
     if (p.quota > 0 && seq >= p.quota) break;
     if (deadline_ms > 0 && rdk::monotonic_ms() >= deadline_ms) break;
     if (rate > 0) {
-      // Paced from the start, not from the previous send, so that a stall is
-      // not followed by a burst beyond the rate... up to one second's worth.
+      // Paced from the start, so the schedule does not drift. Sends are
+      // asynchronous: an unavailable cluster does not slow it down (values
+      // wait in librdkafka's queue until they are acked or time out); only a
+      // full queue does, and then a burst catches up.
       const auto due = begin + static_cast<std::int64_t>(static_cast<double>(seq) * 1000.0 / rate);
       const std::int64_t wait = due - rdk::monotonic_ms();
       if (wait > 0) {
