@@ -3,6 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
+#include <string_view>
+
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
@@ -18,9 +21,15 @@ int main(int argc, char** argv) {
   strata::cli::register_cluster(app);
   strata::cli::register_bench(app);
   strata::cli::register_api_versions(app);
+  strata::cli::register_verify(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // `strata verify` is run by scripts: a bad flag is one line and exit 2.
+    if (e.get_exit_code() != 0 && argc > 1 && std::string_view(argv[1]) == "verify") {
+      std::fprintf(stderr, "strata verify: error: %s\n", e.what());
+      return 2;
+    }
     return app.exit(e);
   }
   return strata::cli::exit_code();
