@@ -83,7 +83,7 @@ def run_one(lab: NetLab, name: str, cfg: dict, duration: float, seed: int, gap: 
     try:
         summary_path = os.path.join(out_dir, f"{name}-{seed}.summary.json")
         history_path = os.path.join(out_dir, f"{name}-{seed}.history.jsonl")
-        cmd = ([os.environ["FAKE_VERIFY"], "verify"] if os.environ.get("FAKE_VERIFY") else [harness.STRATA_BIN, "verify"]) + [ "--bootstrap-server", cluster.bootstrap, "--topic", topic,
+        cmd = [harness.STRATA_BIN, "verify", "--bootstrap-server", cluster.bootstrap, "--topic", topic,
                "--create", "--partitions", "3", "--replication-factor", "3",
                "--min-insync-replicas", str(cfg["min_isr"]),
                "--acks", cfg["acks"], "--idempotence" if cfg["idempotence"] else "--no-idempotence",
