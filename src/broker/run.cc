@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <string>
@@ -192,6 +193,19 @@ int run(config::broker_config& cfg) {
     for (size_t i = 0; i < cfg.listeners().size() && i < ports.size(); ++i) b.set_bound_port(cfg.listeners()[i].name, ports[i]);
     // Registered once clients can connect: the controller sends its requests at once.
     if (member) member->start(b);
+    // Run-time log dir failures (KIP-112). With none left the broker stops, as Kafka
+    // halts: SIGTERM to itself ends the sigwait below, and the exit code says why.
+    std::atomic<bool> no_log_dirs{false};
+    logs.set_dir_failure_handler([&b, &no_log_dirs](const storage::log_manager::dir_failure& f) {
+      if (f.all_offline) {
+        if (!no_log_dirs.exchange(true)) {
+          spdlog::critical("every log directory is offline (the last, {}: {}); stopping the broker", f.dir, f.reason);
+          ::kill(::getpid(), SIGTERM);
+        }
+        return;
+      }
+      b.log_dir_failed(f);
+    });
 
     admin_source admin_src(b, srv);
     std::optional<admin_binding> admin_bound(std::in_place, admin_router, admin_src);
@@ -213,7 +227,8 @@ int run(config::broker_config& cfg) {
 
     int sig = 0;
     sigwait(&sigs, &sig);
-    spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    logs.set_dir_failure_handler({});  // b goes before the log manager
+    if (!no_log_dirs) spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     admin_router.set_health(admin::health::shutting_down);
     // Deregister first: the controller moves this broker's leaderships while it still
     // answers (clients see retriable errors, then the new leaders).
@@ -228,7 +243,7 @@ int run(config::broker_config& cfg) {
     logs.shutdown();
     if (admin_listener) admin_listener->stop();
     spdlog::info("shutdown complete");
-    return 0;
+    return no_log_dirs ? 1 : 0;
   } catch (const std::exception& e) {
     spdlog::error("cannot start: {}", e.what());
     return 1;

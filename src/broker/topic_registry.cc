@@ -434,6 +434,17 @@ std::shared_ptr<const topic_state> topic_registry::refresh(const std::string& na
   return refresh_locked(name);
 }
 
+void topic_registry::partitions_went_offline(const std::vector<std::pair<std::string, int32_t>>& parts) {
+  if (cluster_mode_) return;
+  std::lock_guard lk(write_mu_);
+  auto snap = snapshot();
+  std::set<std::string> done;
+  for (const auto& [topic, index] : parts) {
+    if (!done.insert(topic).second) continue;
+    if (auto it = snap->find(topic); it != snap->end()) cache_.upsert_topic(describe(*it->second));
+  }
+}
+
 std::shared_ptr<partition> topic_registry::ensure_replica(const std::string& topic, int32_t index, topic_error& e) {
   std::lock_guard lk(write_mu_);
   auto snap = snapshot();

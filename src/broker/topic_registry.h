@@ -115,6 +115,11 @@ class topic_registry {
 
   const config::broker_config& broker_cfg() const { return cfg_; }
 
+  // A log directory failed at run time (KIP-112): on a single node the metadata cache
+  // shows this broker as an offline replica of those partitions (Metadata answers
+  // KAFKA_STORAGE_ERROR for them); in a cluster the controller's UpdateMetadata does.
+  void partitions_went_offline(const std::vector<std::pair<std::string, int32_t>>& parts);
+
   // Partitions held (every topic's count, offline ones included).
   int64_t partition_count() const;
   // POLICY_VIOLATION naming max.broker.partitions when `more` partitions on top of
