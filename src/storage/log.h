@@ -103,7 +103,9 @@ class log : public std::enable_shared_from_this<log> {
   // first batch is returned even when it is larger (Kafka's "at least one batch").
   // Reads only the index and 61-byte batch headers. errc::offset_out_of_range if offset
   // < log start or > LEO; offset == LEO gives an empty result. errc::io_error /
-  // errc::corrupt_segment when the segment cannot be read consistently.
+  // errc::corrupt_segment when the segment cannot be read consistently (after
+  // retries: then the log's directory fails, see set_failure_listener);
+  // errc::log_offline once the log is offline.
   result<read_result> read(int64_t offset, int32_t max_bytes, int64_t max_offset,
                            bool min_one_batch) const;
 
