@@ -282,7 +282,7 @@ protocol::leader_and_isr_response cluster_member::apply(const protocol::leader_a
       err = error_code::unknown_topic_or_partition;
     } else {
       topic_error te;
-      auto p = b_->topics().ensure_replica(it.topic, ps.partition_index, te);
+      auto p = b_->topics().ensure_replica(it.topic, ps.partition_index, te, ps.is_new);
       if (!p) {
         err = te.code;
         STRATA_LOG_LIMITED(spdlog::level::warn, "LeaderAndIsr for {}-{}: {}", it.topic, ps.partition_index, te.message);

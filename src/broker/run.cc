@@ -183,19 +183,13 @@ int run(config::broker_config& cfg) {
     logs.start();
     broker b(cfg, store, logs);
     b.set_cluster(member.get());
-    b.topics().load();
-    b.start_groups();
-
-    net::server srv(server_options_from(cfg), b);
-    srv.start();
-    auto ports = srv.bound_ports();
-    // Port 0 (tests) resolves once bound: a listener advertised with port 0 gets its own.
-    for (size_t i = 0; i < cfg.listeners().size() && i < ports.size(); ++i) b.set_bound_port(cfg.listeners()[i].name, ports[i]);
-    // Registered once clients can connect: the controller sends its requests at once.
-    if (member) member->start(b);
     // Run-time log dir failures (KIP-112). With none left the broker stops, as Kafka
     // halts: SIGTERM to itself ends the sigwait below, and the exit code says why.
     std::atomic<bool> no_log_dirs{false};
+    struct handler_reset {  // b goes before the log manager, also when startup throws
+      storage::log_manager& l;
+      ~handler_reset() { l.set_dir_failure_handler({}); }
+    } reset_handler{logs};
     logs.set_dir_failure_handler([&b, &no_log_dirs](const storage::log_manager::dir_failure& f) {
       if (f.all_offline) {
         if (!no_log_dirs.exchange(true)) {
@@ -206,6 +200,16 @@ int run(config::broker_config& cfg) {
       }
       b.log_dir_failed(f);
     });
+    b.topics().load();
+    b.start_groups();
+
+    net::server srv(server_options_from(cfg), b);
+    srv.start();
+    auto ports = srv.bound_ports();
+    // Port 0 (tests) resolves once bound: a listener advertised with port 0 gets its own.
+    for (size_t i = 0; i < cfg.listeners().size() && i < ports.size(); ++i) b.set_bound_port(cfg.listeners()[i].name, ports[i]);
+    // Registered once clients can connect: the controller sends its requests at once.
+    if (member) member->start(b);
 
     admin_source admin_src(b, srv);
     std::optional<admin_binding> admin_bound(std::in_place, admin_router, admin_src);

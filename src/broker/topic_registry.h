@@ -89,7 +89,11 @@ class topic_registry {
   // topic from the store when it is new here) and returns it; the caller makes it
   // leader or follower. drop_replica forgets it (StopReplica), deleting its log when asked.
   // Both do file work: not on a reactor.
-  std::shared_ptr<partition> ensure_replica(const std::string& topic, int32_t index, topic_error& err);
+  // `is_new` (LeaderAndIsr's isNew: the partition was just created) false does not
+  // create a missing log while a log dir is offline: it may be there (KIP-112), and
+  // an empty replica in its place could be elected; the answer is KAFKA_STORAGE_ERROR.
+  std::shared_ptr<partition> ensure_replica(const std::string& topic, int32_t index, topic_error& err,
+                                            bool is_new = true);
   void drop_replica(const std::string& topic, int32_t index, bool delete_log);
   // Re-reads a topic from the store (created or changed by another broker); null when
   // the store does not have it.

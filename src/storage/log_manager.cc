@@ -47,11 +47,13 @@ int64_t log_manager::now_ms() const {
       .count();
 }
 
-std::error_code log_manager::lock_dir(dir_state& d) {
+std::error_code log_manager::lock_dir(dir_state& d, bool* locked_by_other) {
+  *locked_by_other = false;
   auto f = fs_.open(d.path + "/" + std::string(kLockFile), fs::open_mode::read_write_create);
   if (!f) return f.error();
   if (::flock(f.value()->fd(), LOCK_EX | LOCK_NB) != 0) {
     spdlog::error("storage: log directory {} is locked by another process", d.path);
+    *locked_by_other = true;
     return make_error_code(errc::io_error);
   }
   d.lock = std::move(f).value();
@@ -173,8 +175,14 @@ open_all_result log_manager::open_all(
       continue;
     }
     if (!d.lock) {
-      // Another broker owning the directory is a configuration error, not damage.
-      if (auto ec = lock_dir(d)) return fail(ec);
+      // Another broker owning the directory is a configuration error, not damage; a
+      // lock file that cannot be opened (a failed disk) is damage.
+      bool other = false;
+      if (auto ec = lock_dir(d, &other)) {
+        if (other) return fail(ec);
+        dir_offline("cannot open the lock file in", ec);
+        continue;
+      }
     }
     const std::string marker = d.path + "/" + std::string(kCleanShutdownMarker);
     const bool clean = fs_.exists(marker);

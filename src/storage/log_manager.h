@@ -179,7 +179,7 @@ class log_manager {
   using key = std::pair<std::string, int32_t>;
 
   int64_t now_ms() const;
-  std::error_code lock_dir(dir_state& d);
+  std::error_code lock_dir(dir_state& d, bool* locked_by_other);
   void on_log_failure(const log& lg, std::error_code ec, const std::string& what);
   bool take_dir_offline(size_t dir, const std::string& reason);
   void wire(const std::shared_ptr<log>& lg);

@@ -13,8 +13,10 @@ space returns). The tests need root and loop devices, and skip without them.
   directory fails under an acks=all idempotent producer: broker 1 keeps leading the
   partitions of its first directory, the controller moves the others' leadership
   away and takes broker 1 out of their ISRs, Metadata names broker 1 an offline
-  replica, DescribeLogDirs reports the directory's KAFKA_STORAGE_ERROR, the producer
-  never gets an error, and every acknowledged message is read back.
+  replica, DescribeLogDirs reports the directory's KAFKA_STORAGE_ERROR; restarted with
+  the directory still broken, broker 1 reports those replicas offline again and
+  rejoins the ISRs of the others; the producer never gets an error, and every
+  acknowledged message is read back.
 - single node, two dirs: the failed directory's partitions answer KAFKA_STORAGE_ERROR,
   the others are served.
 - single node, one dir: with no directory left the broker stops with exit code 1."""
@@ -267,6 +269,19 @@ class LogDirFailureTests(harness.BrokerTestCase):
         self.assertEqual(dirs[d2][0], KAFKA_STORAGE_ERROR, dirs)
         self.assertEqual(dirs[d1][0], 0, dirs)
         self.assertEqual(dirs[d1][1].get(topic), in_dir1, dirs)
+
+        # Restarted with the directory still broken, broker 1 reports its replicas there
+        # offline again (LeaderAndIsr answered KAFKA_STORAGE_ERROR) and does not create
+        # empty logs for them in the healthy directory; its healthy replicas rejoin.
+        b1.restart(same_port=True)
+        c.wait_for_brokers(3)
+        wait_until(lambda: all(1 in metadata(b)[p][2] for b in c.brokers for p in in_dir2), 20,
+                   "broker 1 an offline replica of the failed dir's partitions after its restart")
+        wait_until(lambda: all(1 in partition_md(c.bootstrap, topic, p).isrs for p in in_dir1), 30,
+                   "broker 1 back in the ISRs of its healthy dir's partitions")
+        self.assertEqual(partitions_in(b1.log_dirs[0], topic), in_dir1, "no empty replica in the healthy dir")
+        for p in in_dir2:
+            self.assertNotIn(1, partition_md(c.bootstrap, topic, p).isrs, f"partition {p}")
 
         left = prod.finish()
         self.assertEqual(left, 0, "messages still in flight after the flush")
