@@ -121,7 +121,12 @@ bool log_manager::take_dir_offline(size_t dir, const std::string& reason) {
   }
   // Every log of the directory stops at once: whatever else it holds is not to be
   // trusted either (Kafka takes the whole directory offline).
-  for (auto& v : victims) v->take_offline();
+  for (auto& v : victims) {
+    v->take_offline();
+    // They leave the manager (and may outlive it in a partition): no more calls back.
+    v->set_flush_scheduler({});
+    v->set_failure_listener({});
+  }
   spdlog::error("storage: log directory {} is offline with its {} partition(s): {}", f.dir, f.partitions.size(),
                 reason);
   if (handler) handler(f);
