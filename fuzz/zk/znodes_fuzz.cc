@@ -11,7 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string_view json(reinterpret_cast<const char*>(data + 1), size - 1);
   using namespace strata::zk;
-  switch (data[0] % 11) {
+  switch (data[0] % 12) {
     case 0: (void)decode_cluster_id(json); break;
     case 1: (void)decode_controller(json); break;
     case 2: (void)decode_controller_epoch(json); break;
@@ -22,6 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 7: (void)decode_entity_config(json); break;
     case 8: (void)decode_config_change(json); break;
     case 9: (void)decode_producer_id_block(json); break;
+    case 10: (void)decode_log_dir_event(json); break;
     default: {
       // A round trip of what decodes: encoding a decoded value must not fail either.
       if (auto t = decode_topic(json)) (void)encode_topic(t.value());

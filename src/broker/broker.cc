@@ -9,6 +9,7 @@
 
 #include "base/log_limiter.h"
 #include "broker/api_table.h"
+#include "broker/cluster_member.h"
 #include "broker/handlers/handlers.h"
 #include "broker/offsets_log.h"
 #include "broker/producer_ids.h"
@@ -80,6 +81,24 @@ void broker::run_blocking(std::function<void()> fn) { worker_.run(std::move(fn))
 void broker::run_controller_request(std::function<void()> fn) { controller_lane_.run(std::move(fn)); }
 
 void broker::run_group_load(std::function<void()> fn) { group_loader_.run(std::move(fn)); }
+
+void broker::log_dir_failed(const storage::log_manager::dir_failure& f) {
+  // The log manager calls from whatever thread met the error (a reactor, a fetcher,
+  // a flusher): the rest runs on the lane that applies the controller's requests, so
+  // it is ordered with LeaderAndIsr.
+  run_controller_request([this, f] {
+    for (const auto& [topic, index] : f.partitions) {
+      auto p = replicas_.get(topic, index);
+      if (!p) continue;
+      p->wake_all();
+      // Its groups move with the partition's leadership (Kafka's onResignation).
+      if (topic == kOffsetsTopic && p->is_leader())
+        run_group_load([this, p] { offsets_->leadership_changed(p, false); });
+    }
+    topics_.partitions_went_offline(f.partitions);
+    if (cluster_) cluster_->log_dir_failed(f);
+  });
+}
 
 broker::endpoint broker::advertised(const std::string& listener) const {
   for (const auto& a : advertised_)

@@ -17,10 +17,8 @@
 #include "cluster/metadata_cache.h"
 #include "cluster/replica_manager.h"
 #include "net/request.h"
+#include "storage/log_manager.h"
 
-namespace strata::storage {
-class log_manager;
-}
 namespace strata::group {
 class group_coordinator;
 }
@@ -92,6 +90,12 @@ class broker final : public net::request_handler {
   // inline. Shutdown calls it before the logs close, so an admin request still
   // queued after the connections drained never touches a closed log manager.
   void stop_worker();
+
+  // A log directory failed at run time (storage::log_manager's handler, any thread):
+  // on the controller-request lane, wakes what waits on its partitions (parked
+  // fetches and acks=all produces answer KAFKA_STORAGE_ERROR), and in a cluster stops
+  // their fetchers and tells the controller (cluster_member::log_dir_failed).
+  void log_dir_failed(const storage::log_manager::dir_failure& f);
 
   // Shutdown: wake every parked fetch so connections can drain.
   void begin_shutdown();

@@ -219,6 +219,26 @@ bool cluster_member::accept_controller(int32_t epoch, int64_t broker_epoch) {
   return true;
 }
 
+void cluster_member::log_dir_failed(const storage::log_manager::dir_failure& f) {
+  std::vector<cluster::topic_partition> tps(f.partitions.begin(), f.partitions.end());
+  if (fetchers_) fetchers_->remove_partitions(tps);
+  // Kafka's LogDirFailureHandler: one notification per failed directory; the
+  // controller's answer is a LeaderAndIsr for every replica here.
+  writer_.run([this, dir = f.dir] {
+    for (int attempt = 0;; ++attempt) {
+      auto r = kzk_->create_log_dir_event_notification(cfg_.broker_id());
+      if (r) {
+        spdlog::info("log directory {} is offline: told the controller ({})", dir, r.value());
+        return;
+      }
+      spdlog::warn("log directory {} is offline: cannot write the notification to ZooKeeper: {}", dir,
+                   r.error().message());
+      std::unique_lock lk(mu_);
+      if (cv_.wait_for(lk, std::chrono::seconds(1), [this] { return stopping_; }) || attempt >= 30) return;
+    }
+  });
+}
+
 protocol::leader_and_isr_response cluster_member::apply(const protocol::leader_and_isr_request& req, int16_t version) {
   using resp_t = protocol::leader_and_isr_response;
   resp_t resp;
@@ -262,10 +282,15 @@ protocol::leader_and_isr_response cluster_member::apply(const protocol::leader_a
       err = error_code::unknown_topic_or_partition;
     } else {
       topic_error te;
-      auto p = b_->topics().ensure_replica(it.topic, ps.partition_index, te);
+      auto p = b_->topics().ensure_replica(it.topic, ps.partition_index, te, ps.is_new);
       if (!p) {
         err = te.code;
         STRATA_LOG_LIMITED(spdlog::level::warn, "LeaderAndIsr for {}-{}: {}", it.topic, ps.partition_index, te.message);
+      } else if (!p->online()) {
+        // KIP-112: the controller takes this replica as offline (offline_replicas,
+        // out of the ISR, leadership elsewhere); nothing is fetched for it.
+        err = error_code::kafka_storage_error;
+        unfollow.push_back({it.topic, ps.partition_index});
       } else {
         const auto cur = p->state();
         const bool same_epoch = st.leader_epoch == cur.leader_epoch && p->role() != cluster::replica_role::none;

@@ -28,6 +28,7 @@
 #include "protocol/generated/messages.h"
 #include "zk/client.h"
 #include "zk/kafka_zk.h"
+#include "storage/log_manager.h"
 
 namespace strata::broker {
 
@@ -63,6 +64,11 @@ class cluster_member {
   protocol::leader_and_isr_response apply(const protocol::leader_and_isr_request& req, int16_t version);
   protocol::update_metadata_response apply(const protocol::update_metadata_request& req, int16_t version);
   protocol::stop_replica_response apply(const protocol::stop_replica_request& req, int16_t version);
+  // A log directory failed at run time (broker::log_dir_failed, on the controller-request
+  // lane): its partitions' fetchers stop, and /log_dir_event_notification gets a
+  // notification so the controller sends LeaderAndIsr, learns which replicas are
+  // offline here (KAFKA_STORAGE_ERROR in the response) and moves their leadership.
+  void log_dir_failed(const storage::log_manager::dir_failure& f);
   // ControlledShutdown from another broker, when this one is the controller.
   protocol::controlled_shutdown_response apply(const protocol::controlled_shutdown_request& req, int16_t version);
   controller::controller* active_controller() { return controller_ && controller_->is_active() ? controller_.get() : nullptr; }

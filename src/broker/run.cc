@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <string>
@@ -182,6 +183,23 @@ int run(config::broker_config& cfg) {
     logs.start();
     broker b(cfg, store, logs);
     b.set_cluster(member.get());
+    // Run-time log dir failures (KIP-112). With none left the broker stops, as Kafka
+    // halts: SIGTERM to itself ends the sigwait below, and the exit code says why.
+    std::atomic<bool> no_log_dirs{false};
+    struct handler_reset {  // b goes before the log manager, also when startup throws
+      storage::log_manager& l;
+      ~handler_reset() { l.set_dir_failure_handler({}); }
+    } reset_handler{logs};
+    logs.set_dir_failure_handler([&b, &no_log_dirs](const storage::log_manager::dir_failure& f) {
+      if (f.all_offline) {
+        if (!no_log_dirs.exchange(true)) {
+          spdlog::critical("every log directory is offline (the last, {}: {}); stopping the broker", f.dir, f.reason);
+          ::kill(::getpid(), SIGTERM);
+        }
+        return;
+      }
+      b.log_dir_failed(f);
+    });
     b.topics().load();
     b.start_groups();
 
@@ -213,7 +231,8 @@ int run(config::broker_config& cfg) {
 
     int sig = 0;
     sigwait(&sigs, &sig);
-    spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    logs.set_dir_failure_handler({});  // b goes before the log manager
+    if (!no_log_dirs) spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     admin_router.set_health(admin::health::shutting_down);
     // Deregister first: the controller moves this broker's leaderships while it still
     // answers (clients see retriable errors, then the new leaders).
@@ -228,7 +247,7 @@ int run(config::broker_config& cfg) {
     logs.shutdown();
     if (admin_listener) admin_listener->stop();
     spdlog::info("shutdown complete");
-    return 0;
+    return no_log_dirs ? 1 : 0;
   } catch (const std::exception& e) {
     spdlog::error("cannot start: {}", e.what());
     return 1;

@@ -434,7 +434,19 @@ std::shared_ptr<const topic_state> topic_registry::refresh(const std::string& na
   return refresh_locked(name);
 }
 
-std::shared_ptr<partition> topic_registry::ensure_replica(const std::string& topic, int32_t index, topic_error& e) {
+void topic_registry::partitions_went_offline(const std::vector<std::pair<std::string, int32_t>>& parts) {
+  if (cluster_mode_) return;
+  std::lock_guard lk(write_mu_);
+  auto snap = snapshot();
+  std::set<std::string> done;
+  for (const auto& [topic, index] : parts) {
+    if (!done.insert(topic).second) continue;
+    if (auto it = snap->find(topic); it != snap->end()) cache_.upsert_topic(describe(*it->second));
+  }
+}
+
+std::shared_ptr<partition> topic_registry::ensure_replica(const std::string& topic, int32_t index, topic_error& e,
+                                                          bool is_new) {
   std::lock_guard lk(write_mu_);
   auto snap = snapshot();
   std::shared_ptr<const topic_state> t;
@@ -446,7 +458,7 @@ std::shared_ptr<partition> topic_registry::ensure_replica(const std::string& top
     return nullptr;
   }
   if (auto p = t->partition_at(index)) return p;
-  auto lg = logs_.get_or_create(topic, index, to_log_config(t->cfg));
+  auto lg = logs_.get_or_create(topic, index, to_log_config(t->cfg), is_new);
   if (!lg) {
     e = err(protocol::error_code::kafka_storage_error,
             fmt::format("cannot create the log of {}-{}: {}", topic, index, lg.error().message()));

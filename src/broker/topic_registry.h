@@ -89,7 +89,11 @@ class topic_registry {
   // topic from the store when it is new here) and returns it; the caller makes it
   // leader or follower. drop_replica forgets it (StopReplica), deleting its log when asked.
   // Both do file work: not on a reactor.
-  std::shared_ptr<partition> ensure_replica(const std::string& topic, int32_t index, topic_error& err);
+  // `is_new` (LeaderAndIsr's isNew: the partition was just created) false does not
+  // create a missing log while a log dir is offline: it may be there (KIP-112), and
+  // an empty replica in its place could be elected; the answer is KAFKA_STORAGE_ERROR.
+  std::shared_ptr<partition> ensure_replica(const std::string& topic, int32_t index, topic_error& err,
+                                            bool is_new = true);
   void drop_replica(const std::string& topic, int32_t index, bool delete_log);
   // Re-reads a topic from the store (created or changed by another broker); null when
   // the store does not have it.
@@ -114,6 +118,11 @@ class topic_registry {
   void refresh_configs();
 
   const config::broker_config& broker_cfg() const { return cfg_; }
+
+  // A log directory failed at run time (KIP-112): on a single node the metadata cache
+  // shows this broker as an offline replica of those partitions (Metadata answers
+  // KAFKA_STORAGE_ERROR for them); in a cluster the controller's UpdateMetadata does.
+  void partitions_went_offline(const std::vector<std::pair<std::string, int32_t>>& parts);
 
   // Partitions held (every topic's count, offline ones included).
   int64_t partition_count() const;

@@ -10,6 +10,14 @@ partition::partition(std::string topic, int32_t index, std::shared_ptr<storage::
 partition::partition(std::string topic, int32_t index, std::string reason)
     : topic_(std::move(topic)), index_(index), offline_reason_(std::move(reason)) {}
 
+bool partition::online() const { return log_ != nullptr && !log_->offline(); }
+
+std::string partition::offline_reason() const {
+  if (!log_) return offline_reason_;
+  if (log_->offline()) return "its log directory failed (an I/O error in " + log_->dir() + ", see the broker's log)";
+  return {};
+}
+
 partition_state partition::state() const {
   std::lock_guard lk(state_mu_);
   return state_;

@@ -71,8 +71,10 @@ struct partition_state {
 
 // Offline partitions (KIP-112): a partition whose log could not be opened at startup
 // (a damaged segment, a file where its directory should be, a failed log dir) has no
-// log. Every request on it answers KAFKA_STORAGE_ERROR; log() and log_ptr() may only
-// be used after online() said yes.
+// log; one whose log directory failed at run time keeps its log object, which answers
+// errc::log_offline to everything. Every request on it answers KAFKA_STORAGE_ERROR;
+// log() and log_ptr() may only be used after online() said yes (a log that goes
+// offline after the check refuses the call itself).
 class partition {
  public:
   partition(std::string topic, int32_t index, std::shared_ptr<storage::log> log);
@@ -81,9 +83,9 @@ class partition {
 
   const std::string& topic() const { return topic_; }
   int32_t index() const { return index_; }
-  bool online() const { return log_ != nullptr; }
+  bool online() const;
   // Why the partition is offline ("" when online).
-  const std::string& offline_reason() const { return offline_reason_; }
+  std::string offline_reason() const;
   // Online partitions only.
   storage::log& log() const { return *log_; }
   // Null when offline.

@@ -276,7 +276,7 @@ storage::result<appended> replica_manager::append_as_follower(partition& p, std:
 
 replication_status replica_manager::replication_of(const partition& p, int64_t last_offset,
                                                    int32_t min_insync_replicas) const {
-  if (!p.online()) return replication_status::waiting;
+  if (!p.online()) return replication_status::offline;
   switch (acks_all_satisfied(p.high_watermark(), last_offset + 1, p.isr_size(), min_insync_replicas)) {
     case acks_all_status::done: return replication_status::done;
     case acks_all_status::not_enough_replicas_after_append: return replication_status::not_enough_replicas_after_append;
@@ -292,6 +292,7 @@ void replica_manager::when_replicated(std::shared_ptr<partition> p, int64_t last
     if (status == replication_status::done) return done({});
     if (status == replication_status::not_enough_replicas_after_append)
       return done(errc::not_enough_replicas_after_append);
+    if (status == replication_status::offline) return done(errc::partition_offline);
     if (!p->is_leader()) return done(errc::not_leader_or_follower);
     // Woken by the high watermark passing the append, or by wake_all (a leadership
     // change or deletion), which looks again.

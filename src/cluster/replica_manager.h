@@ -89,7 +89,9 @@ struct partition_read {
 using isr_change_fn = std::function<void(const std::shared_ptr<partition>& p, const partition_state& proposed)>;
 
 // acks=all progress of one append (DESIGN-NOTES §10).
-enum class replication_status { done, waiting, not_enough_replicas_after_append };
+// offline: the partition's log went offline (KIP-112) before the batch was replicated:
+// it is never acknowledged (KAFKA_STORAGE_ERROR).
+enum class replication_status { done, waiting, not_enough_replicas_after_append, offline };
 
 class replica_manager {
  public:
@@ -137,8 +139,8 @@ class replica_manager {
   replication_status replication_of(const partition& p, int64_t last_offset, int32_t min_insync_replicas) const;
 
   // Calls `done` once an acks=all append is replicated (success), the ISR fell
-  // below the minimum (errc::not_enough_replicas_after_append) or this broker
-  // stopped leading (errc::not_leader_or_follower): at once when it already is, else
+  // below the minimum (errc::not_enough_replicas_after_append), the log went offline
+  // (errc::partition_offline) or this broker stopped leading (errc::not_leader_or_follower): at once when it already is, else
   // from the thread that moves the high watermark. No timeout of its own: a lost
   // leadership or a deletion always answers (the group coordinator's commits).
   void when_replicated(std::shared_ptr<partition> p, int64_t last_offset, int32_t min_insync_replicas,

@@ -1,5 +1,6 @@
 // The controller's lifecycle: election, failover, resignation, the event loop.
 #include "controller/controller.h"
+#include "protocol/generated/error_code.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -174,6 +175,12 @@ void controller::on_became_active(const zk::election& e) {
                                  watcher("IsrChangeNotification", [this] { on_isr_change_notification(); })),
                              "listing ISR change notifications");
 
+  // Log dir failures pending now are covered by the LeaderAndIsr to every broker below
+  // (the answers name the offline replicas).
+  auto dir_events = checked(kzk_.list_log_dir_event_notifications(
+                                watcher("LogDirEventNotification", [this] { on_log_dir_event_notification(); })),
+                            "listing log dir event notifications");
+
   auto ids = checked(kzk_.list_brokers(watcher("BrokerChange", [this] { on_broker_change(); })), "listing brokers");
   for (int32_t id : ids) {
     auto reg = checked(kzk_.get_broker(id), "reading broker " + std::to_string(id));
@@ -192,6 +199,8 @@ void controller::on_became_active(const zk::election& e) {
   }
   if (!isr_changes.empty())
     checked(kzk_.delete_isr_change_notifications(isr_changes, token_), "deleting ISR change notifications");
+  if (!dir_events.empty())
+    checked(kzk_.delete_log_dir_event_notifications(dir_events, token_), "deleting log dir event notifications");
 
   for (const auto& [id, reg] : ctx_.live_brokers) {
     const auto* ep = inter_broker_endpoint(reg, cfg_.inter_broker_listener_name);
@@ -276,7 +285,32 @@ void controller::send(request_batch& batch) {
   std::weak_ptr<event_queue> wq = queue_;
   batch.send([&](int32_t broker, controller_request req) {
     response_callback cb;
-    if (auto* sr = std::get_if<protocol::stop_replica_request>(&req); sr && sr->delete_partitions) {
+    if (auto* lr = std::get_if<protocol::leader_and_isr_request>(&req)) {
+      // KIP-112: replicas answered with KAFKA_STORAGE_ERROR are on a failed log dir.
+      std::map<protocol::uuid, std::string> names;
+      for (const auto& ts : lr->topic_states) names[ts.topic_id] = ts.topic_name;
+      const uint64_t gen = generation_;
+      cb = [this, wq, broker, gen, names = std::move(names)](const controller_response& resp) {
+        const auto* r = std::get_if<protocol::leader_and_isr_response>(&resp);
+        if (!r) return;
+        constexpr auto kStorage = static_cast<int16_t>(protocol::error_code::kafka_storage_error);
+        std::vector<partition_key> offline;
+        for (const auto& pe : r->partition_errors)
+          if (pe.error_code == kStorage) offline.push_back({pe.topic_name, pe.partition_index});
+        for (const auto& te : r->topics) {
+          auto n = names.find(te.topic_id);
+          if (n == names.end()) continue;
+          for (const auto& pe : te.partition_errors)
+            if (pe.error_code == kStorage) offline.push_back({n->second, pe.partition_index});
+        }
+        if (offline.empty()) return;
+        auto q = wq.lock();
+        if (!q) return;
+        q->push("LeaderAndIsrResponseReceived", [this, broker, gen, offline = std::move(offline)] {
+          if (gen == generation_ && active_) on_replicas_offline(broker, offline);
+        });
+      };
+    } else if (auto* sr = std::get_if<protocol::stop_replica_request>(&req); sr && sr->delete_partitions) {
       const uint64_t gen = generation_;
       cb = [this, wq, broker, gen](const controller_response& resp) {
         auto q = wq.lock();

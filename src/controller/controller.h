@@ -148,6 +148,12 @@ class controller {
   void on_topic_data_change(const std::string& topic);
   void on_new_partitions(const std::vector<partition_key>& parts);
   void on_isr_change_notification();
+  // KIP-112: a broker's log dir failed (/log_dir_event_notification): LeaderAndIsr for
+  // all its replicas, whose KAFKA_STORAGE_ERROR answers say which are offline.
+  void on_log_dir_event_notification();
+  // Kafka's onReplicasBecomeOffline for replicas on a failed log dir: leadership moves
+  // away, they leave the ISRs, UpdateMetadata names them offline.
+  void on_replicas_offline(int32_t broker, const std::vector<partition_key>& parts);
   void on_preferred_leader_check(uint64_t generation);
   void check_preferred_leaders();
   controlled_shutdown_result do_controlled_shutdown(int32_t broker_id, int64_t broker_epoch);

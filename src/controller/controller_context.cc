@@ -63,7 +63,17 @@ std::vector<partition_key> controller_context::partitions_on(int32_t broker) con
 bool controller_context::is_offline(const partition_key& k) const {
   if (being_deleted(k.topic)) return false;
   const auto* s = state(k);
-  return !s || s->leader < 0 || !is_live_or_shutting_down(s->leader);
+  return !s || s->leader < 0 || !is_live_or_shutting_down(s->leader) || replica_offline(s->leader, k);
+}
+
+bool controller_context::replica_offline(int32_t broker, const partition_key& k) const {
+  auto it = offline_replicas.find(broker);
+  return it != offline_replicas.end() && it->second.count(k) > 0;
+}
+
+std::vector<int32_t> controller_context::without_offline(const partition_key& k, std::vector<int32_t> ids) const {
+  std::erase_if(ids, [&](int32_t b) { return replica_offline(b, k); });
+  return ids;
 }
 
 int32_t controller_context::offline_partition_count() const {
@@ -76,7 +86,7 @@ int32_t controller_context::offline_partition_count() const {
 std::vector<int32_t> controller_context::live_replicas(const partition_key& k) const {
   std::vector<int32_t> out;
   for (int32_t r : replicas(k))
-    if (is_live(r)) out.push_back(r);
+    if (replica_online(r, k)) out.push_back(r);
   return out;
 }
 

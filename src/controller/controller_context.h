@@ -79,6 +79,20 @@ class controller_context {
 
   bool is_live(int32_t id) const { return live_brokers.count(id) && !shutting_down.count(id); }
   bool is_live_or_shutting_down(int32_t id) const { return live_brokers.count(id) > 0; }
+
+  // ---- replicas on failed log directories (KIP-112)
+  // Per live broker, its replicas that answered LeaderAndIsr with KAFKA_STORAGE_ERROR
+  // (a log dir offline there). Kafka's replicasOnOfflineDirs: they are offline replicas
+  // (UpdateMetadata's offline_replicas), never elected, and left out of the ISR. Cleared
+  // when the broker registers again or goes.
+  std::map<int32_t, std::set<partition_key>> offline_replicas;
+  bool replica_offline(int32_t broker, const partition_key& k) const;
+  // Whether `broker`'s replica of `k` can serve: live (not shutting down) and not offline.
+  bool replica_online(int32_t broker, const partition_key& k) const {
+    return is_live(broker) && !replica_offline(broker, k);
+  }
+  // `ids` without the brokers whose replica of `k` is offline.
+  std::vector<int32_t> without_offline(const partition_key& k, std::vector<int32_t> ids) const;
   // Kafka's liveBrokerIds (registered, not shutting down), sorted.
   std::vector<int32_t> live_broker_ids() const;
   std::vector<int32_t> live_or_shutting_down_ids() const;
@@ -100,11 +114,11 @@ class controller_context {
   std::vector<partition_key> partitions_of(const std::string& topic) const;
   // Partitions with a replica on `broker`.
   std::vector<partition_key> partitions_on(int32_t broker) const;
-  // Not being deleted, and without a live leader (no state yet, leader -1, or a
-  // leader that is not registered). Kafka's offlinePartitionCount.
+  // Not being deleted, and without a live leader (no state yet, leader -1, a leader
+  // that is not registered, or whose replica is offline). Kafka's offlinePartitionCount.
   bool is_offline(const partition_key& k) const;
   int32_t offline_partition_count() const;
-  // Assigned replicas, in order, that are live (not shutting down).
+  // Assigned replicas, in order, that are live (not shutting down) and not offline.
   std::vector<int32_t> live_replicas(const partition_key& k) const;
 
   void remove_topic(const std::string& topic);

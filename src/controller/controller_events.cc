@@ -48,6 +48,7 @@ void controller::on_brokers_gone(const std::vector<int32_t>& ids) {
   for (int32_t id : ids) {
     ctx_.live_brokers.erase(id);
     ctx_.shutting_down.erase(id);
+    ctx_.offline_replicas.erase(id);
     channel_->remove_broker(id);
     for (const auto& k : ctx_.partitions_on(id)) touched.insert(k);
   }
@@ -78,6 +79,8 @@ void controller::on_brokers_started(const std::vector<zk::broker_registration>& 
   const auto existing = ctx_.live_or_shutting_down_ids();
   for (const auto& reg : regs) {
     ctx_.live_brokers[reg.id] = reg;
+    // A restarted broker reports its offline replicas again (LeaderAndIsr below).
+    ctx_.offline_replicas.erase(reg.id);
     const auto* ep = inter_broker_endpoint(reg, cfg_.inter_broker_listener_name);
     if (!ep) {
       spdlog::warn("controller: broker {} has no endpoint on listener '{}'; it gets no requests", reg.id,
@@ -184,6 +187,61 @@ void controller::on_isr_change_notification() {
   batch.update_metadata(ctx_.live_or_shutting_down_ids(), updated);
   if (!updated.empty()) send(batch);
   checked(kzk_.delete_isr_change_notifications(names, token_), "deleting ISR change notifications");
+}
+
+// ---- log dir failures (KIP-112) ---------------------------------------------------------------
+
+// Kafka's LogDirEventNotification handling: every broker named gets LeaderAndIsr for all
+// its replicas; its answers (KAFKA_STORAGE_ERROR per offline replica) come back as
+// on_replicas_offline.
+void controller::on_log_dir_event_notification() {
+  if (!active_) return;
+  auto names = checked(kzk_.list_log_dir_event_notifications(
+                           watcher("LogDirEventNotification", [this] { on_log_dir_event_notification(); })),
+                       "listing log dir event notifications");
+  if (names.empty()) return;
+  std::set<int32_t> brokers;
+  for (const auto& n : names) {
+    auto id = kzk_.get_log_dir_event_notification(n);
+    if (!id) {
+      if (id.error() == zk::errc::no_node) continue;
+      // A malformed notification is dropped (Kafka logs and skips it too).
+      spdlog::warn("controller: ignoring log dir event {}: {}", n, id.error().message());
+      continue;
+    }
+    brokers.insert(id.value());
+  }
+  request_batch lai = new_batch();
+  for (int32_t id : brokers) {
+    if (!ctx_.is_live_or_shutting_down(id)) continue;
+    spdlog::info("controller: broker {} reports a failed log directory", id);
+    for (const auto& k : ctx_.partitions_on(id))
+      if (!ctx_.being_deleted(k.topic) && ctx_.state(k)) lai.leader_and_isr({id}, k);
+  }
+  send(lai);
+  checked(kzk_.delete_log_dir_event_notifications(names, token_), "deleting log dir event notifications");
+}
+
+void controller::on_replicas_offline(int32_t broker, const std::vector<partition_key>& parts) {
+  if (!ctx_.is_live_or_shutting_down(broker)) return;  // gone since: on_brokers_gone handled it
+  auto& known = ctx_.offline_replicas[broker];
+  std::vector<partition_key> fresh;
+  for (const auto& k : parts)
+    if (ctx_.topics.count(k.topic) && known.insert(k).second) fresh.push_back(k);
+  if (fresh.empty()) return;
+  spdlog::warn("controller: {} replica(s) on broker {} are offline (failed log dir): {}{}", fresh.size(), broker,
+               to_string(fresh.front()), fresh.size() > 1 ? ", ..." : "");
+  // 1. Partitions it led: offline election among the other replicas.
+  std::vector<partition_key> led;
+  for (const auto& k : fresh)
+    if (const auto* st = ctx_.state(k); st && st->leader == broker) led.push_back(k);
+  request_batch batch = new_batch();
+  add_leader_and_isr(batch, elect_leaders(led, election_kind::offline));
+  // 2. It leaves the ISRs (leader -1 where nobody else could take over).
+  add_leader_and_isr(batch, remove_from_isr(fresh, broker));
+  // 3. Every broker learns the offline replicas.
+  batch.update_metadata(ctx_.live_or_shutting_down_ids(), fresh);
+  send(batch);
 }
 
 // ---- controlled shutdown ------------------------------------------------------------------

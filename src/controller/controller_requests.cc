@@ -195,7 +195,7 @@ protocol::update_metadata_request request_batch::build_update_metadata(int32_t b
     ps.zk_version = st->partition_epoch;
     ps.replicas = ctx_.replicas(k);
     for (int32_t r : ps.replicas)
-      if (!ctx_.is_live_or_shutting_down(r)) ps.offline_replicas.push_back(r);
+      if (!ctx_.is_live_or_shutting_down(r) || ctx_.replica_offline(r, k)) ps.offline_replicas.push_back(r);
     req.topic_states.back().partition_states.push_back(std::move(ps));
   }
   return req;

@@ -63,11 +63,14 @@ bool controller::unclean_election_enabled(const std::string& topic) {
 
 std::vector<partition_key> controller::elect_leaders(const std::vector<partition_key>& parts, election_kind kind) {
   std::vector<partition_key> changed;
-  const auto live = ctx_.live_broker_ids();
-  const auto live_or_shutting = ctx_.live_or_shutting_down_ids();
+  const auto live_all = ctx_.live_broker_ids();
+  const auto live_or_shutting_all = ctx_.live_or_shutting_down_ids();
   const std::vector<int32_t> shutting(ctx_.shutting_down.begin(), ctx_.shutting_down.end());
   for (const auto& k : parts) {
     if (ctx_.being_deleted(k.topic)) continue;
+    // A replica on a failed log dir (KIP-112) is not a candidate: as if its broker were down.
+    const auto live = ctx_.without_offline(k, live_all);
+    const auto live_or_shutting = ctx_.without_offline(k, live_or_shutting_all);
     for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
       const auto* cur = ctx_.state(k);
       if (!cur) break;

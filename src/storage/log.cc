@@ -108,7 +108,10 @@ result<append_result> log::append_impl(std::span<uint8_t> batches, int32_t leade
   bool want_flush = false;
   bool epoch_changed = false;
   std::shared_ptr<const std::function<void()>> listener;
-  {
+  // An I/O failure met under the lock, reported (fail_io) once the lock is released.
+  std::error_code io_failure;
+  const char* io_what = "";
+  auto locked = [&]() -> std::error_code {
     std::lock_guard lk(mu_);
     if (closed_) return errc::log_closed;
     if (offline_.load()) return errc::log_offline;
@@ -121,7 +124,13 @@ result<append_result> log::append_impl(std::span<uint8_t> batches, int32_t leade
     const int64_t last = replicated ? sum.last_offset : base + sum.offset_count - 1;
     if (active_->should_roll(batches.size(), sum.max_timestamp, last, append_time_ms, config_)) {
       if (active_->size() > 0 || active_->base_offset() != base) {
-        if (auto ec = roll_locked(append_time_ms)) return ec;
+        if (auto ec = roll_locked(append_time_ms)) {
+          if (ec == errc::io_error || ec == errc::not_found) {
+            io_failure = ec;
+            io_what = "rolling a new segment";
+          }
+          return ec;
+        }
         rolled = true;
       }
     }
@@ -142,11 +151,12 @@ result<append_result> log::append_impl(std::span<uint8_t> batches, int32_t leade
                      sum.first_batch_max_timestamp};
     bool unrecoverable = false;
     if (auto ec = active_->append(batches, a, config_.index_interval_bytes, &unrecoverable)) {
-      if (unrecoverable) {
+      if (unrecoverable || ec == errc::io_error) {
+        // Never acknowledged, and nothing after it either: the log (and its log
+        // directory) goes offline.
         offline_.store(true);
-        STRATA_LOG_LIMITED(spdlog::level::err,
-                           "storage: {}-{}: append failed ({}) and the segment could not be cut "
-                           "back; log is offline", topic_, partition_, ec.message());
+        io_failure = ec;
+        io_what = unrecoverable ? "append (the segment could not be cut back)" : "append";
       } else {
         // A full disk rejects every write: one line per 5 s, with the count.
         STRATA_LOG_LIMITED(spdlog::level::warn, "storage: {}-{}: append of {} bytes failed: {}", topic_, partition_,
@@ -175,9 +185,16 @@ result<append_result> log::append_impl(std::span<uint8_t> batches, int32_t leade
     out.log_append_time_ms = append_time_ms;
     out.log_start_offset = log_start_.load(std::memory_order_relaxed);
     out.batches = sum.batches;
+    return {};
+  }();
+  if (locked) {
+    if (io_failure) fail_io(io_failure, io_what);
+    return locked;
   }
   if (epoch_changed) {
     if (auto ec = epochs_.flush()) {
+      // Kafka's LogDirFailureChannel too: the epoch cache on disk would be behind.
+      if (ec != errc::no_space) fail_io(ec, "writing leader-epoch-checkpoint");
       STRATA_LOG_LIMITED(spdlog::level::warn, "storage: {}-{}: writing leader-epoch-checkpoint failed: {}", topic_,
                    partition_, ec.message());
     }
@@ -244,18 +261,15 @@ std::error_code log::flush() {
   bool dir_dirty = dir_dirty_.exchange(false);
   for (auto& [seg, finished] : todo) {
     if (auto ec = seg->flush(finished)) {
-      offline_.store(true);
-      STRATA_LOG_LIMITED(spdlog::level::err, "storage: {}-{}: fsync failed ({}); log is offline", topic_, partition_,
-                    ec.message());
+      // The page cache may have dropped the data: never carry on (fsyncgate).
+      fail_io(ec, "fsync");
       return ec;
     }
   }
   if (dir_dirty) {
     if (auto ec = fs_.sync_dir(dir_)) {
       dir_dirty_.store(true);
-      offline_.store(true);
-      STRATA_LOG_LIMITED(spdlog::level::err, "storage: {}-{}: directory fsync failed ({}); log is offline", topic_,
-                    partition_, ec.message());
+      fail_io(ec, "directory fsync");
       return ec;
     }
   }
@@ -282,11 +296,16 @@ std::error_code log::truncate_fully_and_start_at(int64_t offset) { return trunca
 
 std::error_code log::truncate_impl(int64_t offset, bool fully) {
   if (offset < 0) return make_error_code(errc::invalid_offset);
-  {
+  std::error_code io_failure;
+  bool nothing_to_cut = false;
+  auto locked = [&]() -> std::error_code {
     std::lock_guard lk(mu_);
     if (closed_) return make_error_code(errc::log_closed);
     if (offline_.load()) return make_error_code(errc::log_offline);
-    if (!fully && offset >= leo_.load()) return {};
+    if (!fully && offset >= leo_.load()) {
+      nothing_to_cut = true;
+      return {};
+    }
     if (fully || offset < log_start_.load() || offset <= segments_.front()->base_offset()) {
       // Kafka's truncateFullyAndStartAt: nothing below the target survives. The old files
       // go first, since a segment at the target offset would have the new one's name.
@@ -296,6 +315,7 @@ std::error_code log::truncate_impl(int64_t offset, bool fully) {
         // The old segments stay listed (their descriptors still serve reads) but the
         // directory no longer matches them: refuse writes until a restart.
         offline_.store(true);
+        io_failure = seg.error();
         return seg.error();
       }
       segments_.clear();
@@ -315,6 +335,7 @@ std::error_code log::truncate_impl(int64_t offset, bool fully) {
       auto cut = segments_.back()->truncate_to(offset);
       if (!cut) {
         offline_.store(true);
+        io_failure = cut.error();
         return cut.error();
       }
     }
@@ -327,7 +348,10 @@ std::error_code log::truncate_impl(int64_t offset, bool fully) {
     // What was cleaned past the new end is gone; records appended there are dirty.
     if (first_dirty_.load() > leo) first_dirty_.store(leo, std::memory_order_release);
     epochs_.truncate_from_end(leo);
-  }
+    return {};
+  }();
+  if (io_failure) fail_io(io_failure, "truncation");
+  if (locked || nothing_to_cut) return locked;
   dir_dirty_.store(true);
   flush_epochs_after_truncation();
   return {};
@@ -373,6 +397,24 @@ void log::set_append_listener(std::function<void()> fn) {
   auto p = std::make_shared<const std::function<void()>>(std::move(fn));
   std::lock_guard lk(mu_);
   listener_ = std::move(p);
+}
+
+void log::set_failure_listener(failure_listener fn) {
+  std::lock_guard lk(failure_mu_);
+  failure_listener_ = std::move(fn);
+}
+
+void log::fail_io(std::error_code ec, const std::string& what) const {
+  offline_.store(true);
+  if (failure_reported_.exchange(true)) return;  // once: the directory is offline already
+  spdlog::error("storage: {}-{}: {} failed in {}: {}; the log is offline", topic_, partition_, what, dir_,
+                ec.message());
+  failure_listener fn;
+  {
+    std::lock_guard lk(failure_mu_);
+    fn = failure_listener_;
+  }
+  if (fn) fn(*this, ec, what);
 }
 
 void log::set_flush_scheduler(std::function<void()> fn) {

@@ -103,7 +103,9 @@ class log : public std::enable_shared_from_this<log> {
   // first batch is returned even when it is larger (Kafka's "at least one batch").
   // Reads only the index and 61-byte batch headers. errc::offset_out_of_range if offset
   // < log start or > LEO; offset == LEO gives an empty result. errc::io_error /
-  // errc::corrupt_segment when the segment cannot be read consistently.
+  // errc::corrupt_segment when the segment cannot be read consistently (after
+  // retries: then the log's directory fails, see set_failure_listener);
+  // errc::log_offline once the log is offline.
   result<read_result> read(int64_t offset, int32_t max_bytes, int64_t max_offset,
                            bool min_one_batch) const;
 
@@ -188,6 +190,18 @@ class log : public std::enable_shared_from_this<log> {
   // Topic config change; takes effect on the next append / retention run.
   void set_config(const log_config& cfg);
   bool offline() const { return offline_.load(); }
+
+  // Run-time I/O failures (Kafka's LogDirFailureChannel, KIP-112). An I/O error on this
+  // log's files (a failed write or cut-back, fsync, roll, truncation, leader-epoch
+  // checkpoint, or a read that keeps failing) takes the log offline and calls the
+  // listener once, on the thread that hit it, outside the log's locks. The log manager
+  // takes the whole log directory offline from there. ENOSPC, EMFILE and mmap's ENOMEM
+  // are not failures of the disk: they are returned and the log stays online.
+  using failure_listener = std::function<void(const log&, std::error_code, const std::string& what)>;
+  void set_failure_listener(failure_listener fn);
+  // Offline without an error of its own (another log of its directory failed): appends,
+  // reads, flushes and truncation fail with errc::log_offline from now on.
+  void take_offline() { offline_.store(true); }
   // Whether open() had to scan and repair segments (after a crash or damage).
   bool was_recovered() const { return recovered_; }
 
@@ -219,6 +233,8 @@ class log : public std::enable_shared_from_this<log> {
   std::vector<std::shared_ptr<segment>> take_deletable_locked(int64_t now_ms, bool retention);
   result<size_t> delete_segments(int64_t now_ms, bool retention);
   void request_flush();
+  // Takes the log offline and reports the failure (once). Not under mu_.
+  void fail_io(std::error_code ec, const std::string& what) const;
   void flush_epochs_after_truncation();
   std::error_code truncate_impl(int64_t offset, bool fully);
   // log_cleaner.cc: writes one cleaned group of segments and swaps it in.
@@ -249,7 +265,10 @@ class log : public std::enable_shared_from_this<log> {
   std::atomic<int64_t> hw_{0};
   std::atomic<int64_t> recovery_point_{0};
   std::atomic<bool> hw_follows_leo_{true};
-  std::atomic<bool> offline_{false};
+  mutable std::atomic<bool> offline_{false};
+  mutable std::atomic<bool> failure_reported_{false};
+  mutable std::mutex failure_mu_;  // guards only the listener
+  failure_listener failure_listener_;
   std::atomic<bool> dir_dirty_{false};
   std::atomic<int64_t> last_flush_ms_{0};
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <random>
@@ -33,7 +34,10 @@ log_manager::log_manager(log_manager_options cfg) : cfg_(std::move(cfg)), fs_(*c
 log_manager::~log_manager() {
   stop_threads();
   // Logs may outlive the manager (the broker holds them): stop them calling back into it.
-  for (auto& lg : all_logs()) lg->set_flush_scheduler({});
+  for (auto& lg : all_logs()) {
+    lg->set_flush_scheduler({});
+    lg->set_failure_listener({});
+  }
 }
 
 int64_t log_manager::now_ms() const {
@@ -43,11 +47,13 @@ int64_t log_manager::now_ms() const {
       .count();
 }
 
-std::error_code log_manager::lock_dir(dir_state& d) {
+std::error_code log_manager::lock_dir(dir_state& d, bool* locked_by_other) {
+  *locked_by_other = false;
   auto f = fs_.open(d.path + "/" + std::string(kLockFile), fs::open_mode::read_write_create);
   if (!f) return f.error();
   if (::flock(f.value()->fd(), LOCK_EX | LOCK_NB) != 0) {
     spdlog::error("storage: log directory {} is locked by another process", d.path);
+    *locked_by_other = true;
     return make_error_code(errc::io_error);
   }
   d.lock = std::move(f).value();
@@ -62,6 +68,84 @@ void log_manager::wire(const std::shared_ptr<log>& lg) {
       flusher_.flush_then(std::move(l), leo, {});
     }
   });
+  lg->set_failure_listener(
+      [this](const log& l, std::error_code ec, const std::string& what) { on_log_failure(l, ec, what); });
+}
+
+void log_manager::set_dir_failure_handler(std::function<void(const dir_failure&)> fn) {
+  std::lock_guard lk(mu_);
+  on_dir_failure_ = std::move(fn);
+}
+
+void log_manager::on_log_failure(const log& lg, std::error_code ec, const std::string& what) {
+  for (size_t i = 0; i < dirs_.size(); ++i) {
+    const std::string& p = dirs_[i].path;
+    if (lg.dir().size() > p.size() && lg.dir().compare(0, p.size(), p) == 0 && lg.dir()[p.size()] == '/') {
+      take_dir_offline(i, fmt::format("{} of {}-{} failed: {}", what, lg.topic(), lg.partition(), ec.message()));
+      return;
+    }
+  }
+}
+
+bool log_manager::fail_dir(const std::string& dir, const std::string& reason) {
+  for (size_t i = 0; i < dirs_.size(); ++i)
+    if (dirs_[i].path == dir) return take_dir_offline(i, reason);
+  return false;
+}
+
+bool log_manager::take_dir_offline(size_t dir, const std::string& reason) {
+  dir_failure f;
+  f.dir = dirs_[dir].path;
+  f.reason = reason;
+  std::vector<std::shared_ptr<log>> victims;
+  std::function<void(const dir_failure&)> handler;
+  {
+    std::lock_guard lk(mu_);
+    if (!dirs_[dir].offline.empty()) return false;  // one report per directory
+    dirs_[dir].offline = reason;
+    const std::string why = fmt::format("log directory {} is offline: {}", f.dir, reason);
+    for (auto it = logs_.begin(); it != logs_.end();) {
+      if (it->second.dir != dir) {
+        ++it;
+        continue;
+      }
+      victims.push_back(it->second.lg);
+      offline_[it->first] = {why, dir, it->second.lg->dir()};
+      f.partitions.push_back(it->first);
+      it = logs_.erase(it);
+    }
+    size_t online = 0;
+    for (const auto& d : dirs_) online += d.offline.empty() ? 1 : 0;
+    f.all_offline = online == 0;
+    handler = on_dir_failure_;
+  }
+  // Every log of the directory stops at once: whatever else it holds is not to be
+  // trusted either (Kafka takes the whole directory offline).
+  for (auto& v : victims) {
+    v->take_offline();
+    // They leave the manager (and may outlive it in a partition): no more calls back.
+    v->set_flush_scheduler({});
+    v->set_failure_listener({});
+  }
+  spdlog::error("storage: log directory {} is offline with its {} partition(s): {}", f.dir, f.partitions.size(),
+                reason);
+  if (handler) handler(f);
+  return true;
+}
+
+std::vector<log_manager::dir_status> log_manager::dirs() const {
+  std::lock_guard lk(mu_);
+  std::vector<dir_status> out;
+  for (const auto& d : dirs_) out.push_back({d.path, d.offline});
+  return out;
+}
+
+std::string log_manager::dir_of(const std::string& topic, int32_t partition) const {
+  std::lock_guard lk(mu_);
+  if (auto it = logs_.find({topic, partition}); it != logs_.end()) return dirs_[it->second.dir].path;
+  if (auto it = offline_.find({topic, partition}); it != offline_.end() && it->second.dir < dirs_.size())
+    return dirs_[it->second.dir].path;
+  return {};
 }
 
 open_all_result log_manager::open_all(
@@ -96,8 +180,14 @@ open_all_result log_manager::open_all(
       continue;
     }
     if (!d.lock) {
-      // Another broker owning the directory is a configuration error, not damage.
-      if (auto ec = lock_dir(d)) return fail(ec);
+      // Another broker owning the directory is a configuration error, not damage; a
+      // lock file that cannot be opened (a failed disk) is damage.
+      bool other = false;
+      if (auto ec = lock_dir(d, &other)) {
+        if (other) return fail(ec);
+        dir_offline("cannot open the lock file in", ec);
+        continue;
+      }
     }
     const std::string marker = d.path + "/" + std::string(kCleanShutdownMarker);
     const bool clean = fs_.exists(marker);
@@ -500,17 +590,23 @@ void log_manager::flush_due_logs() {
 
 std::error_code log_manager::write_offsets(std::string_view file, std::optional<int64_t> (*value)(const log&)) {
   std::vector<offset_map> per_dir(dirs_.size());
+  std::vector<bool> offline(dirs_.size());
   {
     std::lock_guard lk(mu_);
     for (const auto& [k, e] : logs_) {
       if (auto v = value(*e.lg)) per_dir[e.dir][k] = *v;
     }
+    for (size_t i = 0; i < dirs_.size(); ++i) offline[i] = !dirs_[i].offline.empty();
   }
   std::error_code first;
   for (size_t i = 0; i < dirs_.size(); ++i) {
-    if (!dirs_[i].offline.empty()) continue;  // not written until it is back (next start)
+    if (offline[i]) continue;  // not written until it is back (next start)
     auto ec = write_offset_checkpoint(fs_, dirs_[i].path + "/" + std::string(file), per_dir[i]);
     if (ec && !first) first = ec;
+    // The directory no longer takes writes (Kafka's LogDirFailureChannel); a full
+    // disk is not a failure of it.
+    if (ec && ec != errc::no_space)
+      take_dir_offline(i, fmt::format("writing {} failed: {}", file, ec.message()));
   }
   return first;
 }
@@ -554,8 +650,9 @@ std::error_code log_manager::shutdown() {
   if (auto ec = checkpoint_log_start_offsets(); ec && !first) first = ec;
   if (auto ec = checkpoint_high_watermarks(); ec && !first) first = ec;
   if (auto ec = checkpoint_cleaner_offsets(); ec && !first) first = ec;
-  for (auto& d : dirs_) {
-    if (!first && d.offline.empty()) {
+  for (const auto& st : dirs()) {
+    auto& d = *std::find_if(dirs_.begin(), dirs_.end(), [&](const dir_state& x) { return x.path == st.path; });
+    if (!first && st.offline.empty()) {
       // The marker goes last: it vouches for everything written before it.
       auto f = fs_.open(d.path + "/" + std::string(kCleanShutdownMarker),
                         fs::open_mode::read_write_create);
@@ -568,6 +665,12 @@ std::error_code log_manager::shutdown() {
       }
     }
     d.lock.reset();
+  }
+  // A directory that went offline holds logs that were never closed cleanly: say so
+  // (the healthy ones got their markers above).
+  if (!first) {
+    for (const auto& st : dirs())
+      if (!st.offline.empty()) first = make_error_code(errc::log_offline);
   }
   spdlog::info("storage: shut down {} partition logs{}", all_logs().size(),
                first ? " (unclean: " + first.message() + ")" : "");

@@ -135,6 +135,32 @@ class log_manager {
 
   const group_commit_flusher& flusher() const { return flusher_; }
 
+  // ---- run-time log dir failures (KIP-112, Kafka's LogDirFailureChannel)
+  // One log's I/O error (log::set_failure_listener) takes its whole log directory
+  // offline: every log in it goes offline (log::take_offline) and leaves the manager's
+  // logs for its offline partitions (get_or_create answers errc::log_offline, no
+  // checkpoint, flush or clean-shutdown marker touches the directory again), and the
+  // handler is called once per directory, on the thread that hit the error, outside
+  // the manager's locks. It must not block (the broker posts the rest to a worker).
+  struct dir_failure {
+    std::string dir;     // the log directory, as configured
+    std::string reason;  // the first error, with the partition and the operation
+    std::vector<std::pair<std::string, int32_t>> partitions;  // that went offline with it
+    bool all_offline = false;  // no log directory is left: the broker must stop
+  };
+  void set_dir_failure_handler(std::function<void(const dir_failure&)> fn);
+  // Takes a log directory offline as an I/O error in it would (tests, tools). False
+  // when it is not one of the manager's or is offline already.
+  bool fail_dir(const std::string& dir, const std::string& reason);
+
+  struct dir_status {
+    std::string path;
+    std::string offline;  // why it is offline; "" when online
+  };
+  std::vector<dir_status> dirs() const;
+  // The log directory holding a partition (online or offline), "" when unknown.
+  std::string dir_of(const std::string& topic, int32_t partition) const;
+
  private:
   struct dir_state {
     std::string path;
@@ -153,7 +179,9 @@ class log_manager {
   using key = std::pair<std::string, int32_t>;
 
   int64_t now_ms() const;
-  std::error_code lock_dir(dir_state& d);
+  std::error_code lock_dir(dir_state& d, bool* locked_by_other);
+  void on_log_failure(const log& lg, std::error_code ec, const std::string& what);
+  bool take_dir_offline(size_t dir, const std::string& reason);
   void wire(const std::shared_ptr<log>& lg);
   // Writes `file` in every log dir with value(log) for each log; nullopt leaves a log out.
   std::error_code write_offsets(std::string_view file, std::optional<int64_t> (*value)(const log&));
@@ -169,6 +197,7 @@ class log_manager {
   std::map<key, entry> logs_;
   std::map<key, offline_entry> offline_;
   std::vector<std::string> pending_deletes_;
+  std::function<void(const dir_failure&)> on_dir_failure_;  // under mu_
 
   std::mutex sched_mu_;
   std::condition_variable sched_cv_;

@@ -47,11 +47,19 @@ bool append_range_bytes(const read_result& rd, std::vector<uint8_t>& out) {
 
 result<read_result> log::read(int64_t offset, int32_t max_bytes, int64_t max_offset,
                               bool min_one_batch) const {
+  if (offline_.load()) return make_error_code(errc::log_offline);
   for (int attempt = 0;; ++attempt) {
     auto r = read_once(offset, max_bytes, max_offset, min_one_batch);
     // corrupt_segment: a truncation raced the read; not_found: retention or the cleaner
     // removed a segment of the snapshot. A new snapshot sees the log as it is now.
-    if (r || (r.error() != errc::corrupt_segment && r.error() != errc::not_found) || attempt == 2) return r;
+    if (r || (r.error() != errc::corrupt_segment && r.error() != errc::not_found && r.error() != errc::io_error))
+      return r;
+    if (attempt == 2) {
+      // Still failing with the log as it is now: the segment is unreadable, damaged or
+      // gone from the disk. Kafka's LogDirFailureChannel: its directory goes offline.
+      fail_io(r.error(), "reading offset " + std::to_string(offset));
+      return r;
+    }
   }
 }
 

@@ -378,6 +378,42 @@ result<void> kafka_zk::delete_isr_change_notifications(const std::vector<std::st
   return success();
 }
 
+// ---- log dir event notifications -----------------------------------------------------------
+
+result<std::string> kafka_zk::create_log_dir_event_notification(int32_t broker_id) {
+  const std::string prefix = std::string(paths::log_dir_event_notification) + "/" + paths::log_dir_event_prefix;
+  auto c = zk_.create(prefix, encode_log_dir_event(broker_id), create_mode::persistent_sequential);
+  if (!c && c.error() == errc::no_node) {
+    if (auto e = zk_.ensure_path(paths::log_dir_event_notification); !e) return e.error();
+    c = zk_.create(prefix, encode_log_dir_event(broker_id), create_mode::persistent_sequential);
+  }
+  if (!c) return c.error();
+  return c.value().substr(c.value().rfind('/') + 1);
+}
+
+result<std::vector<std::string>> kafka_zk::list_log_dir_event_notifications(watch_fn w) {
+  return sorted_children(paths::log_dir_event_notification, std::move(w));
+}
+
+result<int32_t> kafka_zk::get_log_dir_event_notification(const std::string& name) {
+  const std::string path = std::string(paths::log_dir_event_notification) + "/" + name;
+  auto r = zk_.get(path);
+  if (!r) return r.error();
+  auto id = decode_log_dir_event(r.value().data);
+  if (!id) return at(path, id.error());
+  return id;
+}
+
+result<void> kafka_zk::delete_log_dir_event_notifications(const std::vector<std::string>& names,
+                                                          int32_t epoch_zk_version) {
+  for (auto& n : names) {
+    auto r =
+        fenced_multi({op::remove(std::string(paths::log_dir_event_notification) + "/" + n, -1)}, epoch_zk_version);
+    if (!r && !(r.error() == errc::no_node)) return r.error();
+  }
+  return success();
+}
+
 // ---- topic deletion ------------------------------------------------------------------------
 
 result<void> kafka_zk::request_topic_deletion(const std::string& topic) {

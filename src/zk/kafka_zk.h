@@ -119,6 +119,15 @@ class kafka_zk {
   // Fenced; names that are already gone are skipped.
   result<void> delete_isr_change_notifications(const std::vector<std::string>& names, int32_t epoch_zk_version);
 
+  // ---- log dir event notifications (KIP-112)
+  // A broker's log directory failed; returns the child name ("log_dir_event_0000000003").
+  result<std::string> create_log_dir_event_notification(int32_t broker_id);
+  result<std::vector<std::string>> list_log_dir_event_notifications(watch_fn w = {});  // sorted
+  // The broker id the notification names.
+  result<int32_t> get_log_dir_event_notification(const std::string& name);
+  // Fenced; names that are already gone are skipped.
+  result<void> delete_log_dir_event_notifications(const std::vector<std::string>& names, int32_t epoch_zk_version);
+
   // ---- topic deletion
   result<void> request_topic_deletion(const std::string& topic);  // an existing request is success
   result<std::vector<std::string>> list_topic_deletions(watch_fn w = {});

@@ -384,6 +384,23 @@ result<std::vector<topic_partition>> decode_isr_change(std::string_view s) {
   return out;
 }
 
+// ---- /log_dir_event_notification ---------------------------------------------------------
+
+std::string encode_log_dir_event(int32_t broker_id) {
+  return json::serialize(json::object{{"version", 1}, {"broker", broker_id}, {"event", kLogDirFailureEvent}});
+}
+
+result<int32_t> decode_log_dir_event(std::string_view s) {
+  constexpr std::string_view what = "log dir event notification";
+  auto po = parse_object(s, what);
+  if (!po) return po.error();
+  if (auto v = check_version(po.value(), 1, 1, what); !v) return v.error();
+  auto b = req_int(po.value(), "broker", what);
+  if (!b) return b.error();
+  if (b.value() < 0 || b.value() > INT32_MAX) return malformed(what, "\"broker\" out of range");
+  return static_cast<int32_t>(b.value());
+}
+
 // ---- /config ----------------------------------------------------------------------------
 
 std::string encode_entity_config(const config_map& c) {

@@ -28,6 +28,8 @@
 //                                  the partition epoch ("leader_recovery_state" only if not 0)
 //   /isr_change_notification/isr_change_<seq> (S)
 //                                  {"version":1,"partitions":[{"topic":"t","partition":0}]}
+//   /log_dir_event_notification/log_dir_event_<seq> (S)
+//                                  {"version":1,"broker":ID,"event":1} (1 = log dir failure)
 //   /admin/delete_topics/<t>       null data
 //   /config/<type>/<name>          {"version":1,"config":{"k":"v"}}
 //   /config/changes/config_change_<seq> (S)
@@ -59,6 +61,7 @@ inline constexpr const char* config_changes = "/config/changes";
 inline constexpr const char* config_change_prefix = "config_change_";
 inline constexpr const char* latest_producer_id_block = "/latest_producer_id_block";
 inline constexpr const char* log_dir_event_notification = "/log_dir_event_notification";
+inline constexpr const char* log_dir_event_prefix = "log_dir_event_";
 
 std::string broker(int32_t id);
 std::string topic(const std::string& t);
@@ -175,6 +178,12 @@ result<leader_and_isr> decode_partition_state(std::string_view json);
 
 std::string encode_isr_change(const std::vector<topic_partition>& tps);
 result<std::vector<topic_partition>> decode_isr_change(std::string_view json);
+
+// Kafka's LogDirEventNotificationSequenceZNode; event 1 is LogDirFailure (the only one).
+inline constexpr int32_t kLogDirFailureEvent = 1;
+std::string encode_log_dir_event(int32_t broker_id);
+// The broker id of the notification.
+result<int32_t> decode_log_dir_event(std::string_view json);
 
 std::string encode_entity_config(const config_map& c);
 result<config_map> decode_entity_config(std::string_view json);

@@ -155,6 +155,36 @@ TEST(replica_manager, a_waiting_commit_is_answered_when_leadership_moves) {
   EXPECT_EQ(answer, errc::not_leader_or_follower);
 }
 
+// KIP-112: the log's directory fails while an acks=all append waits: it is never
+// acknowledged (partition_offline: KAFKA_STORAGE_ERROR), even if the high watermark
+// could still move, and every later append or read is refused the same way.
+TEST(replica_manager, a_log_gone_offline_is_never_acknowledged_and_refuses_everything) {
+  fixture f(state(kSelf, 1, {kSelf, 2}, {kSelf, 2}));
+  auto b = make_batch(1, 10, 1000);
+  auto r = f.produce(b, -1, 2);
+  ASSERT_TRUE(r);
+  std::error_code answer;
+  bool answered = false;
+  f.rm.when_replicated(f.p, r->last_offset, 2, [&](std::error_code e) {
+    answered = true;
+    answer = e;
+  });
+  EXPECT_FALSE(answered);
+  f.p->log().take_offline();  // what log_manager does to every log of a failed dir
+  EXPECT_FALSE(f.p->online());
+  EXPECT_NE(f.p->offline_reason().find(f.dir.path()), std::string::npos) << f.p->offline_reason();
+  EXPECT_EQ(f.rm.replication_of(*f.p, r->last_offset, 2), replication_status::offline);
+  f.p->wake_all();  // the broker wakes what waits on the dir's partitions
+  EXPECT_TRUE(answered);
+  EXPECT_EQ(answer, errc::partition_offline);
+  auto b2 = make_batch(1, 10, 1000);
+  EXPECT_EQ(f.produce(b2, 1).error(), errc::partition_offline);
+  read_request rr;
+  rr.max_bytes = 1 << 20;
+  EXPECT_EQ(f.rm.read(f.p, rr).error(), errc::partition_offline);
+  EXPECT_EQ(f.rm.check_leader(*f.p, -1), errc::partition_offline);
+}
+
 TEST(replica_manager, the_isr_below_the_minimum_after_the_append_is_reported) {
   fixture f(state(kSelf, 1, {kSelf, 2}, {kSelf}));
   auto b = make_batch(1, 10, 1000);

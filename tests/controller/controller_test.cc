@@ -427,6 +427,62 @@ TEST_F(controller_test, isr_change_notification_updates_every_broker) {
   ASSERT_TRUE(eventually([&] { return no_isr_notifications(); }));
 }
 
+// KIP-112: a broker whose log dir failed writes /log_dir_event_notification; the
+// controller sends it LeaderAndIsr for all its replicas, and the ones it answers with
+// KAFKA_STORAGE_ERROR become offline replicas: leadership moves, the ISR shrinks, and
+// UpdateMetadata names them offline. The others stay as they were.
+TEST_F(controller_test, a_failed_log_dir_moves_leadership_and_marks_its_replicas_offline) {
+  for (int32_t id : {1, 2, 3}) register_broker(id);
+  auto& c = active_controller(3);
+  create_topic("j", {{0, {1, 2, 3}}, {1, {1, 2, 3}}, {2, {2, 1, 3}}, {3, {1}}});
+  ASSERT_TRUE(eventually([&] { return state("j", 0) && state("j", 1) && state("j", 2) && state("j", 3); }));
+  ASSERT_TRUE(leader_is("j", 0, 1, 0) && leader_is("j", 1, 1, 0) && leader_is("j", 3, 1, 0));
+  log_.clear();
+
+  // Broker 1's dir with j-0, j-2 and j-3 failed (j-1 is in its healthy dir).
+  log_.set_offline_replicas(1, {{"j", 0}, {"j", 2}, {"j", 3}});
+  auto n = k_->create_log_dir_event_notification(1);
+  ASSERT_TRUE(n) << n.error().message();
+  // Led by broker 1: the next in the ISR takes over, broker 1 leaves the ISR.
+  ASSERT_TRUE(eventually([&] { return leader_is("j", 0, 2, 1); }));
+  EXPECT_EQ(state("j", 0)->isr, (std::vector<int32_t>{2, 3}));
+  // Followed by broker 1: it leaves the ISR, the leader stays.
+  ASSERT_TRUE(eventually([&] { return state("j", 2)->isr == std::vector<int32_t>{2, 3}; }));
+  EXPECT_EQ(state("j", 2)->leader, 2);
+  // No other replica: offline (leader -1), the ISR keeps its last member.
+  ASSERT_TRUE(eventually([&] { return leader_is("j", 3, -1, 1); }));
+  EXPECT_EQ(state("j", 3)->isr, std::vector<int32_t>{1});
+  // The healthy dir's partition is untouched.
+  EXPECT_TRUE(leader_is("j", 1, 1, 0));
+  EXPECT_EQ(state("j", 1)->isr, (std::vector<int32_t>{1, 2, 3}));
+  ASSERT_TRUE(eventually([&] { return c.offline_partition_count() == 1; }));
+  // Every broker learns broker 1's offline replicas.
+  ASSERT_TRUE(log_.wait_for([](const auto& all) {
+    for (int32_t b : {1, 2, 3}) {
+      const auto* um0 = last_update_metadata(all, b, "j", 0);
+      const auto* um3 = last_update_metadata(all, b, "j", 3);
+      if (!um0 || um0->leader != 2 || um0->offline_replicas != std::vector<int32_t>{1}) return false;
+      if (!um3 || um3->offline_replicas != std::vector<int32_t>{1}) return false;
+    }
+    return true;
+  }));
+  ASSERT_TRUE(eventually([&] {
+    auto l = k_->list_log_dir_event_notifications();
+    return l && l.value().empty();
+  }));
+  // A preferred-leader check does not hand j-0 back to the offline replica.
+  c.trigger_preferred_leader_check();
+  ASSERT_TRUE(eventually([&] { return c.events_processed() > 0; }));
+  EXPECT_TRUE(leader_is("j", 0, 2, 1));
+
+  // Broker 1 restarts with its dir repaired: its replicas are eligible again.
+  log_.set_offline_replicas(1, {});
+  kill_broker(1);
+  register_broker(1);
+  ASSERT_TRUE(eventually([&] { return leader_is("j", 3, 1, 2); }));
+  ASSERT_TRUE(eventually([&] { return c.offline_partition_count() == 0; }));
+}
+
 TEST_F(controller_test, partitions_added_get_states_and_leaders) {
   for (int32_t id : {1, 2}) register_broker(id);
   active_controller(1);

@@ -15,7 +15,20 @@ class recording_sender final : public controller::broker_sender {
     if (log_.unreachable(id_)) throw std::runtime_error("broker " + std::to_string(id_) + " is unreachable (test)");
     log_.record(id_, req);
     switch (req.index()) {
-      case 0: return protocol::leader_and_isr_response{};
+      case 0: {
+        protocol::leader_and_isr_response resp;
+        constexpr int16_t kStorageError = 56;  // KAFKA_STORAGE_ERROR
+        for (const auto& ts : std::get<protocol::leader_and_isr_request>(req).topic_states) {
+          protocol::leader_and_isr_response::leader_and_isr_topic_error te;
+          te.topic_id = ts.topic_id;
+          for (const auto& ps : ts.partition_states)
+            te.partition_errors.push_back(
+                {"", ps.partition_index, log_.replica_offline(id_, ts.topic_name, ps.partition_index) ? kStorageError
+                                                                                                        : int16_t(0)});
+          resp.topics.push_back(std::move(te));
+        }
+        return resp;
+      }
       case 1: return protocol::update_metadata_response{};
       default: {
         protocol::stop_replica_response resp;
@@ -48,6 +61,17 @@ bool request_log::wait_for(const std::function<bool(const std::vector<sent_reque
                            std::chrono::milliseconds timeout) {
   std::unique_lock lk(mu_);
   return cv_.wait_for(lk, timeout, [&] { return pred(items_); });
+}
+
+void request_log::set_offline_replicas(int32_t broker, std::set<std::pair<std::string, int32_t>> parts) {
+  std::lock_guard lk(mu_);
+  offline_[broker] = std::move(parts);
+}
+
+bool request_log::replica_offline(int32_t broker, const std::string& topic, int32_t partition) const {
+  std::lock_guard lk(mu_);
+  auto it = offline_.find(broker);
+  return it != offline_.end() && it->second.count({topic, partition}) > 0;
 }
 
 void request_log::set_unreachable(int32_t broker, bool unreachable) {

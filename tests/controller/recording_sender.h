@@ -11,6 +11,8 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "controller/controller_channel.h"
@@ -31,6 +33,10 @@ class request_log {
                 std::chrono::milliseconds timeout = std::chrono::seconds(15));
   void set_unreachable(int32_t broker, bool unreachable);
   bool unreachable(int32_t broker) const;
+  // KIP-112: the broker answers LeaderAndIsr with KAFKA_STORAGE_ERROR for these
+  // replicas (a failed log dir), as cluster_member does for an offline partition.
+  void set_offline_replicas(int32_t broker, std::set<std::pair<std::string, int32_t>> parts);
+  bool replica_offline(int32_t broker, const std::string& topic, int32_t partition) const;
   void clear();
   // Makes recording senders writing to this log (which must outlive them).
   controller::sender_factory factory();
@@ -40,6 +46,7 @@ class request_log {
   std::condition_variable cv_;
   std::vector<sent_request> items_;
   std::set<int32_t> unreachable_;
+  std::map<int32_t, std::set<std::pair<std::string, int32_t>>> offline_;
 };
 
 // ---- helpers over recorded requests

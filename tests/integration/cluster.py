@@ -25,9 +25,12 @@ import zk as zk_mod  # noqa: E402
 
 class Cluster:
     def __init__(self, n: int = 3, overrides: dict | None = None, session_timeout_ms: int = 6000,
-                 zk: "zk.ZooKeeper | zk.ZooKeeperEnsemble | None" = None, zk_ensemble: int = 0):
+                 zk: "zk.ZooKeeper | zk.ZooKeeperEnsemble | None" = None, zk_ensemble: int = 0,
+                 log_dirs: int = 1, prepare=None):
         """zk: a started ZooKeeper/ZooKeeperEnsemble owned by the caller; else
-        zk_ensemble=N starts an N-member ensemble, 0 (default) one standalone server."""
+        zk_ensemble=N starts an N-member ensemble, 0 (default) one standalone server.
+        log_dirs: log directories per broker (harness.Broker.log_dirs); prepare(broker),
+        when given, runs before each broker's first start (e.g. to mount a log dir)."""
         self._owns_zk = zk is None
         if zk is not None:
             self.zk = zk
@@ -52,7 +55,11 @@ class Cluster:
                     "group.initial.rebalance.delay.ms": "0",
                 }
                 o.update(overrides or {})
-                self.brokers.append(harness.Broker(overrides=o, name=f"b{i + 1}"))
+                b = harness.Broker(overrides=o, name=f"b{i + 1}", log_dirs=log_dirs, start=False)
+                self.brokers.append(b)
+                if prepare:
+                    prepare(b)
+                b.start()
             self.wait_for_brokers(n)
         except Exception:
             self.close()

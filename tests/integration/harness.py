@@ -101,10 +101,10 @@ class Broker:
 
     def __init__(self, overrides: dict | None = None, name: str = "strata", start: bool = True,
                  startup_timeout: float = 30.0, extra_args: list | None = None,
-                 host: str = "127.0.0.1", cmd_prefix: list | None = None):
+                 host: str = "127.0.0.1", cmd_prefix: list | None = None, log_dirs: int = 1):
         """host: the address the listeners bind; cmd_prefix: argv run before the
         broker's (the fault suite's `ip netns exec NS`, which execs, so the PID
-        is still the broker's)."""
+        is still the broker's); log_dirs: how many log directories (data, data2, ...)."""
         self.name = name
         self.host = host
         self.cmd_prefix = list(cmd_prefix or [])
@@ -113,6 +113,8 @@ class Broker:
         self.startup_timeout = startup_timeout
         self.tmp = tempfile.mkdtemp(prefix=f"strata-it-{name}-")
         self.data_dir = os.path.join(self.tmp, "data")
+        # log.dirs: data_dir first (it holds the metadata file), then data2, data3, ...
+        self.log_dirs = [self.data_dir] + [os.path.join(self.tmp, f"data{i + 1}") for i in range(1, log_dirs)]
         self.log_path = os.path.join(self.tmp, "broker.log")
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
@@ -154,7 +156,7 @@ class Broker:
     def command(self, port: int = 0) -> list:
         cmd = self.cmd_prefix + [STRATA_BIN, "serve",
                "--override", f"listeners=PLAINTEXT://{self.host}:{port}",
-               "--override", f"log.dirs={self.data_dir}"]
+               "--override", f"log.dirs={','.join(self.log_dirs)}"]
         # The admin HTTP listener on an ephemeral port unless the test sets
         # one (the default, 9644, would clash between brokers run in parallel).
         if "strata.admin.listener" not in self.overrides:

@@ -143,6 +143,12 @@ TEST(znodes, isr_change_config_and_producer_block) {
   EXPECT_EQ(json::serialize(isr["partitions"]), R"([{"topic":"a","partition":0},{"topic":"b","partition":3}])");
   EXPECT_EQ(decode_isr_change(encode_isr_change({{"a", 0}})).value(), (std::vector<topic_partition>{{"a", 0}}));
 
+  // KIP-112's notification, as Kafka's LogDirEventNotificationSequenceZNode writes it.
+  EXPECT_EQ(encode_log_dir_event(3), R"({"version":1,"broker":3,"event":1})");
+  EXPECT_EQ(decode_log_dir_event(encode_log_dir_event(7)).value(), 7);
+  EXPECT_EQ(decode_log_dir_event(R"({"version":1,"event":1})").error(), kafka_errc::malformed_znode);
+  EXPECT_EQ(decode_log_dir_event(R"({"version":1,"broker":-1,"event":1})").error(), kafka_errc::malformed_znode);
+
   auto cfg = obj(encode_entity_config({{"retention.ms", "1000"}}));
   EXPECT_EQ(keys(cfg), (std::set<std::string>{"version", "config"}));
   EXPECT_EQ(cfg["version"].as_int64(), 1);

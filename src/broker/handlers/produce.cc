@@ -206,6 +206,8 @@ class waiting_produce : public std::enable_shared_from_this<waiting_produce> {
     w.replication = false;
     if (status == cluster::replication_status::not_enough_replicas_after_append)
       fail(w, error_code::not_enough_replicas_after_append);
+    else if (status == cluster::replication_status::offline)
+      fail(w, error_code::kafka_storage_error, w.part->offline_reason());
     else if (status == cluster::replication_status::waiting)
       fail(w, error_code::not_leader_or_follower, "leadership moved before the in-sync replicas had the batch");
     --pending_;
