@@ -72,6 +72,7 @@ struct verify_options {
   std::string history;
   std::string summary_json;
   bool quiet = false;
+  bool no_final_read = false;
   // check
   bool reread = false;
   std::string history_out;
@@ -232,6 +233,7 @@ struct consumer_ctx : rdk::client_state {
   std::mutex mu;
   std::vector<event> events;  // guarded by mu
   std::atomic<bool> done{false};
+  bool final_read = false;  // its reads are the final read's
 };
 
 // Commits the batch's offsets of the partitions this member still owns. A
@@ -293,6 +295,7 @@ void consume_loop(consumer_ctx& c, const std::string& group) {
         e.consumer = c.id;
         e.partition = p;
         e.offset = m->offset;
+        e.final_read = c.final_read;
         c.add(std::move(e));
         ++c.run.read;
       } else {
@@ -426,7 +429,9 @@ bool bounded_join(std::thread& t, const std::atomic<bool>& done, std::int64_t de
 // The consumers of a run or a re-read, on their threads.
 class consumer_pool {
  public:
-  consumer_pool(const verify_options& o, run_state& rs) : o_(o), run_(rs) {}
+  // final_read: the pool reads everything once more after writing ended.
+  consumer_pool(const verify_options& o, run_state& rs, bool final_read = false)
+      : o_(o), run_(rs), final_read_(final_read) {}
   ~consumer_pool() {
     stop();
     for (auto* c : consumers_) {
@@ -439,6 +444,7 @@ class consumer_pool {
   std::string create() {
     for (int i = 0; i < o_.consumers; ++i) {
       auto c = std::make_unique<consumer_ctx>(o_.client.verbose, run_, i);
+      c->final_read = final_read_;
       std::string err;
       rd_kafka_conf_t* conf = client_conf(o_, true, "strata-verify-consumer-" + std::to_string(i), c.get(), err);
       if (!conf || !(c->rk = new_client(true, conf, err))) return err;
@@ -505,6 +511,7 @@ class consumer_pool {
  private:
   const verify_options& o_;
   run_state& run_;
+  const bool final_read_;
   std::vector<consumer_ctx*> consumers_;  // owned, except those moved to abandoned_
   std::vector<consumer_ctx*> abandoned_;  // leaked: their detached threads may still run
   std::vector<std::thread> threads_;
@@ -731,6 +738,9 @@ rd_kafka_t* connect(const verify_options& o, bool create, rdk::client_state& sta
   return nullptr;
 }
 
+bool final_read(const watermark_watcher& wm, const verify_options& o, run_state& rs, std::vector<event>& positions,
+                std::vector<event>& events, bool& abandoned);
+
 int run(const verify_options& o) {
   if (o.messages <= 0 && o.duration <= 0) {
     error_line("give --messages N and/or --duration SECONDS");
@@ -852,10 +862,12 @@ int run(const verify_options& o) {
   watermark_watcher wm(admin_guard.release(), o.topic, partitions);
   wm.start();
   std::vector<event> positions;
-  const bool complete = drain(wm, o, rs, positions);
-  abandoned |= !wm.stop(rdk::monotonic_ms() + 5000);
+  bool complete = drain(wm, o, rs, positions);
   pool.stop();
   pool.take_events(events);
+  // A consumer left running would move the positions the final read waits on.
+  if (complete && !o.no_final_read && !pool.abandoned()) complete = final_read(wm, o, rs, positions, events, abandoned);
+  abandoned |= !wm.stop(rdk::monotonic_ms() + 5000);
   events.insert(events.end(), positions.begin(), positions.end());
   event end;
   end.kind = event_kind::end;
@@ -870,6 +882,34 @@ int run(const verify_options& o) {
   const int code = finish(events, o, o.history);
   if (abandoned || pool.abandoned()) end_now(code);
   return code;
+}
+
+// The final read: once writing ended and the run's consumers caught up, one
+// fresh consumer reads every partition from the beginning to its high
+// watermark: the log as it stands. The checker counts an acknowledged value
+// missing from it as lost even if a consumer saw it during the run (it was
+// truncated away later, as after an unclean election), and a value read at an
+// offset that now holds another as an offset conflict.
+bool final_read(const watermark_watcher& wm, const verify_options& o, run_state& rs, std::vector<event>& positions,
+                std::vector<event>& events, bool& abandoned) {
+  verify_options fo = o;
+  fo.group.clear();
+  fo.consumers = 1;
+  for (int p = 0; p < rs.parts->count; ++p) rs.parts->position[p] = -1;
+  rs.stop_consuming = false;
+  rs.read = 0;
+  consumer_pool pool(fo, rs, true);
+  if (std::string err = pool.create(); !err.empty()) {
+    std::fprintf(stderr, "strata verify: final read: %s\n", err.c_str());
+    return false;
+  }
+  if (!o.quiet) progress(rs, "(final read)");
+  pool.start();
+  const bool complete = drain(wm, fo, rs, positions);
+  pool.stop();
+  pool.take_events(events);
+  abandoned |= pool.abandoned();
+  return complete;
 }
 
 // `strata verify check`: judges a saved history again, or (--reread) reads
@@ -921,7 +961,7 @@ int check(verify_options o) {
     if (e.kind == event_kind::ack && e.offset >= 0 && e.partition >= 0 && e.partition < partitions)
       partition_table::raise(rs.parts->max_acked[e.partition], e.offset);
   rs.start_ms -= offset_ms;
-  consumer_pool pool(o, rs);
+  consumer_pool pool(o, rs, true);  // what is there now decides, as a final read
   err = pool.create();
   if (!err.empty()) {
     error_line(err);
@@ -1003,6 +1043,9 @@ void register_verify(CLI::App& app) {
                   "seconds")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--no-final-read", o->no_final_read,
+                "Skip the final read (a fresh consumer reading every partition from the beginning once writing "
+                "ended), which decides what is lost");
   cmd->add_option("--settle", o->settle,
                   "Seconds a high watermark must stay below an acknowledged offset before reading may end "
                   "without it")

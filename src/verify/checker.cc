@@ -16,6 +16,7 @@ using slot = std::pair<std::int32_t, std::int64_t>;      // partition, offset
 struct value_state {
   bool sent = false;
   bool acked = false;
+  bool in_final = false;  // read by the final read
   bool failed = false;
   slot ack{-1, -1};         // partition, offset (-1: unknown)
   std::vector<slot> reads;  // distinct slots it was read at, in order
@@ -50,6 +51,7 @@ report check(const std::vector<event>& history, std::size_t max_examples) {
   std::vector<std::int64_t> ack_times;
   std::int64_t produce_start = -1, produce_end = -1, last_report = 0, last_time = 0;
   bool have_end = false;
+  bool have_final = false;  // a final read is in the history
 
   for (const auto& e : history) {
     last_time = std::max(last_time, e.time_ms);
@@ -89,6 +91,10 @@ report check(const std::vector<event>& history, std::size_t max_examples) {
         auto& v = values[id];
         const slot s{e.partition, e.offset};
         if (std::find(v.reads.begin(), v.reads.end(), s) == v.reads.end()) v.reads.push_back(s);
+        if (e.final_read) {
+          have_final = true;
+          v.in_final = true;
+        }
         read_at.emplace_back(s, id);
         auto& pos = position[e.partition];
         pos = std::max(pos, e.offset + 1);
@@ -144,15 +150,19 @@ report check(const std::vector<event>& history, std::size_t max_examples) {
       for (const auto& s : v.reads) at += (at.empty() ? "" : ", ") + where(s);
       example("duplicated: " + name(id) + " read at " + at);
     }
+    // With a final read, the log as it stands decides: a value read during the
+    // run and truncated away afterwards is not there.
+    const bool there = have_final ? v.in_final : read;
     if (v.acked) {
       const bool known = v.ack.second >= 0;
-      if (!read && known) {
+      if (!there && known) {
         // Once reading reached the end, every acknowledged value must have
         // been read; otherwise only those below where reading got to.
         auto pos = position.find(v.ack.first);
         if (r.read_complete || (pos != position.end() && v.ack.second < pos->second)) {
           ++r.lost;
-          example("lost: " + name(id) + " acknowledged at " + where(v.ack) + ", never read");
+          example("lost: " + name(id) + " acknowledged at " + where(v.ack) +
+                  (read ? ", read during the run, gone from the log at the end" : ", never read"));
         }
       }
       if (read && known && std::find(v.reads.begin(), v.reads.end(), v.ack) == v.reads.end()) {
@@ -162,7 +172,7 @@ report check(const std::vector<event>& history, std::size_t max_examples) {
       }
     } else if (v.failed) {
       ++r.indeterminate;
-      ++(read ? r.indeterminate_present : r.indeterminate_absent);
+      ++(there ? r.indeterminate_present : r.indeterminate_absent);
     }
     if (r.idempotence) {
       const slot at = v.acked && v.ack.second >= 0 ? v.ack : (read ? v.reads.front() : slot{-1, -1});

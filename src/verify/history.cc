@@ -111,6 +111,7 @@ std::string encode(const event& e) {
       break;
     case event_kind::read:
       o["consumer"] = e.consumer;
+      if (e.final_read) o["final"] = 1;
       o["partition"] = e.partition;
       o["offset"] = e.offset;
       o["producer"] = e.producer;
@@ -197,14 +198,15 @@ std::optional<event> decode(const std::string& line, std::string& err) {
     err = "unknown event type \"" + type + "\"";
     return std::nullopt;
   }
-  std::int64_t idem = 0, complete = 0;
+  std::int64_t idem = 0, complete = 0, final_read = 0;
   if (!get_int(o, "time", e.time_ms, err) || !get_int32(o, "producer", e.producer, err) ||
       !get_int(o, "seq", e.seq, err) || !get_int32(o, "partition", e.partition, err) ||
       !get_int(o, "offset", e.offset, err) || !get_int(o, "high_watermark", e.high_watermark, err) ||
       !get_int32(o, "consumer", e.consumer, err) || !get_string(o, "error", e.error, err) ||
       !get_int32(o, "code", e.error_code, err) || !get_string(o, "group", e.group, err) ||
-      !get_int(o, "read_complete", complete, err))
+      !get_int(o, "read_complete", complete, err) || !get_int(o, "final", final_read, err))
     return std::nullopt;
+  e.final_read = final_read != 0;
   if (e.kind == event_kind::run) {
     auto run = std::make_shared<run_info>();
     if (!get_string(o, "run_id", run->run_id, err) || !get_string(o, "topic", run->topic, err) ||

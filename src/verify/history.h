@@ -50,6 +50,9 @@ struct event {
   std::int64_t offset = -1;
   std::int64_t high_watermark = -1;  // position
   std::int32_t consumer = -1;        // read
+  // read: by the final read (a fresh consumer from the beginning once writing
+  // ended): the log as it stands, which decides what is lost.
+  bool final_read = false;
   std::string error;                 // fail: librdkafka's error name
   std::int32_t error_code = 0;       // fail: librdkafka's error code
   std::string group;                 // commit

@@ -52,6 +52,12 @@ class builder {
     e.offset = offset;
     return add(e);
   }
+  // A read by the final read (the log as it stands at the end).
+  builder& final_read(int producer, std::int64_t seq, int partition, std::int64_t offset) {
+    read(producer, seq, partition, offset);
+    events_.back().final_read = true;
+    return *this;
+  }
   builder& commit(const std::string& group, int partition, std::int64_t offset) {
     event e = kind(event_kind::commit);
     e.group = group;
@@ -131,6 +137,33 @@ TEST(VerifyChecker, AckedNeverReadIsLost) {
   EXPECT_EQ(r.violations, 1);
   EXPECT_EQ(r.exit_code(), 1);
   EXPECT_EQ(result_line(r), "RESULT: VIOLATIONS (lost=1)");
+}
+
+TEST(VerifyChecker, ReadDuringTheRunButGoneFromTheFinalReadIsLost) {
+  // An unclean election: seq 1 was acknowledged and even read at 0@1, then
+  // truncated away; the final read finds seq 2 there instead.
+  builder b(false);
+  b.ok(0, 0, 0, 0).ok(0, 1, 0, 1).send(0, 2).ack(0, 2, 0, 1).produce_end();
+  b.final_read(0, 0, 0, 0).final_read(0, 2, 0, 1).end();
+  auto r = b.check();
+  EXPECT_EQ(r.lost, 1);
+  EXPECT_EQ(r.read, 3);
+  EXPECT_GE(r.offset_conflicts, 1);  // two values acknowledged, and read, at 0@1
+  ASSERT_FALSE(r.examples.empty());
+  bool named = false;
+  for (const auto& ex : r.examples) named |= ex.find("gone from the log") != std::string::npos;
+  EXPECT_TRUE(named);
+}
+
+TEST(VerifyChecker, FinalReadAloneDecidesWhatIsThere) {
+  // The run's consumer missed seq 1 (it stopped early); the final read has it.
+  builder b;
+  b.ok(0, 0, 0, 0).send(0, 1).ack(0, 1, 0, 1).send(0, 2).fail(0, 2).produce_end();
+  b.final_read(0, 0, 0, 0).final_read(0, 1, 0, 1).final_read(0, 2, 0, 2).end();
+  auto r = b.check();
+  EXPECT_EQ(r.lost, 0);
+  EXPECT_EQ(r.violations, 0);
+  EXPECT_EQ(r.indeterminate_present, 1);
 }
 
 TEST(VerifyChecker, IncompleteReadCountsLostOnlyBelowThePosition) {

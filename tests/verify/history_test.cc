@@ -65,6 +65,8 @@ TEST(VerifyHistory, EveryEventRoundTrips) {
   e.producer = 1;
   e.seq = 5;
   in.push_back(e);
+  e.final_read = true;
+  in.push_back(e);
   e = {};
   e.kind = event_kind::commit;
   e.group = "g";
@@ -92,7 +94,9 @@ TEST(VerifyHistory, EveryEventRoundTrips) {
   for (std::size_t i = 0; i < in.size(); ++i) EXPECT_EQ(encode(out[i]), encode(in[i])) << i;
   EXPECT_EQ(out[3].offset, 40);
   EXPECT_EQ(out[4].error_code, -192);
-  EXPECT_TRUE(out[8].read_complete);
+  EXPECT_FALSE(out[5].final_read);
+  EXPECT_TRUE(out[6].final_read);
+  EXPECT_TRUE(out[9].read_complete);
   ASSERT_TRUE(out[0].run);
   EXPECT_TRUE(out[0].run->idempotence);
   EXPECT_EQ(out[0].run->run_id, "r1");
