@@ -16,6 +16,7 @@ Broker/ZooKeeper cleanup, also at exit)."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import sys
@@ -25,6 +26,9 @@ sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import harness  # noqa: E402
 import zk  # noqa: E402
 from kazoo.client import KazooClient  # noqa: E402  (python3-kazoo)
+
+# kazoo logs every reconnect while the nemesis kills ZooKeeper members: expected.
+logging.getLogger("kazoo").setLevel(logging.ERROR)
 
 CHROOT = "/strata"
 

@@ -90,6 +90,7 @@ def run_one(lab: NetLab, name: str, cfg: dict, duration: float, seed: int, gap: 
                "--producers", "2", "--rate", "400", "--duration", str(duration),
                "--delivery-timeout-ms", "20000", "--drain-timeout", "60",
                "--summary-json", summary_path, "--history", history_path, "--quiet"]
+        cmd += os.environ.get("STRATA_FAULTS_VERIFY_ARGS", "").split()  # e.g. "-X debug=eos" to debug a run
         log(f"{name}: {cfg['about']} (seed {seed}, {duration:.0f} s)")
         verify_log = open(os.path.join(out_dir, f"{name}-{seed}.verify.log"), "w")
         verify = subprocess.Popen(cmd, stdout=verify_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -203,14 +204,16 @@ def main() -> int:
 
 
 def print_table(results: list):
-    cols = ["config", "seed", "faults", "acked", "lost", "dup", "reord", "phantom", "indet", "max unavail s",
+    cols = ["config", "seed", "faults", "acked", "lost", "dup", "reord", "phantom", "conflicts", "indet",
+            "max unavail s",
             "max recovery s", "verdict"]
     rows = []
     for r in results:
         s = r.get("summary") or {}
         rows.append([r["config"], str(r["seed"]), str(len(r["faults"])), str(s.get("acked", "-")),
                      str(s.get("lost", "-")), str(s.get("duplicated", "-")), str(s.get("reordered", "-")),
-                     str(s.get("phantom", "-")), str(s.get("indeterminate", "-")),
+                     str(s.get("phantom", "-")), str(s.get("offset_conflicts", "-")),
+                     str(s.get("indeterminate", "-")),
                      f"{s['longest_unavailable_ms'] / 1000:.1f}" if "longest_unavailable_ms" in s else "-",
                      f"{max(r['recovery_s']):.1f}" if r["recovery_s"] else "-",
                      "PASS" if r["ok"] else "FAIL"])
