@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -37,9 +38,11 @@ BROKER_PORT = 9092
 
 class LabCluster:
     def __init__(self, lab, brokers: int = 3, overrides: dict | None = None, session_timeout_ms: int = 6000,
-                 zk_ensemble: int = 0):
+                 zk_ensemble: int = 0, small_disk: int = 0, fiu: int = 0):
         """zk_ensemble: 0 for one standalone ZooKeeper, else that many members (all
-        in the ZooKeeper node, so losing one is a process fault, not a network one)."""
+        in the ZooKeeper node, so losing one is a process fault, not a network one).
+        small_disk: a broker whose log dir is a 64 MiB tmpfs (the disk-full fault
+        fills it); fiu: a broker run under libfiu's fiu-run (the fsync fault)."""
         self.lab = lab
         self.n = brokers
         self.session_timeout_ms = session_timeout_ms
@@ -51,6 +54,9 @@ class LabCluster:
         self.brokers: list[harness.Broker] = []
         self.paused: set[int] = set()
         self._zk = None
+        self.mounts: list[str] = []
+        self._small_disk = small_disk
+        self._fiu = fiu
         self.zk.start()
         try:
             for i in range(1, brokers + 1):
@@ -64,9 +70,14 @@ class LabCluster:
                     "offsets.topic.replication.factor": str(min(3, brokers)),
                 }
                 o.update(overrides or {})
+                prefix = lab.prefix_cmd(i) + (["fiu-run", "-x"] if i == fiu else [])
                 b = harness.Broker(overrides=o, name=f"fault-b{i}", start=False, host=lab.address(i),
-                                   cmd_prefix=lab.prefix_cmd(i))
+                                   cmd_prefix=prefix)
                 self.brokers.append(b)
+                if i == small_disk:
+                    os.makedirs(b.data_dir, exist_ok=True)
+                    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", b.data_dir], check=True)
+                    self.mounts.append(b.data_dir)
                 b.start(port=BROKER_PORT)
             self.wait_for_brokers()
         except Exception:
@@ -131,6 +142,24 @@ class LabCluster:
         harness.wait_until(ok, timeout, f"topic {topic}: every partition led, with a full ISR", interval=0.25)
 
     # ---- process faults ----------------------------------------------------
+    def small_disk_broker(self) -> int:
+        assert self._small_disk, "this cluster has no broker on a small disk"
+        return self._small_disk
+
+    def fiu_broker(self) -> int:
+        assert self._fiu, "this cluster runs no broker under fiu-run"
+        return self._fiu
+
+    def bounce(self, broker_id: int):
+        """Stops the broker however it can be stopped (it may have exited on its
+        own, e.g. with every log dir offline) and starts it again."""
+        b = self.broker(broker_id)
+        if b.alive():
+            b.kill9()
+        else:
+            b.stop(expect_rc=None)
+        b.start(port=BROKER_PORT)
+
     def kill9(self, broker_id: int):
         self.broker(broker_id).kill9()
 
@@ -168,3 +197,5 @@ class LabCluster:
             except Exception:
                 pass
         self.zk.close()
+        for m in self.mounts:
+            subprocess.run(["umount", "-l", m], check=False)

@@ -8,7 +8,9 @@ beyond that, and independent faults make each result attributable."""
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
 import time
 
 import harness
@@ -217,6 +219,60 @@ class KillZooKeeperLeader(Fault):
         self.c.ensemble.member(self.target).start()
 
 
+class DiskFull(Fault):
+    """The log dir of the broker on a small tmpfs filled to the last byte: its
+    appends fail with ENOSPC, as a leader (clients get KAFKA_STORAGE_ERROR) and
+    as a follower (it drops out of the ISR). Healed by freeing the space and
+    restarting the broker, as Kafka needs too."""
+    name = "disk-full"
+
+    def hold_s(self) -> float:
+        return 8.0
+
+    def inject(self) -> str:
+        self.target = self.c.small_disk_broker()
+        self.filler = os.path.join(self.c.broker(self.target).data_dir, "fault-filler")
+        with open(self.filler, "wb") as f:
+            chunk = b"\0" * (1 << 20)
+            try:
+                while True:
+                    f.write(chunk)
+                    f.flush()
+            except OSError:
+                pass  # ENOSPC: full
+        return f"fill broker {self.target}'s log dir (tmpfs) to the last byte"
+
+    def handled(self) -> bool:
+        return True  # nothing to wait for: the broker meets ENOSPC on its next write
+
+    def heal(self):
+        os.unlink(self.filler)
+        self.c.bounce(self.target)
+
+
+class FailingFsync(Fault):
+    """fsync fails with EIO on the broker run under libfiu (fiu-ctrl enables
+    posix/io/sync/fsync in the running process). With
+    log.flush.interval.messages=1 every append is fsynced: a failed fsync takes
+    its log dir offline, and a broker with no log dir left stops; nothing it
+    could not make durable is acknowledged. Healed by turning the failure off
+    and restarting the broker."""
+    name = "failing-fsync"
+
+    def inject(self) -> str:
+        self.target = self.c.fiu_broker()
+        subprocess.run(["fiu-ctrl", "-c", "enable name=posix/io/sync/fsync", str(self.c.broker(self.target).pid)],
+                       check=True, timeout=10)
+        return f"fsync fails (EIO) on broker {self.target}"
+
+    def heal(self):
+        b = self.c.broker(self.target)
+        if b.alive():
+            subprocess.run(["fiu-ctrl", "-c", "disable name=posix/io/sync/fsync", str(b.pid)], check=False,
+                           timeout=10)
+        self.c.bounce(self.target)
+
+
 FAULTS = {f.name: f for f in (KillLeader, KillController, KillRandom, PauseLeader, IsolateLeader,
                               PartitionLeader, IsolateLeaderFromCluster, ShrinkIsrThenKillLeader,
-                              KillZooKeeperLeader)}
+                              KillZooKeeperLeader, DiskFull, FailingFsync)}

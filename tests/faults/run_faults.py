@@ -49,6 +49,12 @@ CONFIGS = {
                           "ZooKeeper while clients still reach it"),
     "zookeeper": dict(SAFE, faults=["kill-zk-leader", "kill-leader"], zk_ensemble=3,
                       about="a 3-member ZooKeeper ensemble losing its leader member; broker leader kills"),
+    "disk": dict(SAFE, faults=["disk-full"], small_disk=3,
+                 about="broker 3's log dir (a 64 MiB tmpfs) filled to the last byte, then freed and the broker "
+                       "restarted"),
+    "fsync": dict(SAFE, faults=["failing-fsync"], fiu=3, flush_every_message=True,
+                  about="fsync failing with EIO on broker 3 (libfiu), every append fsynced; then fixed and the "
+                        "broker restarted"),
     "control-acks1": dict(acks="1", idempotence=False, min_isr=1, unclean=False, expect="loss",
                           faults=["isolate-leader-keep-clients"],
                           about="acks=1, a leader cut off from followers and ZooKeeper but not from clients: "
@@ -61,8 +67,8 @@ CONFIGS = {
 PROFILES = {
     # make test: every configuration once, short
     "quick": dict(duration=30, runs=1, gap=1.0),
-    # docs/RELIABILITY.md: longer runs, several seeds, >= 100 faults in all
-    "long": dict(duration=150, runs=2, gap=1.0),
+    # docs/RELIABILITY.md: every configuration for 150 s, >= 100 faults in all (about 25 min)
+    "long": dict(duration=150, runs=1, gap=1.0),
 }
 
 
@@ -77,8 +83,11 @@ def run_one(lab: NetLab, name: str, cfg: dict, duration: float, seed: int, gap: 
     rng = random.Random(seed)
     topic = f"verify-{name}"
     overrides = {"unclean.leader.election.enable": "true" if cfg["unclean"] else "false"}
+    if cfg.get("flush_every_message"):
+        overrides["log.flush.interval.messages"] = "1"
     result = {"config": name, "seed": seed, "faults": [], "reaction_s": [], "recovery_s": [], "error": None}
-    cluster = LabCluster(lab, brokers=3, overrides=overrides, zk_ensemble=cfg.get("zk_ensemble", 0))
+    cluster = LabCluster(lab, brokers=3, overrides=overrides, zk_ensemble=cfg.get("zk_ensemble", 0),
+                         small_disk=cfg.get("small_disk", 0), fiu=cfg.get("fiu", 0))
     verify = None
     try:
         summary_path = os.path.join(out_dir, f"{name}-{seed}.summary.json")
@@ -88,7 +97,7 @@ def run_one(lab: NetLab, name: str, cfg: dict, duration: float, seed: int, gap: 
                "--min-insync-replicas", str(cfg["min_isr"]),
                "--acks", cfg["acks"], "--idempotence" if cfg["idempotence"] else "--no-idempotence",
                "--producers", "2", "--rate", "400", "--duration", str(duration),
-               "--delivery-timeout-ms", "20000", "--drain-timeout", "60",
+               "--delivery-timeout-ms", "60000", "--drain-timeout", "90",
                "--summary-json", summary_path, "--history", history_path, "--quiet"]
         cmd += os.environ.get("STRATA_FAULTS_VERIFY_ARGS", "").split()  # e.g. "-X debug=eos" to debug a run
         log(f"{name}: {cfg['about']} (seed {seed}, {duration:.0f} s)")
