@@ -118,20 +118,37 @@ void replica_fetcher::shutdown() {
 }
 
 void replica_fetcher::add_partitions(const std::vector<follower_partition>& parts) {
-  std::lock_guard process(process_mu_);
-  std::lock_guard lk(state_mu_);
-  for (const auto& fp : parts) {
-    entry e;
-    e.fp = fp;
-    e.generation = next_generation_++;
-    e.leader_epoch = fp.p->leader_epoch();
-    if (!fp.p->online()) {
-      e.phase = fetch_phase::failed;
-      e.last_error = code(error_code::kafka_storage_error);
+  {
+    std::lock_guard process(process_mu_);
+    std::lock_guard lk(state_mu_);
+    for (const auto& fp : parts) {
+      entry e;
+      e.fp = fp;
+      e.generation = next_generation_++;
+      e.leader_epoch = fp.p->leader_epoch();
+      if (!fp.p->online()) {
+        e.phase = fetch_phase::failed;
+        e.last_error = code(error_code::kafka_storage_error);
+      }
+      parts_[{fp.p->topic(), fp.p->index()}] = std::move(e);
     }
-    parts_[{fp.p->topic(), fp.p->index()}] = std::move(e);
+    cv_.notify_all();
   }
-  cv_.notify_all();
+  interrupt_stale_fetch();  // takes conn_mu_, which comes before state_mu_
+}
+
+void replica_fetcher::interrupt_stale_fetch() {
+  const int64_t sent = fetch_sent_ms_.load();
+  if (sent == 0) return;
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock::now().time_since_epoch()).count();
+  // A healthy long poll answers within replica.fetch.wait.max.ms; allow a loaded leader
+  // two seconds more before calling the connection dead.
+  if (now - sent <= cfg_.fetch_wait_max_ms + 2000) return;
+  spdlog::info("replica fetcher {}-{}: a Fetch has been unanswered for {} ms: reconnecting to {}:{}", source_.id,
+               fetcher_id_, now - sent, source_.host, source_.port);
+  std::lock_guard lk(conn_mu_);
+  if (conn_) conn_->interrupt();
 }
 
 std::vector<follower_partition> replica_fetcher::remove_partitions(const std::vector<topic_partition>& tps) {
@@ -473,6 +490,11 @@ void replica_fetcher::fetch_phase_once() {
     }
   } release{frame, 2 * static_cast<size_t>(std::max(cfg_.fetch_max_bytes, 1 << 20))};
   const auto deadline = clock::now() + std::chrono::milliseconds(cfg_.socket_timeout_ms + cfg_.fetch_wait_max_ms);
+  fetch_sent_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now().time_since_epoch()).count();
+  struct clear_sent {
+    std::atomic<int64_t>& sent;
+    ~clear_sent() { sent = 0; }
+  } clear{fetch_sent_ms_};
   auto resp = conn_->call_at<protocol::fetch_response>(req, version, deadline, frame);
 
   if (resp.error_code != 0) {

@@ -67,6 +67,7 @@
 // transitioned to follower of this source before it is added, and removed before it
 // becomes leader or is deleted.
 #include <chrono>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -149,6 +150,8 @@ class replica_fetcher {
   // Adds partitions, or replaces their state when already here: each starts truncating.
   // Offline partitions start failed.
   void add_partitions(const std::vector<follower_partition>& parts);
+  // Interrupts a Fetch in flight far past its long poll (see fetch_sent_ms_).
+  void interrupt_stale_fetch();
   // Stops fetching them. Returns once the thread no longer touches them: a truncation
   // or append in progress finishes first; a response that comes later is dropped.
   // Returns what was removed (to move partitions to another fetcher).
@@ -202,6 +205,12 @@ class replica_fetcher {
   std::vector<uint8_t> frame_;  // the thread's: the buffer every Fetch response is read into
 
   std::mutex conn_mu_;  // guards conn_ against interrupt(); only the thread writes it
+  // When the Fetch in flight was sent (steady clock, ms; 0: none). A request far past
+  // its long poll when the controller hands this fetcher partitions again is on a
+  // connection that went dead (a healed network partition: the leader's answer was
+  // dropped), so add_partitions interrupts it and the thread reconnects at once
+  // instead of waiting out replica.socket.timeout.ms.
+  std::atomic<int64_t> fetch_sent_ms_{0};
   std::unique_ptr<client::broker_connection> conn_;
   bool reconnecting_ = false;  // the thread's: a connection was lost (logs the recovery)
 

@@ -76,22 +76,28 @@ result<int64_t> kafka_zk::register_broker(const broker_registration& b) {
   broker_registration reg = b;
   if (reg.timestamp_ms == 0) reg.timestamp_ms = now_ms();
   const std::string path = paths::broker(b.id);
-  auto c = zk_.create(path, encode_broker(reg), create_mode::ephemeral);
-  if (!c && c.error() == errc::no_node) {
-    if (auto e = zk_.ensure_path(paths::broker_ids); !e) return e.error();
-    c = zk_.create(path, encode_broker(reg), create_mode::ephemeral);
-  }
-  if (c || c.error() == errc::node_exists) {
+  // The znode can vanish between a create answered NODEEXISTS and the look at its
+  // owner: an earlier session of this broker expiring right then (a restart after a
+  // crash). Then the create is tried again.
+  for (int attempt = 0;; ++attempt) {
+    auto c = zk_.create(path, encode_broker(reg), create_mode::ephemeral);
+    if (!c && c.error() == errc::no_node) {
+      if (auto e = zk_.ensure_path(paths::broker_ids); !e) return e.error();
+      c = zk_.create(path, encode_broker(reg), create_mode::ephemeral);
+    }
+    if (!c && c.error() != errc::node_exists) return c.error();
     auto s = zk_.exists(path);
     if (!s) return s.error();
-    if (!s.value()) return error(errc::no_node, "register broker " + std::to_string(b.id) + ": " + path + " vanished");
+    if (!s.value()) {
+      if (attempt < 3) continue;
+      return error(errc::no_node, "register broker " + std::to_string(b.id) + ": " + path + " keeps vanishing");
+    }
     if (s.value()->ephemeral_owner == zk_.session_id()) return s.value()->czxid;
     return error(kafka_errc::broker_already_registered,
                  "broker id " + std::to_string(b.id) + " is already registered at " + path + " by another session (" +
                      hex(s.value()->ephemeral_owner) + "); is another broker running with broker.id=" +
                      std::to_string(b.id) + "?");
   }
-  return c.error();
 }
 
 result<std::vector<int32_t>> kafka_zk::list_brokers(watch_fn w) {
