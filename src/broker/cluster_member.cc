@@ -13,6 +13,7 @@
 #include "group/group_coordinator.h"
 #include "broker/offsets_log.h"
 #include "broker/producer_ids.h"
+#include "cluster/broker_epoch.h"
 #include "controller/connection_sender.h"
 #include "client/broker_connection.h"
 
@@ -210,13 +211,17 @@ bool cluster_member::previous_run_of_self(const zk::broker_registration& reg) {
   return existing && existing.value() && existing.value()->endpoints == reg.endpoints;
 }
 
-bool cluster_member::accept_controller(int32_t epoch, int64_t broker_epoch) {
+error_code cluster_member::accept_controller(int32_t epoch, int64_t broker_epoch) {
   // KIP-380: a request meant for an earlier registration of this broker id is stale.
-  if (broker_epoch >= 0 && broker_epoch_.load() >= 0 && broker_epoch != broker_epoch_.load()) return false;
+  // A later one is not: the controller can see a new registration (and send for it)
+  // before register_self has stored the epoch ZooKeeper gave it, and a request
+  // refused then is never sent again (found by the fault suite: a broker back from
+  // an isolation refused its first LeaderAndIsr and stayed out of every ISR).
+  if (cluster::is_stale_broker_epoch(broker_epoch, broker_epoch_.load())) return error_code::stale_broker_epoch;
   std::lock_guard lk(epoch_mu_);
-  if (epoch < controller_epoch_) return false;
+  if (epoch < controller_epoch_) return error_code::stale_controller_epoch;
   controller_epoch_ = epoch;
-  return true;
+  return error_code::none;
 }
 
 void cluster_member::log_dir_failed(const storage::log_manager::dir_failure& f) {
@@ -243,10 +248,10 @@ protocol::leader_and_isr_response cluster_member::apply(const protocol::leader_a
   using resp_t = protocol::leader_and_isr_response;
   resp_t resp;
   resp.error_code = ec(error_code::none);
-  if (!accept_controller(req.controller_epoch, req.broker_epoch)) {
-    STRATA_LOG_LIMITED(spdlog::level::warn, "LeaderAndIsr from controller {} (epoch {}) is stale", req.controller_id,
-                       req.controller_epoch);
-    resp.error_code = ec(error_code::stale_controller_epoch);
+  if (auto stale = accept_controller(req.controller_epoch, req.broker_epoch); stale != error_code::none) {
+    STRATA_LOG_LIMITED(spdlog::level::warn, "LeaderAndIsr from controller {} (epoch {}, broker epoch {}) is stale: {}",
+                       req.controller_id, req.controller_epoch, req.broker_epoch, protocol::error_name(stale));
+    resp.error_code = ec(stale);
     return resp;
   }
   struct item {
@@ -353,8 +358,8 @@ protocol::leader_and_isr_response cluster_member::apply(const protocol::leader_a
 protocol::update_metadata_response cluster_member::apply(const protocol::update_metadata_request& req, int16_t version) {
   protocol::update_metadata_response resp;
   resp.error_code = ec(error_code::none);
-  if (!accept_controller(req.controller_epoch, req.broker_epoch)) {
-    resp.error_code = ec(error_code::stale_controller_epoch);
+  if (auto stale = accept_controller(req.controller_epoch, req.broker_epoch); stale != error_code::none) {
+    resp.error_code = ec(stale);
     return resp;
   }
   std::map<int32_t, cluster::broker_info> brokers;
@@ -413,8 +418,8 @@ protocol::stop_replica_response cluster_member::apply(const protocol::stop_repli
   using resp_t = protocol::stop_replica_response;
   resp_t resp;
   resp.error_code = ec(error_code::none);
-  if (!accept_controller(req.controller_epoch, req.broker_epoch)) {
-    resp.error_code = ec(error_code::stale_controller_epoch);
+  if (auto stale = accept_controller(req.controller_epoch, req.broker_epoch); stale != error_code::none) {
+    resp.error_code = ec(stale);
     return resp;
   }
   auto stop = [&](const std::string& topic, int32_t index, bool del) {

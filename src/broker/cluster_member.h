@@ -75,7 +75,8 @@ class cluster_member {
 
  private:
   // STALE_CONTROLLER_EPOCH for a controller older than the newest seen; records a newer one.
-  bool accept_controller(int32_t epoch, int64_t broker_epoch);
+  // none, or why a controller's request is refused (stale broker or controller epoch).
+  protocol::error_code accept_controller(int32_t epoch, int64_t broker_epoch);
   // Whether /brokers/ids/<id> holds this broker's own endpoints (an earlier run).
   bool previous_run_of_self(const zk::broker_registration& reg);
   void register_self();
