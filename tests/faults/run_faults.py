@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -102,7 +103,8 @@ def run_one(lab: NetLab, name: str, cfg: dict, duration: float, seed: int, gap: 
         cmd += os.environ.get("STRATA_FAULTS_VERIFY_ARGS", "").split()  # e.g. "-X debug=eos" to debug a run
         log(f"{name}: {cfg['about']} (seed {seed}, {duration:.0f} s)")
         verify_log = open(os.path.join(out_dir, f"{name}-{seed}.verify.log"), "w")
-        verify = subprocess.Popen(cmd, stdout=verify_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        verify = subprocess.Popen(cmd, stdout=verify_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                  preexec_fn=harness._child_setup)  # dies with this process
         verify_log.close()
         start = time.monotonic()
         cluster.wait_healthy(topic)  # verify created the topic and every replica is in sync
@@ -180,6 +182,9 @@ def main() -> int:
     log(f"fault suite: profile {args.profile}, configurations {', '.join(names)}, {runs} run(s) each, "
         f"first seed {seed}, results in {out_dir}")
 
+    # SIGTERM (ctest's timeout, a kill) unwinds like an exception, so every run's
+    # finally stops its processes and the lab's namespaces are deleted.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         NetLab.check_available()
     except NetLabUnavailable as e:
