@@ -124,7 +124,7 @@ def run_one(lab: NetLab, name: str, cfg: dict, duration: float, seed: int, gap: 
             cluster.wait_healthy(topic)
             result["recovery_s"].append(round(time.monotonic() - healed, 2))
             time.sleep(gap * rng.random())  # a random quiet stretch between faults
-        rc = verify.wait(timeout=duration + 120)
+        rc = verify.wait(timeout=duration + 300)  # delivery timeout, then two drains at most
         result["verify_rc"] = rc
         with open(summary_path) as f:
             result["summary"] = json.load(f)
