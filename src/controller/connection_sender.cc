@@ -2,6 +2,9 @@
 
 #include "client/broker_connection.h"
 
+#include <algorithm>
+#include <stdexcept>
+
 namespace strata::controller {
 
 connection_sender::connection_sender(broker_target t) : target_(std::move(t)) {}
@@ -12,7 +15,13 @@ controller_response connection_sender::send(const controller_request& req,
   try {
     if (!conn_) {
       client::endpoint ep{target_.host, static_cast<uint16_t>(target_.port)};
-      conn_ = std::make_unique<client::broker_connection>(ep, target_.id, deadline);
+      // Kafka's socket.connection.setup.timeout.ms (10 s): a connect cannot be
+      // interrupted, so it is bounded on its own.
+      const auto connect_deadline = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(10));
+      auto c = std::make_unique<client::broker_connection>(ep, target_.id, connect_deadline);
+      std::lock_guard lk(conn_mu_);
+      if (interrupted_) throw std::runtime_error("interrupted: the controller stopped sending to this broker");
+      conn_ = std::move(c);
     }
     return std::visit(
         [&](const auto& r) -> controller_response {
@@ -29,9 +38,16 @@ controller_response connection_sender::send(const controller_request& req,
         },
         req);
   } catch (...) {
+    std::lock_guard lk(conn_mu_);
     conn_.reset();  // reconnect (and renegotiate) on the next attempt
     throw;
   }
+}
+
+void connection_sender::interrupt() {
+  std::lock_guard lk(conn_mu_);
+  interrupted_ = true;
+  if (conn_) conn_->interrupt();
 }
 
 sender_factory connection_sender_factory() {

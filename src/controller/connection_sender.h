@@ -5,8 +5,10 @@
 // (shape_for_version). A failure drops the connection and throws; the channel
 // retries with backoff, so a broker that restarts is reached again.
 //
-// Not thread-safe: one per broker, used by that broker's sender thread.
+// One per broker, used by that broker's sender thread; interrupt() may come from
+// any thread (conn_mu_ guards the connection against it).
 #include <memory>
+#include <mutex>
 
 #include "controller/controller_channel.h"
 
@@ -22,10 +24,13 @@ class connection_sender final : public broker_sender {
   ~connection_sender() override;
 
   controller_response send(const controller_request& req, std::chrono::steady_clock::time_point deadline) override;
+  void interrupt() override;
 
  private:
   broker_target target_;
+  std::mutex conn_mu_;  // conn_ as seen by interrupt(); only the sender thread changes it
   std::unique_ptr<client::broker_connection> conn_;
+  bool interrupted_ = false;  // conn_mu_: no new connection after interrupt()
 };
 
 // The factory controller uses by default.

@@ -50,6 +50,9 @@ void controller_channel::remove_broker(int32_t id) {
     q->queue.clear();
   }
   q->cv.notify_all();
+  // The broker is gone or re-registered: a request still waiting for its answer would
+  // hold this (the controller's event thread) until controller.socket.timeout.ms.
+  q->sender->interrupt();
   q->thread.join();
 }
 

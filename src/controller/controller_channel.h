@@ -47,6 +47,10 @@ class broker_sender {
   // Sends `req` and returns the broker's response. Throws std::exception on any
   // failure to deliver (the channel retries); the request is not changed.
   virtual controller_response send(const controller_request& req, std::chrono::steady_clock::time_point deadline) = 0;
+  // The one call another thread may make: a send in progress fails at once (it
+  // throws). remove_broker calls it, so a broker that stopped answering (paused, cut
+  // off) never holds up the controller's event thread for the request timeout.
+  virtual void interrupt() {}
 };
 
 using sender_factory = std::function<std::unique_ptr<broker_sender>(const broker_target&)>;
@@ -69,8 +73,8 @@ class controller_channel {
   // Starts the broker's thread. A broker that is there already (registered again
   // with a new epoch) is replaced: its queue is dropped and its thread stopped.
   void add_broker(const broker_target& t);
-  // Stops the broker's thread and drops what was still queued for it. Waits for an
-  // in-flight request at most its deadline.
+  // Stops the broker's thread and drops what was still queued for it. A request in
+  // flight is interrupted (broker_sender::interrupt), not waited for.
   void remove_broker(int32_t id);
   void remove_all();
   bool has_broker(int32_t id) const;

@@ -412,9 +412,18 @@ TEST(replica_fetcher, a_failed_local_append_marks_the_partition_failed) {
   }));
   EXPECT_EQ(f.state()->last_error, static_cast<int16_t>(error_code::kafka_storage_error));
   EXPECT_EQ(f.log().log_end_offset(), 2);
-  // Added again (the controller's next LeaderAndIsr), it is tried again.
-  f.fetchers.add_partitions(l.source(), {f.p});
-  EXPECT_NE(f.state()->phase, fetch_phase::failed);
+  // Added again (the controller's next LeaderAndIsr), it is tried again: here with a
+  // log that works again, so the attempt shows (checking the phase right after the add
+  // raced the thread's next failing attempt on the closed log).
+  auto opts = storage::testing::log_options(f.dir.path() + "/again");
+  opts.topic = "t";
+  opts.dir = f.dir.path() + "/again/t-0";
+  auto p2 = f.rm.add("t", 0, storage::log::open(opts).value(), follower_of_leader());
+  auto first = first_batches(l.log_bytes("t"), 1);
+  ASSERT_TRUE(f.rm.append_as_follower(*p2, first, 0));
+  f.fetchers.add_partitions(l.source(), {p2});
+  ASSERT_TRUE(eventually([&] { return p2->log().log_end_offset() == 4; }));
+  EXPECT_EQ(f.state()->phase, fetch_phase::fetching);
 }
 
 TEST(replica_fetcher, a_local_log_that_cannot_be_truncated_marks_the_partition_failed) {
