@@ -47,6 +47,18 @@ struct replica_fetcher::ready_partition {
 
 namespace {
 
+// Marks a request in flight on the fetcher's connection (replica_fetcher::
+// request_sent_ms_) for as long as the call lasts.
+struct in_flight {
+  std::atomic<int64_t>& sent;
+  explicit in_flight(std::atomic<int64_t>& s) : sent(s) {
+    sent = std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+               .count();
+  }
+  ~in_flight() { sent = 0; }
+};
+
 int16_t code(error_code e) { return static_cast<int16_t>(e); }
 
 std::string error_name(int16_t c) { return std::string(protocol::error_name(static_cast<error_code>(c))); }
@@ -138,14 +150,14 @@ void replica_fetcher::add_partitions(const std::vector<follower_partition>& part
 }
 
 void replica_fetcher::interrupt_stale_fetch() {
-  const int64_t sent = fetch_sent_ms_.load();
+  const int64_t sent = request_sent_ms_.load();
   if (sent == 0) return;
   const int64_t now =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock::now().time_since_epoch()).count();
   // A healthy long poll answers within replica.fetch.wait.max.ms; allow a loaded leader
   // two seconds more before calling the connection dead.
   if (now - sent <= cfg_.fetch_wait_max_ms + 2000) return;
-  spdlog::info("replica fetcher {}-{}: a Fetch has been unanswered for {} ms: reconnecting to {}:{}", source_.id,
+  spdlog::info("replica fetcher {}-{}: a request has been unanswered for {} ms: reconnecting to {}:{}", source_.id,
                fetcher_id_, now - sent, source_.host, source_.port);
   std::lock_guard lk(conn_mu_);
   if (conn_) conn_->interrupt();
@@ -353,6 +365,7 @@ void replica_fetcher::truncate_phase() {
       part.current_leader_epoch = rp.leader_epoch;
       part.leader_epoch = rp.p->log().latest_epoch().value_or(-1);
     }
+    in_flight mark(request_sent_ms_);
     resp = conn_->call<protocol::offset_for_leader_epoch_response>(
         req, clock::now() + std::chrono::milliseconds(cfg_.socket_timeout_ms));
   }
@@ -490,11 +503,7 @@ void replica_fetcher::fetch_phase_once() {
     }
   } release{frame, 2 * static_cast<size_t>(std::max(cfg_.fetch_max_bytes, 1 << 20))};
   const auto deadline = clock::now() + std::chrono::milliseconds(cfg_.socket_timeout_ms + cfg_.fetch_wait_max_ms);
-  fetch_sent_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now().time_since_epoch()).count();
-  struct clear_sent {
-    std::atomic<int64_t>& sent;
-    ~clear_sent() { sent = 0; }
-  } clear{fetch_sent_ms_};
+  in_flight mark(request_sent_ms_);
   auto resp = conn_->call_at<protocol::fetch_response>(req, version, deadline, frame);
 
   if (resp.error_code != 0) {
@@ -650,6 +659,7 @@ std::map<topic_partition, std::pair<int16_t, int64_t>> replica_fetcher::list_off
     lp.current_leader_epoch = rp.leader_epoch;
     lp.timestamp = timestamp;
   }
+  in_flight mark(request_sent_ms_);
   auto resp = conn_->call<protocol::list_offsets_response>(
       req, clock::now() + std::chrono::milliseconds(cfg_.socket_timeout_ms));
   std::map<topic_partition, std::pair<int16_t, int64_t>> out;

@@ -150,7 +150,7 @@ class replica_fetcher {
   // Adds partitions, or replaces their state when already here: each starts truncating.
   // Offline partitions start failed.
   void add_partitions(const std::vector<follower_partition>& parts);
-  // Interrupts a Fetch in flight far past its long poll (see fetch_sent_ms_).
+  // Interrupts a request in flight far past a long poll (see request_sent_ms_).
   void interrupt_stale_fetch();
   // Stops fetching them. Returns once the thread no longer touches them: a truncation
   // or append in progress finishes first; a response that comes later is dropped.
@@ -205,12 +205,13 @@ class replica_fetcher {
   std::vector<uint8_t> frame_;  // the thread's: the buffer every Fetch response is read into
 
   std::mutex conn_mu_;  // guards conn_ against interrupt(); only the thread writes it
-  // When the Fetch in flight was sent (steady clock, ms; 0: none). A request far past
-  // its long poll when the controller hands this fetcher partitions again is on a
-  // connection that went dead (a healed network partition: the leader's answer was
-  // dropped), so add_partitions interrupts it and the thread reconnects at once
-  // instead of waiting out replica.socket.timeout.ms.
-  std::atomic<int64_t> fetch_sent_ms_{0};
+  // When the request in flight (Fetch, OffsetsForLeaderEpoch, ListOffsets) was sent
+  // (steady clock, ms; 0: none). A request far past a long poll when the controller
+  // hands this fetcher partitions again is on a connection that went dead (a healed
+  // network partition: the leader's answer was dropped), so add_partitions interrupts
+  // it and the thread reconnects at once instead of waiting out
+  // replica.socket.timeout.ms.
+  std::atomic<int64_t> request_sent_ms_{0};
   std::unique_ptr<client::broker_connection> conn_;
   bool reconnecting_ = false;  // the thread's: a connection was lost (logs the recovery)
 

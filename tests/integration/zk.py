@@ -92,6 +92,20 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _free_ports(n):
+    """n distinct free ports on 127.0.0.1."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def four_letter_word(port, word, timeout=1.0, host="127.0.0.1"):
     """Sends a ZooKeeper four-letter command ('ruok', 'srvr', ...); returns the reply or ''."""
     try:
@@ -268,7 +282,10 @@ class ZooKeeperEnsemble:
         if n < 1:
             raise ValueError("an ensemble needs at least one member")
         self.dir = tempfile.mkdtemp(prefix="strata-zkens-")
-        ports = [(_free_port(), _free_port(), _free_port()) for _ in range(n)]  # client, quorum, election
+        # client, quorum, election: 3n distinct ports (picked while all are held, so the
+        # kernel cannot hand out one twice; ZooKeeper refuses a repeated port).
+        free = _free_ports(3 * n)
+        ports = [tuple(free[3 * i:3 * i + 3]) for i in range(n)]
         servers = ["server.%d=%s:%d:%d" % (i + 1, host, q, e) for i, (_, q, e) in enumerate(ports)]
         self.members = []
         try:
