@@ -47,15 +47,16 @@ struct replica_fetcher::ready_partition {
 
 namespace {
 
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 // Marks a request in flight on the fetcher's connection (replica_fetcher::
 // request_sent_ms_) for as long as the call lasts.
 struct in_flight {
   std::atomic<int64_t>& sent;
-  explicit in_flight(std::atomic<int64_t>& s) : sent(s) {
-    sent = std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-               .count();
-  }
+  explicit in_flight(std::atomic<int64_t>& s) : sent(s) { sent = steady_ms(); }
   ~in_flight() { sent = 0; }
 };
 
@@ -152,8 +153,7 @@ void replica_fetcher::add_partitions(const std::vector<follower_partition>& part
 void replica_fetcher::interrupt_stale_fetch() {
   const int64_t sent = request_sent_ms_.load();
   if (sent == 0) return;
-  const int64_t now =
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock::now().time_since_epoch()).count();
+  const int64_t now = steady_ms();
   // A healthy long poll answers within replica.fetch.wait.max.ms; allow a loaded leader
   // two seconds more before calling the connection dead.
   if (now - sent <= cfg_.fetch_wait_max_ms + 2000) return;

@@ -87,9 +87,7 @@ class ZooKeeperNotInstalled(RuntimeError):
 
 
 def _free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return _free_ports(1)[0]
 
 
 def _free_ports(n):
