@@ -410,14 +410,13 @@ void replica_fetcher::truncate_phase() {
       const int64_t leo = log.log_end_offset();
       const auto ts =
           offset_truncation_state({pr.leader_epoch, pr.end_offset}, leo, log.high_watermark(), lookup_in(log));
-      std::error_code ec;
-      if (ts.offset < leo) {
-        ec = rm_.truncate_to(*rp.p, ts.offset);
-        if (!ec)
-          spdlog::info("replica fetcher {}-{}: {}-{}: truncated from {} to {} (leader's end offset for epoch {}: {})",
-                       source_.id, fetcher_id_, rp.tp.first, rp.tp.second, leo, ts.offset, pr.leader_epoch,
-                       pr.end_offset);
-      }
+      // Called even when no record is cut: an epoch entry at our end that the leader
+      // does not have goes too (storage::log::truncate_to).
+      std::error_code ec = rm_.truncate_to(*rp.p, ts.offset);
+      if (!ec && ts.offset < leo)
+        spdlog::info("replica fetcher {}-{}: {}-{}: truncated from {} to {} (leader's end offset for epoch {}: {})",
+                     source_.id, fetcher_id_, rp.tp.first, rp.tp.second, leo, ts.offset, pr.leader_epoch,
+                     pr.end_offset);
       lk.lock();
       if (ec) {
         fail_locked(*e, "truncation", ec);
@@ -574,12 +573,14 @@ void replica_fetcher::process_partition_data(entry& e, const ready_partition& rp
     const int64_t leo = log.log_end_offset();
     const auto ts = offset_truncation_state({pd.diverging_epoch.epoch, pd.diverging_epoch.end_offset}, leo,
                                             log.high_watermark(), lookup_in(log));
+    // Even when no record is cut: an epoch entry at our end that the leader does not
+    // have must go, or the next fetch names it again and diverges again.
+    if (auto ec = rm_.truncate_to(p, ts.offset)) {
+      std::lock_guard lk(state_mu_);
+      fail_locked(e, "truncation", ec);
+      return;
+    }
     if (ts.offset < leo) {
-      if (auto ec = rm_.truncate_to(p, ts.offset)) {
-        std::lock_guard lk(state_mu_);
-        fail_locked(e, "truncation", ec);
-        return;
-      }
       spdlog::info("replica fetcher {}-{}: {}-{}: truncated from {} to {} (diverging epoch {} ends at {})", source_.id,
                    fetcher_id_, rp.tp.first, rp.tp.second, leo, ts.offset, pd.diverging_epoch.epoch,
                    pd.diverging_epoch.end_offset);

@@ -187,9 +187,10 @@ std::error_code replica_manager::become_follower(partition& p, const partition_s
 std::error_code replica_manager::truncate_to(partition& p, int64_t offset) {
   if (!p.online()) return make_error_code(errc::partition_offline);
   std::lock_guard idem(p.idempotence_mutex());
+  const int64_t leo = p.log().log_end_offset();
   if (auto ec = p.log().truncate_to(offset)) return ec;
   // Producer state past the cut is wrong now: rebuild it from the log when needed.
-  p.producers() = producer_state{};
+  if (p.log().log_end_offset() < leo) p.producers() = producer_state{};
   return {};
 }
 

@@ -298,11 +298,19 @@ std::error_code log::truncate_impl(int64_t offset, bool fully) {
   if (offset < 0) return make_error_code(errc::invalid_offset);
   std::error_code io_failure;
   bool nothing_to_cut = false;
+  bool epochs_dropped = false;
   auto locked = [&]() -> std::error_code {
     std::lock_guard lk(mu_);
     if (closed_) return make_error_code(errc::log_closed);
     if (offline_.load()) return make_error_code(errc::log_offline);
     if (!fully && offset >= leo_.load()) {
+      // No record to cut, but an epoch may start at the end with no record in it: this
+      // broker led that epoch and appended nothing before it lost the leadership. The
+      // leader never had that epoch; kept, it would be this log's latest epoch, the
+      // follower would name it as its last fetched epoch, and the leader would answer
+      // DivergingEpoch forever (Kafka's UnifiedLog.truncateTo: "always truncate epoch
+      // cache since we may have a conflicting epoch entry at the end of the log").
+      epochs_dropped = epochs_.truncate_from_end(leo_.load());
       nothing_to_cut = true;
       return {};
     }
@@ -351,7 +359,11 @@ std::error_code log::truncate_impl(int64_t offset, bool fully) {
     return {};
   }();
   if (io_failure) fail_io(io_failure, "truncation");
-  if (locked || nothing_to_cut) return locked;
+  if (locked) return locked;
+  if (nothing_to_cut) {
+    if (epochs_dropped) flush_epochs_after_truncation();
+    return {};
+  }
   dir_dirty_.store(true);
   flush_epochs_after_truncation();
   return {};

@@ -6,6 +6,8 @@ KafkaJS, kcat).
 
   - a leader paused (SIGSTOP) past its ZooKeeper session is fenced: once resumed it
     refuses writes as leader, and its divergent tail is truncated on every replica;
+  - a leader of an epoch in which it wrote nothing, paused past its session, rejoins
+    the ISR once resumed;
   - controlled shutdown (SIGTERM) of a leader under an idempotent acks=all producer;
   - the group coordinator's broker killed during a consumer group's life;
   - ZooKeeper restarted under an acks=all producer;
@@ -275,6 +277,36 @@ class ClusterFaultTests(harness.BrokerTestCase):
         if diverged:
             self.assertFalse(any(v.startswith(b"tail-") for v in values), "the divergent tail survived")
         sys.stderr.write(f"\nfenced leader: {time.monotonic() - t0:.1f} s (divergent tail: {diverged})\n")
+
+    def test_leader_that_wrote_nothing_in_its_epoch_rejoins_the_isr(self):
+        """CI's faults_pause: a broker led an epoch, appended nothing in it, and was
+        paused past its session. Its epoch cache ended with that epoch, which no other
+        replica has; as a follower it named it as its last fetched epoch, the leader
+        answered DivergingEpoch at its log end, nothing was cut, and it asked again
+        forever, out of the ISR. A truncation that cuts no record drops such an epoch."""
+        c = self.cluster(overrides={"replica.fetch.wait.max.ms": str(FETCH_WAIT_MS)})
+        create_replicated(c, "quiet", 1, config={"min.insync.replicas": "2"})
+        first = partition_md(c.bootstrap, "quiet", 0).leader
+        msgs = [{"value": b"m-%03d" % i, "key": None, "headers": None, "partition": 0, "ts": 0} for i in range(30)]
+        self.assertEqual(list(clients.produce(c.bootstrap, "quiet", msgs)), list(range(30)))
+        # A controlled shutdown moves the leadership to another broker, which starts a
+        # new epoch at offset 30 and is given nothing to write in it.
+        c.broker(first).restart(same_port=True)
+        md = wait_until(lambda: (m := partition_md(c.bootstrap, "quiet", 0)) is not None and m.leader != first
+                        and sorted(m.isrs) == [1, 2, 3] and m, 40, "a new leader, and the first back in the ISR")
+        quiet = md.leader
+        # The quiet leader pauses past its session; the controller elects another.
+        self.pause(c.broker(quiet))
+        rest = ",".join(c.broker(i).bootstrap for i in (1, 2, 3) if i != quiet)
+        wait_until(lambda: (m := partition_md(rest, "quiet", 0)) is not None and m.leader not in (-1, quiet), 30,
+                   "a leader other than the paused one")
+        after = [{"value": b"n-%03d" % i, "key": None, "headers": None, "partition": 0, "ts": 0} for i in range(20)]
+        self.assertEqual(list(clients.produce(rest, "quiet", after, timeout=30)), list(range(30, 50)))
+        os.kill(c.broker(quiet).pid, signal.SIGCONT)
+        wait_until(lambda: sorted(partition_md(rest, "quiet", 0).isrs) == [1, 2, 3], 30,
+                   f"broker {quiet}, leader of an epoch with no record, back in the ISR")
+        wait_until(lambda: [v for _, v in replica_log(c.broker(quiet), "quiet", 0)]
+                   == [m["value"] for m in msgs + after], 10, "the paused broker's log caught up")
 
     def test_controlled_shutdown_of_a_leader_under_idempotent_acks_all(self):
         c = self.cluster()

@@ -1,6 +1,10 @@
 // truncate_to (what a follower does before fetching from a new leader).
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+#include <string>
+
 #include "storage/log.h"
 #include "utils/batch_factory.h"
 
@@ -103,6 +107,24 @@ TEST(log_truncate, at_or_past_the_end_is_a_no_op) {
   ASSERT_FALSE(f.lg->truncate_to(24));
   ASSERT_FALSE(f.lg->truncate_to(100));
   EXPECT_EQ(f.lg->log_end_offset(), 24);
+}
+
+// A broker that led epoch 5 and appended nothing in it, now a follower: the leader
+// never had epoch 5. Kept, it would be named as the last fetched epoch in every fetch,
+// and the leader would answer DivergingEpoch at this very end forever (CI's
+// faults_pause). A truncation that cuts no record still drops it, on disk too.
+TEST(log_truncate, at_the_end_drops_an_epoch_with_no_record) {
+  fixture f;
+  ASSERT_FALSE(f.lg->assign_leader_epoch(5));
+  ASSERT_EQ(f.lg->leader_epochs(), (std::vector<epoch_entry>{{1, 0}, {3, 12}, {5, 24}}));
+  ASSERT_FALSE(f.lg->truncate_to(24));
+  EXPECT_EQ(f.lg->log_end_offset(), 24);
+  EXPECT_EQ(read_all(*f.lg).size(), 12u);
+  EXPECT_EQ(f.lg->leader_epochs(), (std::vector<epoch_entry>{{1, 0}, {3, 12}}));
+  EXPECT_EQ(f.lg->latest_epoch(), 3);
+  std::ifstream in(f.dir / "t-0/leader-epoch-checkpoint");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "0\n2\n1 0\n3 12\n");
 }
 
 TEST(log_truncate, below_log_start_restarts_the_log_there) {
