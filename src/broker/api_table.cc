@@ -39,6 +39,7 @@ const api_entry kApis[] = {
     {k(api_key::incremental_alter_configs), 0, 1, h::incremental_alter_configs},
     {k(api_key::offset_delete), 0, 0, h::offset_delete},
     {k(api_key::describe_cluster), 0, 1, h::describe_cluster},
+    {k(api_key::elect_leaders), 0, 2, h::elect_leaders},
     // From the controller (ZooKeeper mode).
     {k(api_key::leader_and_isr), 0, 7, h::leader_and_isr},
     {k(api_key::stop_replica), 0, 4, h::stop_replica},

@@ -68,9 +68,10 @@ void register_info(CLI::App* cluster) {
 }  // namespace
 
 void register_cluster(CLI::App& app) {
-  auto* cluster = app.add_subcommand("cluster", "Inspect a Kafka-compatible cluster");
+  auto* cluster = app.add_subcommand("cluster", "Inspect a Kafka-compatible cluster and elect its partition leaders");
   cluster->require_subcommand(1);
   register_info(cluster);
+  register_elect_leaders(cluster);
 }
 
 }  // namespace strata::cli

@@ -18,6 +18,7 @@ void register_consume(CLI::App& app);
 void register_topic(CLI::App& app);    // topic.cc
 void register_group(CLI::App& app);    // group.cc, group_reset.cc
 void register_cluster(CLI::App& app);  // cluster.cc
+void register_elect_leaders(CLI::App* cluster);  // cluster_elect.cc
 void register_verify(CLI::App& app);   // verify.cc
 
 // Exit code of the command that ran (set by its callback).

@@ -383,6 +383,19 @@ controlled_shutdown_result controller::controlled_shutdown(int32_t broker_id, in
   return failed;
 }
 
+std::vector<election_result> controller::elect_leaders(election_type type,
+                                                       const std::optional<std::vector<partition_key>>& parts) {
+  auto r = call_on_thread<std::vector<election_result>>([this, type, parts] { return do_elect_leaders(type, parts); });
+  if (r) return *r;
+  // The queue closed or a ZooKeeper failure made the controller resign: not the
+  // controller any more. Else the wait ran out.
+  const election_error err = stopped_ || !active_ ? election_error::not_controller : election_error::timed_out;
+  std::vector<election_result> out;
+  if (parts)
+    for (const auto& k : *parts) out.push_back({k, err});
+  return out;
+}
+
 void controller::trigger_preferred_leader_check() {
   push("PreferredReplicaLeaderElection", [this] {
     if (active_) check_preferred_leaders();

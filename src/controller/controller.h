@@ -29,7 +29,8 @@
 //   - topic deletion requested (/admin/delete_topics);
 //   - ISR change notifications (/isr_change_notification);
 //   - controlled shutdown (called by the broker's ControlledShutdown handler);
-//   - the periodic preferred-leader check (auto.leader.rebalance.enable).
+//   - the periodic preferred-leader check (auto.leader.rebalance.enable);
+//   - ElectLeaders (preferred or unclean, called by the broker's handler).
 //
 // Threading: public methods are thread-safe. The state accessors read atomics
 // updated after each event; snapshot() and controlled_shutdown() run on the event
@@ -83,6 +84,31 @@ struct controller_config {
 enum class shutdown_error { none, not_controller, broker_not_available, stale_broker_epoch, timed_out };
 const char* to_string(shutdown_error e);
 
+// ElectLeaders (KIP-460): preferred puts the first replica of the assignment back in
+// the lead (it must be live and in the ISR); unclean elects for a partition without a
+// live leader, out of the ISR if no ISR member is live, whatever the topic's
+// unclean.leader.election.enable says (the operator asked).
+enum class election_type { preferred, unclean };
+// The broker maps these to wire codes: NOT_CONTROLLER (41), UNKNOWN_TOPIC_OR_PARTITION
+// (3), INVALID_TOPIC_EXCEPTION (17), ELECTION_NOT_NEEDED (84),
+// PREFERRED_LEADER_NOT_AVAILABLE (80), ELIGIBLE_LEADERS_NOT_AVAILABLE (83),
+// REQUEST_TIMED_OUT (7).
+enum class election_error {
+  none,
+  not_controller,
+  unknown_topic_or_partition,
+  topic_being_deleted,
+  election_not_needed,
+  preferred_leader_not_available,
+  eligible_leaders_not_available,
+  timed_out,
+};
+const char* to_string(election_error e);
+struct election_result {
+  partition_key partition;
+  election_error error = election_error::none;
+};
+
 struct controlled_shutdown_result {
   shutdown_error error = shutdown_error::none;
   // Partitions with other replicas that the broker still leads (no other ISR member
@@ -123,8 +149,14 @@ class controller {
   // auto.leader.rebalance.enable says.
   void trigger_preferred_leader_check();
 
+  // ElectLeaders (Kafka's KafkaController.electLeaders): one result per partition
+  // asked for; `parts` nullopt asks for every partition and then leaves out those
+  // that needed no election, as Kafka does. Returns once the new states are written
+  // and the LeaderAndIsr requests queued (the brokers apply them shortly after).
+  std::vector<election_result> elect_leaders(election_type type, const std::optional<std::vector<partition_key>>& parts);
+
  private:
-  enum class election_kind { offline, controlled_shutdown, preferred };
+  enum class election_kind { offline, controlled_shutdown, preferred, unclean };
 
   // ---- lifecycle (controller.cc)
   void run();
@@ -157,6 +189,8 @@ class controller {
   void on_preferred_leader_check(uint64_t generation);
   void check_preferred_leaders();
   controlled_shutdown_result do_controlled_shutdown(int32_t broker_id, int64_t broker_epoch);
+  std::vector<election_result> do_elect_leaders(election_type type,
+                                                const std::optional<std::vector<partition_key>>& parts);
 
   // ---- topic deletion (controller_deletion.cc)
   void on_topic_deletion_requests();

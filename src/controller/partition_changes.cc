@@ -91,9 +91,14 @@ std::vector<partition_key> controller::elect_leaders(const std::vector<partition
         case election_kind::preferred:
           next = cluster::elect_preferred_leader(replicas, to_cluster(*cur), live);
           break;
+        case election_kind::unclean:
+          // Asked for by an operator (ElectLeaders): unclean if no ISR member is live.
+          next = cluster::elect_leader_for_offline_partition(replicas, to_cluster(*cur), live, true);
+          unclean = next && std::find(cur->isr.begin(), cur->isr.end(), next->leader) == cur->isr.end();
+          break;
       }
       if (!next) {
-        if (kind == election_kind::offline)
+        if (kind == election_kind::offline || kind == election_kind::unclean)
           spdlog::warn("controller: {} has no eligible leader (replicas [{}], ISR [{}]); it stays offline",
                        to_string(k), fmt::join(replicas, ","), fmt::join(cur->isr, ","));
         break;

@@ -34,6 +34,7 @@ void offset_delete(request_context&& ctx);
 void leader_and_isr(request_context&& ctx);
 void stop_replica(request_context&& ctx);
 void controlled_shutdown(request_context&& ctx);
+void elect_leaders(request_context&& ctx);
 void update_metadata(request_context&& ctx);
 
 // ApiVersions for a version we do not support: answered at v0 with
