@@ -14,7 +14,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "client/errors.h"
-#include "protocol/generated/elect_leaders.h"
+#include "client/leader_election.h"
 
 namespace strata::cli {
 
@@ -31,7 +31,7 @@ struct elect_args {
   std::string json_file;
 };
 
-using partition_list = std::vector<std::pair<std::string, int32_t>>;
+using partition_list = std::vector<client::topic_partition>;
 
 // kafka-leader-election.sh's --path-to-json-file: {"partitions": [{"topic": "t", "partition": 0}, ...]}.
 partition_list read_json_file(const std::string& path) {
@@ -44,7 +44,7 @@ partition_list read_json_file(const std::string& path) {
     const json::value v = json::parse(ss.str());
     for (const auto& p : v.at("partitions").as_array()) {
       const auto& o = p.as_object();
-      out.emplace_back(json::value_to<std::string>(o.at("topic")), json::value_to<int32_t>(o.at("partition")));
+      out.push_back({json::value_to<std::string>(o.at("topic")), json::value_to<int32_t>(o.at("partition"))});
     }
   } catch (const std::exception& e) {
     usage_error(path + ": not a partition list ({\"partitions\": [{\"topic\": ..., \"partition\": ...}]}): " +
@@ -69,52 +69,13 @@ std::optional<partition_list> partitions_asked(const elect_args& a, client::clus
   for (const auto& t : md.topics) {
     if (t.name.value_or("") != a.topic) continue;
     client::check(t.error_code, "topic '" + a.topic + "'");
-    for (const auto& p : t.partitions) out.emplace_back(a.topic, p.partition_index);
+    for (const auto& p : t.partitions) out.push_back({a.topic, p.partition_index});
   }
   if (out.empty()) usage_error("topic '" + a.topic + "' has no partitions");
   return out;
 }
 
-struct outcome {
-  std::string partition;  // "topic-N"
-  int16_t code = 0;
-  std::string message;
-};
-
-std::vector<outcome> elect(client::cluster_client& c, int8_t type, const std::optional<partition_list>& parts) {
-  return c.with_retries([&] {
-    auto& conn = c.controller();
-    const int16_t v = conn.version_for(protocol::elect_leaders_request::api_key);
-    if (v < 0) throw client::client_error("the controller does not support ElectLeaders");
-    if (v == 0 && type != 0) throw client::client_error("the controller supports preferred elections only");
-    protocol::elect_leaders_request req;
-    req.election_type = type;
-    req.timeout_ms = c.remaining_ms();
-    if (!parts) {
-      req.topic_partitions.reset();
-    } else {
-      std::map<std::string, size_t> index;
-      for (const auto& [t, p] : *parts) {
-        auto [it, added] = index.try_emplace(t, req.topic_partitions->size());
-        if (added) req.topic_partitions->emplace_back().topic = t;
-        (*req.topic_partitions)[it->second].partitions.push_back(p);
-      }
-    }
-    auto resp = conn.call_at<protocol::elect_leaders_response>(req, v, c.deadline());
-    client::check(resp.error_code, "electing leaders");
-    std::vector<outcome> out;
-    for (const auto& t : resp.replica_election_results) {
-      for (const auto& p : t.partition_result) {
-        // The controller moved: ask the new one (with_retries looks it up again).
-        if (p.error_code == static_cast<int16_t>(error_code::not_controller))
-          throw client::client_error("not the controller", error_code::not_controller);
-        out.push_back({t.topic + "-" + std::to_string(p.partition_id), p.error_code,
-                       p.error_code ? client::error_text(p.error_code, p.error_message) : ""});
-      }
-    }
-    return out;
-  });
-}
+std::string name(const client::topic_partition& tp) { return tp.topic + "-" + std::to_string(tp.partition); }
 
 std::string join(const std::vector<std::string>& v) {
   std::string s;
@@ -133,27 +94,29 @@ void register_elect_leaders(CLI::App* cluster) {
       "Elect partition leaders (kafka-leader-election.sh): preferred puts each partition's first replica back in "
       "the lead; unclean gives a leaderless partition a leader even out of sync (data may be lost)",
       opts, [opts, a](client::cluster_client& c) {
-        const int8_t type = a->election_type == "unclean" ? 1 : 0;
-        const std::string type_name = type == 0 ? "PREFERRED" : "UNCLEAN";
+        const auto type = a->election_type == "unclean" ? client::election_type::unclean
+                                                        : client::election_type::preferred;
+        const std::string type_name = type == client::election_type::preferred ? "PREFERRED" : "UNCLEAN";
         const auto parts = partitions_asked(*a, c);
-        const auto results = elect(c, type, parts);
+        const auto results = client::elect_leaders(c, type, parts);
         std::vector<std::string> elected, not_needed;
-        std::vector<const outcome*> failed;
+        std::vector<const client::election_outcome*> failed;
         for (const auto& r : results) {
-          if (r.code == 0)
-            elected.push_back(r.partition);
-          else if (r.code == static_cast<int16_t>(error_code::election_not_needed))
-            not_needed.push_back(r.partition);
+          if (r.error_code == 0)
+            elected.push_back(name(r.tp));
+          else if (r.error_code == static_cast<int16_t>(error_code::election_not_needed))
+            not_needed.push_back(name(r.tp));
           else
             failed.push_back(&r);
         }
         if (opts->json()) {
           json::array arr;
           for (const auto& r : results)
-            arr.push_back(json::object{{"partition", r.partition},
-                                       {"error", r.code ? json::value(protocol::error_name(static_cast<error_code>(r.code)))
-                                                        : json::value(nullptr)},
-                                       {"message", r.message}});
+            arr.push_back(json::object{
+                {"partition", name(r.tp)},
+                {"error", r.error_code ? json::value(protocol::error_name(static_cast<error_code>(r.error_code)))
+                                       : json::value(nullptr)},
+                {"message", r.message}});
           print_json(std::cout, json::object{{"election_type", type_name}, {"results", std::move(arr)}});
         } else {
           if (!elected.empty())
@@ -161,7 +124,7 @@ void register_elect_leaders(CLI::App* cluster) {
                       << join(elected) << "\n";
           if (!not_needed.empty()) std::cout << "Valid replica already elected for partitions " << join(not_needed) << "\n";
           for (const auto* f : failed)
-            std::cout << "Error completing leader election (" << type_name << ") for partition: " << f->partition
+            std::cout << "Error completing leader election (" << type_name << ") for partition: " << name(f->tp)
                       << ": " << f->message << "\n";
           if (results.empty()) std::cout << "No partition needed a leader election (" << type_name << ")\n";
         }
