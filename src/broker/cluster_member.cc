@@ -84,6 +84,9 @@ void cluster_member::start(broker& b) {
           spdlog::error("{}", e.what());
         }
       });
+      // Watches die with their session: set the config change watch again (and
+      // handle what changed while there was none).
+      config_worker_.run([this] { watch_config_changes(); });
     }
   });
   b.pids().set_block_source([this]() -> std::optional<producer_ids::block> {
@@ -105,6 +108,7 @@ void cluster_member::start(broker& b) {
   cc.channel.request_timeout = std::chrono::milliseconds(cfg_.get_int("controller.socket.timeout.ms"));
   controller_ = std::make_unique<controller::controller>(*zk_, cc, controller::connection_sender_factory());
   controller_->start();
+  config_worker_.run([this] { watch_config_changes(); });
   tasks_ = std::thread([this] { tasks_loop(); });
 }
 
@@ -153,6 +157,7 @@ void cluster_member::stop() {
   if (controller_) controller_->stop();
   if (fetchers_) fetchers_->shutdown();
   writer_.stop();
+  config_worker_.stop();
   if (tasks_.joinable()) tasks_.join();
   if (b_) b_->pids().clear_block_source();  // its claims use kzk_
   if (listener_id_ >= 0) zk_->remove_session_listener(listener_id_);
@@ -519,6 +524,7 @@ void cluster_member::tasks_loop() {
   const int64_t lease_ms = std::max<int64_t>(cfg_.get_int("zookeeper.session.timeout.ms") / 3, 200);
   const std::string self = "/brokers/ids/" + std::to_string(cfg_.broker_id());
   auto next_shrink = clock::now() + shrink_period;
+  auto next_config_watch = clock::now() + std::chrono::seconds(1);
   int64_t last_tick = steady_ms();
   int64_t session = zk_->session_id();
   bool suspect = false;  // paused: no lease until ZooKeeper has been heard from
@@ -548,6 +554,10 @@ void cluster_member::tasks_loop() {
     if (clock::now() >= next_shrink) {
       b_->replicas().shrink_isrs(now_ms());
       next_shrink = clock::now() + shrink_period;
+    }
+    if (!config_watch_armed_ && clock::now() >= next_config_watch) {
+      config_worker_.run([this] { watch_config_changes(); });
+      next_config_watch = clock::now() + std::chrono::seconds(1);
     }
     lk.lock();
   }

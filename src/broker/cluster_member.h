@@ -101,6 +101,16 @@ class cluster_member {
   std::unique_ptr<controller::controller> controller_;
   serial_worker writer_{"cluster-writes"};  // ISR writes and re-registrations, in order
   std::thread tasks_;
+
+  // Kafka's ZkConfigChangeListener (cluster_config_changes.cc): configs changed through
+  // any broker leave a /config/changes notification; each broker reloads what it names
+  // (a topic's overrides, broker-level dynamic configs). Runs on config_worker_; the
+  // ZooKeeper watch only queues. A failed listing is retried by the tasks thread.
+  void watch_config_changes();
+  void apply_config_change(const std::string& entity_type, const std::string& entity_name);
+  serial_worker config_worker_{"config-changes"};
+  std::string last_config_change_;  // config_worker_ only: the newest notification handled
+  std::atomic<bool> config_watch_armed_{false};
 };
 
 }  // namespace strata::broker

@@ -394,6 +394,27 @@ topic_error topic_registry::set_overrides(const std::string& name, const config:
   return {};
 }
 
+bool topic_registry::reload_overrides(const std::string& name) {
+  auto md = store_.get_topic(name);
+  if (!md) return false;  // deleted meanwhile
+  if (auto bad = config::validate_topic_overrides(md->configs)) {
+    STRATA_LOG_LIMITED(spdlog::level::warn, "topic '{}': ignoring its configs in the cluster's store: {}", name, *bad);
+    return false;
+  }
+  std::lock_guard lk(write_mu_);
+  auto snap = snapshot();
+  auto it = snap->find(name);
+  if (it == snap->end() || it->second->overrides == md->configs) return false;
+  auto state = std::make_shared<topic_state>(*it->second);
+  state->overrides = md->configs;
+  state->cfg = config::resolve_topic_config(cfg_, md->configs);
+  logs_.update_config(name, to_log_config(state->cfg));
+  auto next = std::make_shared<topic_map>(*snap);
+  (*next)[name] = std::move(state);
+  publish(std::move(next));
+  return true;
+}
+
 topic_error topic_registry::place(int32_t partitions, int16_t replication_factor,
                                   cluster::replica_assignment& out) const {
   std::vector<cluster::broker_metadata> live;

@@ -116,6 +116,10 @@ class topic_registry {
   topic_error set_overrides(const std::string& name, const config::topic_overrides& overrides, bool validate_only);
   // Re-resolves every topic's config after a broker default changed.
   void refresh_configs();
+  // Cluster mode: the topic's overrides as ZooKeeper has them now (changed through
+  // another broker: a config change notification). Invalid ones are logged and
+  // ignored. Returns whether anything changed.
+  bool reload_overrides(const std::string& name);
 
   const config::broker_config& broker_cfg() const { return cfg_; }
 

@@ -75,6 +75,30 @@ class ClusterTests(harness.BrokerTestCase):
         wait_until(lambda: all(len(partition_md(c.bootstrap, "orders", i).isrs) == 3 for i in range(3)), 30,
                    "ISR of 3 after the load")
 
+        # A config changed through one broker is in force on every broker (Kafka's
+        # /config/changes notifications): each describes it, and every partition's
+        # leader refuses a record over the new max.message.bytes.
+        from confluent_kafka.admin import ConfigResource
+        res = ConfigResource("topic", "orders", set_config={"min.insync.replicas": "2", "max.message.bytes": "2000"})
+        a1 = clients.admin(c.broker(1).bootstrap)  # kept: its futures die with it
+        self.assertEqual(clients.wait_futures(a1.alter_configs([res]), 30), {res: None})
+
+        def described(b) -> str | None:
+            r = ConfigResource("topic", "orders")
+            a = clients.admin(b.bootstrap)
+            got = clients.wait_futures(a.describe_configs([r]), 10)[r]
+            return got["max.message.bytes"].value
+        for b in c.brokers:
+            wait_until(lambda: described(b) == "2000", 20, f"{b.name} to describe max.message.bytes=2000")
+        errors = {}
+        p = Producer(clients.base_conf(c.bootstrap) | {"acks": "all", "message.timeout.ms": 20000})
+        for i in range(3):
+            p.produce("orders", value=b"x" * 5000, partition=i,
+                      on_delivery=lambda err, m: errors.__setitem__(m.partition(), err))
+        p.flush(30)
+        self.assertEqual(sorted(errors), [0, 1, 2])
+        self.assertEqual({e.code() if e else None for e in errors.values()}, {KafkaError.MSG_SIZE_TOO_LARGE}, errors)
+
     def test_killed_leader_loses_no_acknowledged_message_and_rejoins(self):
         c = self.cluster()
         create_replicated(c, "ledger", 1, config={"min.insync.replicas": "2"}, via=2)
