@@ -47,7 +47,69 @@ void cluster_member::apply_config_change(const std::string& entity_type, const s
     if (b_->topics().reload_overrides(entity_name))
       spdlog::info("topic '{}': configs changed in the cluster, now in force here", entity_name);
   }
-  // Other entities (brokers, users, clients) have no dynamic config here yet.
+  if (entity_type == "brokers" &&
+      (entity_name == zk::default_broker_entity || entity_name == std::to_string(cfg_.broker_id())))
+    reload_broker_configs();
+  // Other entities (users, clients) have no dynamic config here yet.
+}
+
+bool cluster_member::is_dynamic_broker_config(const std::string& name) {
+  return name == "leader.replication.throttled.rate" || name == "follower.replication.throttled.rate";
+}
+
+std::map<std::string, cluster_member::dynamic_value> cluster_member::dynamic_broker_configs() const {
+  std::lock_guard lk(dynamic_mu_);
+  return dynamic_;
+}
+
+zk::result<zk::config_map> cluster_member::broker_entity_configs(const std::string& entity) {
+  return kzk_->get_entity_config("brokers", entity);
+}
+
+zk::result<void> cluster_member::set_broker_entity_configs(const std::string& entity, const zk::config_map& c) {
+  return kzk_->set_entity_config("brokers", entity, c);
+}
+
+void cluster_member::reload_broker_configs() {
+  auto defaults = kzk_->get_entity_config("brokers", zk::default_broker_entity);
+  auto own = kzk_->get_entity_config("brokers", std::to_string(cfg_.broker_id()));
+  if (!defaults || !own) {
+    STRATA_LOG_LIMITED(spdlog::level::warn, "reading dynamic broker configs from ZooKeeper: {}",
+                       (!defaults ? defaults.error() : own.error()).message());
+    return;
+  }
+  std::map<std::string, dynamic_value> next;
+  for (const auto& [k, v] : defaults.value())
+    if (is_dynamic_broker_config(k)) next[k] = {v, false};
+  for (const auto& [k, v] : own.value())
+    if (is_dynamic_broker_config(k)) next[k] = {v, true};
+  // A value that does not parse (written by another tool) counts as absent.
+  auto limit = [&](const std::string& key) {
+    if (auto it = next.find(key); it != next.end()) {
+      try {
+        size_t used = 0;
+        const int64_t v = std::stoll(it->second.value, &used);
+        if (v >= 0 && used == it->second.value.size()) return static_cast<int64_t>(v);
+      } catch (const std::exception&) {
+      }
+      STRATA_LOG_LIMITED(spdlog::level::warn, "ignoring {}={} from ZooKeeper: not a byte rate", key, it->second.value);
+      next.erase(it);
+    }
+    return static_cast<int64_t>(cfg_.get_int(key));
+  };
+  const int64_t leader = limit("leader.replication.throttled.rate");
+  const int64_t follower = limit("follower.replication.throttled.rate");
+  auto& rm = b_->replicas();
+  if (rm.leader_quota().limit() != leader || rm.follower_quota().limit() != follower) {
+    auto show = [](int64_t v) {
+      return v == cluster::replication_quota::kUnlimited ? std::string("unlimited") : std::to_string(v) + " B/s";
+    };
+    spdlog::info("replication throttle: leader {}, follower {}", show(leader), show(follower));
+  }
+  rm.leader_quota().set_limit(leader);
+  rm.follower_quota().set_limit(follower);
+  std::lock_guard lk(dynamic_mu_);
+  dynamic_ = std::move(next);
 }
 
 }  // namespace strata::broker

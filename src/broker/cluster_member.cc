@@ -62,6 +62,16 @@ void cluster_member::start(broker& b) {
   fc.fetch_backoff_ms = static_cast<int32_t>(cfg_.get_int("replica.fetch.backoff.ms"));
   fc.socket_timeout_ms = static_cast<int32_t>(cfg_.get_int("replica.socket.timeout.ms"));
   fc.num_fetchers = static_cast<int32_t>(cfg_.get_int("num.replica.fetchers"));
+  fc.follower_throttled = [&b, self = cfg_.broker_id()](const cluster::partition& p) {
+    const auto t = b.topics().find(p.topic());
+    return t && t->cfg.follower_throttled_replicas.contains(p.index(), self);
+  };
+  const int quota_samples = static_cast<int>(cfg_.get_int("replication.quota.window.num"));
+  const int64_t quota_window_ms = cfg_.get_int("replication.quota.window.size.seconds") * 1000;
+  replicas.leader_quota().configure(quota_samples, quota_window_ms);
+  replicas.follower_quota().configure(quota_samples, quota_window_ms);
+  replicas.leader_quota().set_limit(cfg_.get_int("leader.replication.throttled.rate"));
+  replicas.follower_quota().set_limit(cfg_.get_int("follower.replication.throttled.rate"));
   fetchers_ = std::make_unique<cluster::replica_fetcher_manager>(replicas, fc);
   replicas.set_replica_lag_time_max_ms(cfg_.get_int("replica.lag.time.max.ms"));
   replicas.set_isr_change_handler(
@@ -108,7 +118,10 @@ void cluster_member::start(broker& b) {
   cc.channel.request_timeout = std::chrono::milliseconds(cfg_.get_int("controller.socket.timeout.ms"));
   controller_ = std::make_unique<controller::controller>(*zk_, cc, controller::connection_sender_factory());
   controller_->start();
-  config_worker_.run([this] { watch_config_changes(); });
+  config_worker_.run([this] {
+    reload_broker_configs();
+    watch_config_changes();
+  });
   tasks_ = std::thread([this] { tasks_loop(); });
 }
 

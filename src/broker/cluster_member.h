@@ -14,6 +14,7 @@
 // writes run on this object's own thread, in order. Session events come on the
 // ZooKeeper client's event thread.
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -73,6 +74,22 @@ class cluster_member {
   protocol::controlled_shutdown_response apply(const protocol::controlled_shutdown_request& req, int16_t version);
   controller::controller* active_controller() { return controller_ && controller_->is_active() ? controller_.get() : nullptr; }
 
+  // ---- dynamic broker configs (cluster_config_changes.cc) ----
+  // The settings changeable at runtime, per broker or for every broker (Kafka's
+  // /config/brokers/<id> and /config/brokers/<default>): the replication throttles.
+  static bool is_dynamic_broker_config(const std::string& name);
+  // A dynamic value in force here and where it comes from (this broker's entity wins
+  // over the default one).
+  struct dynamic_value {
+    std::string value;
+    bool per_broker = false;  // DYNAMIC_BROKER_CONFIG, else DYNAMIC_DEFAULT_BROKER_CONFIG
+  };
+  std::map<std::string, dynamic_value> dynamic_broker_configs() const;
+  // The dynamic configs of an entity ("<default>" or a broker id) as stored.
+  zk::result<zk::config_map> broker_entity_configs(const std::string& entity);
+  // Replaces them; every broker applies them from the change notification.
+  zk::result<void> set_broker_entity_configs(const std::string& entity, const zk::config_map& c);
+
  private:
   // STALE_CONTROLLER_EPOCH for a controller older than the newest seen; records a newer one.
   // none, or why a controller's request is refused (stale broker or controller epoch).
@@ -108,6 +125,11 @@ class cluster_member {
   // ZooKeeper watch only queues. A failed listing is retried by the tasks thread.
   void watch_config_changes();
   void apply_config_change(const std::string& entity_type, const std::string& entity_name);
+  // Reads this broker's and the default dynamic configs and applies them (the
+  // replication throttles' limits). config_worker_.
+  void reload_broker_configs();
+  mutable std::mutex dynamic_mu_;
+  std::map<std::string, dynamic_value> dynamic_;  // dynamic_mu_
   serial_worker config_worker_{"config-changes"};
   std::string last_config_change_;  // config_worker_ only: the newest notification handled
   std::atomic<bool> config_watch_armed_{false};

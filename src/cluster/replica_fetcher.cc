@@ -43,6 +43,7 @@ struct replica_fetcher::ready_partition {
   protocol::uuid topic_id;
   int32_t leader_epoch = 0;
   int64_t fetch_offset = 0;  // the LEO then
+  bool throttled = false;    // its bytes count against the follower throttle (KIP-73)
 };
 
 namespace {
@@ -440,18 +441,39 @@ void replica_fetcher::truncate_phase() {
 
 void replica_fetcher::fetch_phase_once() {
   std::vector<ready_partition> parts;
+  bool held_back = false;  // a throttled partition left out
   {
+    // KIP-73 (Kafka's shouldFollowerThrottle): an out-of-sync replica named in its
+    // topic's follower.replication.throttled.replicas waits while the throttle is
+    // exceeded.
+    const bool over = cfg_.follower_throttled && rm_.follower_quota().exceeded(steady_ms());
     std::lock_guard lk(state_mu_);
     const auto now = clock::now();
     for (auto& [tp, e] : parts_) {
       if (e.phase != fetch_phase::fetching || e.delayed_until > now) continue;
-      parts.push_back({tp, e.generation, e.fp.p, e.fp.topic_id, e.leader_epoch, e.fp.p->log_end_offset()});
+      const int64_t leo = e.fp.p->log_end_offset();
+      const bool in_sync = e.leader_hw >= 0 && leo >= e.leader_hw;
+      const bool throttled = cfg_.follower_throttled && !in_sync && cfg_.follower_throttled(*e.fp.p);
+      if (throttled && over) {
+        held_back = true;
+        continue;
+      }
+      parts.push_back({tp, e.generation, e.fp.p, e.fp.topic_id, e.leader_epoch, leo, throttled});
     }
     // A partition at the front gets the leader's "at least one batch"; rotating the
     // order keeps one busy partition from taking every response.
     if (!parts.empty()) std::rotate(parts.begin(), parts.begin() + (round_++ % parts.size()), parts.end());
   }
-  if (parts.empty()) return;
+  if (parts.empty()) {
+    // Only throttled partitions were ready: wait (Kafka's fetchBackOffMs), a new
+    // partition or the shutdown ends the wait early.
+    if (held_back) {
+      std::unique_lock lk(state_mu_);
+      cv_.wait_for(lk, std::chrono::milliseconds(std::min(cfg_.fetch_backoff_ms, 100)),
+                   [&] { return stopping_; });
+    }
+    return;
+  }
 
   // Fetch v13+ names topics by id: without every id, v12 (as Kafka does).
   int16_t version = conn_->version_for(protocol::fetch_request::api_key);
@@ -540,6 +562,7 @@ void replica_fetcher::fetch_phase_once() {
         }
         switch (static_cast<error_code>(pd.error_code)) {
           case error_code::none:
+            if (rp.throttled) rm_.follower_quota().record(static_cast<int64_t>(pd.records.memory.size()), steady_ms());
             process_partition_data(*e, rp, pd, frame);
             break;
           case error_code::offset_out_of_range:

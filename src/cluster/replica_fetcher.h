@@ -70,6 +70,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -102,6 +103,11 @@ struct fetcher_config {
   int32_t fetch_backoff_ms = 1000;              // replica.fetch.backoff.ms
   int32_t socket_timeout_ms = 30000;            // replica.socket.timeout.ms
   int32_t num_fetchers = 1;                     // num.replica.fetchers (per source broker)
+  // KIP-73: whether this broker's replica of a partition is named in its topic's
+  // follower.replication.throttled.replicas (a partition move). Such a replica, while
+  // out of sync, is left out of fetches whenever replica_manager::follower_quota() is
+  // exceeded, and what it fetches counts against it. Empty: nothing is throttled.
+  std::function<bool(const partition&)> follower_throttled;
 };
 
 // The leader a fetcher copies from.

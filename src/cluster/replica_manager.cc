@@ -429,6 +429,11 @@ void replica_manager::maybe_advance_high_watermark(partition& p, int64_t now_ms)
   }
 }
 
+bool replica_manager::in_isr(const partition& p, int32_t replica) const {
+  const auto isr = p.state().isr;
+  return std::find(isr.begin(), isr.end(), replica) != isr.end();
+}
+
 replica_manager::stats replica_manager::statistics() const {
   stats s;
   s.isr_shrinks = isr_shrinks_.load();

@@ -35,6 +35,7 @@
 #include "cluster/errc.h"
 #include "cluster/follower_truncation.h"
 #include "cluster/partition.h"
+#include "cluster/replication_quota.h"
 #include "storage/errc.h"
 #include "storage/read_result.h"
 
@@ -176,6 +177,14 @@ class replica_manager {
   // The leader's HW over the ISR: recomputed after follower fetches and ISR changes.
   void maybe_advance_high_watermark(partition& p, int64_t now_ms);
 
+  // Replication throttles (KIP-73): bytes this broker serves to, or fetches as,
+  // out-of-sync replicas named in a topic's *.replication.throttled.replicas. The
+  // limits come from leader/follower.replication.throttled.rate (cluster member).
+  replication_quota& leader_quota() { return leader_quota_; }
+  replication_quota& follower_quota() { return follower_quota_; }
+  // Whether `replica` is in the partition's ISR (the committed one).
+  bool in_isr(const partition& p, int32_t replica) const;
+
   // For /metrics.
   struct stats {
     uint64_t leaders = 0, under_replicated = 0, isr_shrinks = 0, isr_expands = 0;
@@ -202,6 +211,7 @@ class replica_manager {
   mutable std::mutex hooks_mu_;
   isr_change_fn isr_change_;
   std::function<bool(int32_t)> broker_alive_;
+  replication_quota leader_quota_, follower_quota_;
   mutable std::mutex mu_;  // the map only
   std::map<std::pair<std::string, int32_t>, std::shared_ptr<partition>, std::less<>> partitions_;
 };

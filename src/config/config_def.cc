@@ -1,5 +1,7 @@
 #include "config/config_def.h"
 
+#include "config/throttled_replicas.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -184,6 +186,18 @@ const config_def kBroker[] = {
     {"replica.fetch.backoff.ms", vt::int32, "1000", "A follower's pause after a fetch error.", 0, kI32Max},
     {"replica.socket.timeout.ms", vt::int32, "30000", "Socket timeout of follower fetches.", 1, kI32Max},
     {"num.replica.fetchers", vt::int32, "1", "Fetcher threads per source broker.", 1, 64},
+    {"leader.replication.throttled.rate", vt::int64, "9223372036854775807",
+     "Bytes per second this broker, as leader, serves to out-of-sync followers of the replicas named in a topic's "
+     "leader.replication.throttled.replicas (partition moves). Settable at runtime per broker.",
+     0, kI64Max, {}, {}, true},
+    {"follower.replication.throttled.rate", vt::int64, "9223372036854775807",
+     "Bytes per second this broker's out-of-sync replicas named in a topic's "
+     "follower.replication.throttled.replicas fetch (partition moves). Settable at runtime per broker.",
+     0, kI64Max, {}, {}, true},
+    {"replication.quota.window.num", vt::int32, "11", "Samples over which the replication throttles measure.", 1,
+     kI32Max},
+    {"replication.quota.window.size.seconds", vt::int32, "1", "Length of one replication throttle sample.", 1,
+     kI32Max},
     {"replica.high.watermark.checkpoint.interval.ms", vt::int64, "5000",
      "How often high watermarks are written to replication-offset-checkpoint.", 1, kI64Max},
     {"controlled.shutdown.enable", vt::boolean, "true",
@@ -270,6 +284,12 @@ const config_def kTopic[] = {
      "unclean.leader.election.enable"},
     {"min.compaction.lag.ms", vt::int64, "0", "Youngest a segment's newest record may be for compaction to clean it.",
      0, kI64Max, {}, "log.cleaner.min.compaction.lag.ms"},
+    {"leader.replication.throttled.replicas", vt::list, "",
+     "Replicas (partition:broker, or *) whose followers' fetches from this leader count against the leader's "
+     "leader.replication.throttled.rate while those followers are out of sync (partition moves)."},
+    {"follower.replication.throttled.replicas", vt::list, "",
+     "Replicas (partition:broker, or *) whose fetches count against their broker's "
+     "follower.replication.throttled.rate while they are out of sync (partition moves)."},
     {"max.compaction.lag.ms", vt::int64, "9223372036854775807",
      "Oldest an uncleaned segment's newest record may be before it is cleaned whatever the dirty ratio.", 1,
      kI64Max, {}, "log.cleaner.max.compaction.lag.ms"},
@@ -337,6 +357,11 @@ static std::optional<std::string> validate_ip_overrides(const config_def& def, s
 
 std::optional<std::string> validate_value(const config_def& def, std::string_view value) {
   if (def.name == "max.connections.per.ip.overrides") return validate_ip_overrides(def, value);
+  if (def.name == "leader.replication.throttled.replicas" || def.name == "follower.replication.throttled.replicas") {
+    if (parse_throttled_replicas(value)) return std::nullopt;
+    return fmt::format("invalid value '{}' for '{}': expected *, or partition:broker pairs separated by commas",
+                       value, def.name);
+  }
   switch (def.type) {
     case value_type::boolean:
       if (value != "true" && value != "false")

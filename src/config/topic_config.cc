@@ -88,6 +88,10 @@ topic_config resolve_topic_config(const broker_config& broker, const topic_overr
   tc.min_compaction_lag_ms = to_i64(eff["min.compaction.lag.ms"], tc.min_compaction_lag_ms);
   tc.max_compaction_lag_ms = to_i64(eff["max.compaction.lag.ms"], tc.max_compaction_lag_ms);
   tc.delete_retention_ms = to_i64(eff["delete.retention.ms"], tc.delete_retention_ms);
+  tc.leader_throttled_replicas =
+      parse_throttled_replicas(eff["leader.replication.throttled.replicas"]).value_or(throttled_replicas{});
+  tc.follower_throttled_replicas =
+      parse_throttled_replicas(eff["follower.replication.throttled.replicas"]).value_or(throttled_replicas{});
   return tc;
 }
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "config/throttled_replicas.h"
+
 namespace strata::config {
 
 class broker_config;
@@ -36,6 +38,8 @@ struct topic_config {
   int64_t max_compaction_lag_ms = INT64_MAX;
   int64_t delete_retention_ms = 86'400'000;
   std::string compression_type = "producer";
+  throttled_replicas leader_throttled_replicas;    // leader.replication.throttled.replicas
+  throttled_replicas follower_throttled_replicas;  // follower.replication.throttled.replicas
 
   // Effective value of a topic setting and whether it came from an override,
   // the broker's static config, or the default (DescribeConfigs' source).

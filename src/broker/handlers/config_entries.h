@@ -11,6 +11,7 @@ namespace strata::broker {
 enum config_source : int8_t {
   dynamic_topic_config = 1,
   dynamic_broker_config = 2,
+  dynamic_default_broker_config = 3,
   static_broker_config = 4,
   default_config = 5,
 };

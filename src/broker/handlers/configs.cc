@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/broker.h"
+#include "broker/cluster_member.h"
 #include "broker/handlers/common.h"
 #include "broker/handlers/config_entries.h"
 #include "broker/handlers/handlers.h"
@@ -78,10 +79,19 @@ describe_resp::describe_configs_result describe_broker(broker& b, const std::str
     return r;
   }
   r.error_code = ec(protocol::error_code::none);
+  const auto dynamic = b.cluster() ? b.cluster()->dynamic_broker_configs()
+                                   : std::map<std::string, cluster_member::dynamic_value>{};
   for (const auto& e : b.cfg().describe()) {
     if (!wanted(keys, e.name)) continue;
+    const bool runtime = b.cluster() && cluster_member::is_dynamic_broker_config(e.name);
+    if (auto d = dynamic.find(e.name); d != dynamic.end()) {
+      r.configs.push_back(make_entry(e.name, d->second.value,
+                                     d->second.per_broker ? dynamic_broker_config : dynamic_default_broker_config,
+                                     config::find_broker_def(e.name), false, include_docs));
+      continue;
+    }
     r.configs.push_back(make_entry(e.name, e.value, e.is_default ? default_config : static_broker_config,
-                                   config::find_broker_def(e.name), true, include_docs));
+                                   config::find_broker_def(e.name), !runtime, include_docs));
   }
   return r;
 }
@@ -99,6 +109,43 @@ std::pair<protocol::error_code, std::optional<std::string>> apply_topic(broker& 
 std::pair<protocol::error_code, std::optional<std::string>> broker_read_only() {
   return {protocol::error_code::invalid_request,
           std::string("broker configurations are read-only at runtime; set them in server.properties")};
+}
+
+// A broker entity's dynamic configs ("" = every broker, or this broker's id) replaced
+// by `next` (Kafka's /config/brokers/<entity>); only the replication throttles can
+// change at runtime, and only in a cluster.
+std::pair<protocol::error_code, std::optional<std::string>> apply_broker(broker& b, const std::string& name,
+                                                                         const std::map<std::string, std::string>& next,
+                                                                         bool validate_only) {
+  cluster_member* member = b.cluster();
+  if (!member) return broker_read_only();
+  if (!name.empty() && name != std::to_string(b.node_id()))
+    return {protocol::error_code::invalid_request,
+            fmt::format("broker id '{}' is not this broker ({}): send it to broker {}", name, b.node_id(), name)};
+  for (const auto& [k, v] : next) {
+    const auto* def = config::find_broker_def(k);
+    if (!def || !cluster_member::is_dynamic_broker_config(k))
+      return {protocol::error_code::invalid_request,
+              fmt::format("'{}' cannot be changed at runtime (only leader.replication.throttled.rate and "
+                          "follower.replication.throttled.rate can); set it in server.properties",
+                          k)};
+    if (auto bad = config::validate_value(*def, v)) return {protocol::error_code::invalid_config, *bad};
+  }
+  if (validate_only) return {protocol::error_code::none, std::nullopt};
+  const std::string entity = name.empty() ? std::string(zk::default_broker_entity) : name;
+  if (auto r = member->set_broker_entity_configs(entity, zk::config_map(next.begin(), next.end())); !r)
+    return {protocol::error_code::kafka_storage_error, "writing broker configs to ZooKeeper: " + r.error().message()};
+  spdlog::info("dynamic configs of broker {} changed", entity);
+  return {protocol::error_code::none, std::nullopt};
+}
+
+// The dynamic configs stored for a broker entity now (IncrementalAlterConfigs starts
+// from them).
+std::optional<std::map<std::string, std::string>> broker_current(broker& b, const std::string& name) {
+  if (!b.cluster()) return std::map<std::string, std::string>{};
+  auto r = b.cluster()->broker_entity_configs(name.empty() ? std::string(zk::default_broker_entity) : name);
+  if (!r) return std::nullopt;
+  return std::map<std::string, std::string>(r.value().begin(), r.value().end());
 }
 
 }  // namespace
@@ -128,9 +175,9 @@ namespace {
 
 using outcome = std::pair<protocol::error_code, std::optional<std::string>>;
 
-// The per-resource loop AlterConfigs and IncrementalAlterConfigs share: a
-// topic's new overrides come from `overrides_for` (which may refuse them),
-// then are validated and applied; broker resources are read-only.
+// The per-resource loop AlterConfigs and IncrementalAlterConfigs share: the new
+// settings of a topic or broker come from `overrides_for` (which may refuse them),
+// then are validated and applied. Broker loggers are read-only.
 template <class Response, class Request, class OverridesFor>
 void alter_each_resource(request_context& ctx, const Request& req, OverridesFor overrides_for) {
   Response resp;
@@ -144,6 +191,11 @@ void alter_each_resource(request_context& ctx, const Request& req, OverridesFor 
       result = overrides_for(res, next);
       if (result.first == protocol::error_code::none)
         result = apply_topic(*ctx.b, res.resource_name, next, req.validate_only);
+    } else if (res.resource_type == resource_broker && ctx.b->cluster()) {
+      std::map<std::string, std::string> next;
+      result = overrides_for(res, next);
+      if (result.first == protocol::error_code::none)
+        result = apply_broker(*ctx.b, res.resource_name, next, req.validate_only);
     } else if (res.resource_type == resource_broker || res.resource_type == resource_broker_logger) {
       result = broker_read_only();
     } else {
@@ -174,11 +226,18 @@ void incremental_alter_configs(request_context&& ctx) {
   if (!ctx.decode(req)) return;
   alter_each_resource<protocol::incremental_alter_configs_response>(
       ctx, req, [&ctx](const auto& res, config::topic_overrides& next) -> outcome {
-        auto t = ctx.b->topics().find(res.resource_name);
-        if (!t)
-          return {protocol::error_code::unknown_topic_or_partition,
-                  fmt::format("topic '{}' does not exist", res.resource_name)};
-        next = t->overrides;
+        const bool is_broker = res.resource_type == resource_broker;
+        if (is_broker) {
+          auto cur = broker_current(*ctx.b, res.resource_name);
+          if (!cur) return {protocol::error_code::kafka_storage_error, std::string("reading broker configs failed")};
+          next = *cur;
+        } else {
+          auto t = ctx.b->topics().find(res.resource_name);
+          if (!t)
+            return {protocol::error_code::unknown_topic_or_partition,
+                    fmt::format("topic '{}' does not exist", res.resource_name)};
+          next = t->overrides;
+        }
         for (const auto& c : res.configs) {
           // Operations: 0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT (lists only).
           switch (c.config_operation) {
@@ -188,7 +247,7 @@ void incremental_alter_configs(request_context&& ctx) {
             case 1: next.erase(c.name); break;
             case 2:
             case 3: {
-              const auto* def = config::find_topic_def(c.name);
+              const auto* def = is_broker ? config::find_broker_def(c.name) : config::find_topic_def(c.name);
               if (!def || def->type != config::value_type::list)
                 return {protocol::error_code::invalid_config,
                         fmt::format("APPEND/SUBTRACT need a list configuration; '{}' is not one", c.name)};

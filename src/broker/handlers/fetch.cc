@@ -28,6 +28,13 @@ using resp_t = protocol::fetch_response;
 using topic_resp = resp_t::fetchable_topic_response;
 using part_resp = topic_resp::partition_data;
 
+// The replication throttle's clock: steady, so a wall-clock step cannot open or
+// close it.
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 // One partition to read: from the request (sessionless) or the session.
 struct work_item {
   session_partition* sp = nullptr;  // points into `own` or into the session
@@ -145,6 +152,17 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
       rr.last_fetched_epoch = ctx_.api_version >= 12 ? w.sp->last_fetched_epoch : -1;
       rr.now_ms = now_ms();
     }
+    // KIP-73: an out-of-sync follower fetching a replica named in the topic's
+    // leader.replication.throttled.replicas (a partition move) gets nothing while the
+    // leader's throttle is exceeded; its position still counts.
+    const bool throttled =
+        w.who == cluster::reader::follower &&
+        w.topic->cfg.leader_throttled_replicas.contains(part.index(), replicas.local_broker_id()) &&
+        !replicas.in_isr(part, rr.replica_id);
+    if (throttled && replicas.leader_quota().exceeded(steady_ms())) {
+      replicas.follower_fetched(w.part, rr);
+      return pr;
+    }
     int64_t budget = std::min<int64_t>(w.sp->max_bytes, max_bytes - total);
     if (budget <= 0 && total > 0) {
       replicas.follower_fetched(w.part, rr);
@@ -177,10 +195,13 @@ class fetch_op : public std::enable_shared_from_this<fetch_op> {
       pr.diverging_epoch.end_offset = rd->diverging->end_offset;
       return pr;
     }
+    int64_t bytes = 0;
     for (auto& fr : rd->data.ranges) {
       pr.records.slices.push_back({fr.fd, fr.position, fr.size, fr.keepalive});
-      total += fr.size;
+      bytes += fr.size;
     }
+    total += bytes;
+    if (throttled) replicas.leader_quota().record(bytes, steady_ms());
     return pr;
   }
 
