@@ -14,7 +14,8 @@ namespace strata::client {
 namespace {
 
 using protocol::error_code;
-constexpr int8_t resource_type_topic = 2;  // Kafka's ConfigResource.Type.TOPIC
+constexpr int8_t resource_type_topic = 2;   // Kafka's ConfigResource.Type.TOPIC
+constexpr int8_t resource_type_broker = 4;  // and BROKER
 
 std::string topic_context(const std::string& verb, const std::string& name) {
   return verb + " topic '" + name + "'";
@@ -174,11 +175,14 @@ std::vector<config_entry> describe_topic_configs(cluster_client& c, const std::s
   return out;
 }
 
-void alter_topic_configs(cluster_client& c, const std::string& topic, const std::vector<config_change>& changes) {
+namespace {
+
+protocol::incremental_alter_configs_request alter_request(int8_t type, const std::string& name,
+                                                          const std::vector<config_change>& changes) {
   protocol::incremental_alter_configs_request req;
   protocol::incremental_alter_configs_request::alter_configs_resource r;
-  r.resource_type = resource_type_topic;
-  r.resource_name = topic;
+  r.resource_type = type;
+  r.resource_name = name;
   for (auto& ch : changes) {
     protocol::incremental_alter_configs_request_types::alterable_config ac;
     ac.name = ch.name;
@@ -187,10 +191,25 @@ void alter_topic_configs(cluster_client& c, const std::string& topic, const std:
     r.configs.push_back(std::move(ac));
   }
   req.resources.push_back(std::move(r));
+  return req;
+}
+
+}  // namespace
+
+void alter_topic_configs(cluster_client& c, const std::string& topic, const std::vector<config_change>& changes) {
+  const auto req = alter_request(resource_type_topic, topic, changes);
   auto resp = c.with_retries(
       [&] { return c.any().call<protocol::incremental_alter_configs_response>(req, c.deadline()); });
   for (auto& res : resp.responses)
     check(res.error_code, topic_context("altering the configs of", topic), res.error_message);
+}
+
+void alter_broker_configs(cluster_client& c, int32_t broker_id, const std::vector<config_change>& changes) {
+  const auto req = alter_request(resource_type_broker, std::to_string(broker_id), changes);
+  auto resp = c.with_retries(
+      [&] { return c.broker(broker_id).call<protocol::incremental_alter_configs_response>(req, c.deadline()); });
+  for (auto& res : resp.responses)
+    check(res.error_code, "altering the configs of broker " + std::to_string(broker_id), res.error_message);
 }
 
 std::map<topic_partition, std::map<int32_t, int64_t>> replica_sizes(cluster_client& c,

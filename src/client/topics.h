@@ -75,6 +75,9 @@ struct config_change {
   std::optional<std::string> value;
 };
 void alter_topic_configs(cluster_client& c, const std::string& topic, const std::vector<config_change>& changes);
+// The same on a broker's dynamic configs (the replication throttles), sent to that
+// broker as Kafka's AdminClient does.
+void alter_broker_configs(cluster_client& c, int32_t broker_id, const std::vector<config_change>& changes);
 
 // DescribeLogDirs on every broker: bytes of each replica of the given
 // topics' partitions, by partition and broker id.

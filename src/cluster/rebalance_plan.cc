@@ -118,61 +118,58 @@ class planner {
     return v;
   }
 
-  void spread_replicas() {
-    // Each move lowers the sum of squared loads, so this ends; the bound is a guard.
+  // While one broker counts two or more more than another in `counts`, try_move(hi, lo)
+  // moves one unit from the first to the second when it can. Each move lowers the sum
+  // of squared counts, so this ends; the bound is a guard.
+  template <class TryMove>
+  void spread(const std::map<int32_t, int>& counts, TryMove try_move) {
     for (size_t guard = 0; guard < 64 * (assign_.size() + 1) * (targets_.size() + 1); ++guard) {
-      if (!move_one_replica()) return;
+      if (!move_one(counts, try_move)) return;
     }
   }
 
-  bool move_one_replica() {
-    const auto order = by_count_desc(load_);
+  template <class TryMove>
+  bool move_one(const std::map<int32_t, int>& counts, TryMove& try_move) {
+    const auto order = by_count_desc(counts);
     for (int32_t hi : order) {
-      for (auto lo_it = order.rbegin(); lo_it != order.rend(); ++lo_it) {
-        const int32_t lo = *lo_it;
-        if (load_[hi] - load_[lo] < 2) break;  // every later `lo` is loaded more
-        std::optional<std::pair<size_t, size_t>> pick;
-        for (size_t p = 0; p < assign_.size(); ++p) {
-          auto it = std::find(assign_[p].begin(), assign_[p].end(), hi);
-          if (it == assign_[p].end()) continue;
-          const size_t slot = static_cast<size_t>(it - assign_[p].begin());
-          if (!may_replace(p, slot, lo)) continue;
-          if (!pick || in_.partitions[p].size_bytes < in_.partitions[pick->first].size_bytes) pick = {p, slot};
-        }
-        if (pick) {
-          replace(pick->first, pick->second, lo);
-          return true;
-        }
+      for (auto lo = order.rbegin(); lo != order.rend(); ++lo) {
+        if (counts.at(hi) - counts.at(*lo) < 2) break;  // every later `lo` counts more
+        if (try_move(hi, *lo)) return true;
       }
     }
     return false;
+  }
+
+  void spread_replicas() {
+    spread(load_, [this](int32_t hi, int32_t lo) {
+      // The smallest partition that may move from `hi` to `lo`: the fewest bytes to copy.
+      std::optional<std::pair<size_t, size_t>> pick;
+      for (size_t p = 0; p < assign_.size(); ++p) {
+        auto it = std::find(assign_[p].begin(), assign_[p].end(), hi);
+        if (it == assign_[p].end()) continue;
+        const size_t slot = static_cast<size_t>(it - assign_[p].begin());
+        if (!may_replace(p, slot, lo)) continue;
+        if (!pick || in_.partitions[p].size_bytes < in_.partitions[pick->first].size_bytes) pick = {p, slot};
+      }
+      if (pick) replace(pick->first, pick->second, lo);
+      return pick.has_value();
+    });
   }
 
   void spread_leaders() {
-    for (size_t guard = 0; guard < 64 * (assign_.size() + 1) * (targets_.size() + 1); ++guard) {
-      if (!move_one_leader()) return;
-    }
-  }
-
-  bool move_one_leader() {
-    const auto order = by_count_desc(leaders_);
-    for (int32_t hi : order) {
-      for (auto lo_it = order.rbegin(); lo_it != order.rend(); ++lo_it) {
-        const int32_t lo = *lo_it;
-        if (leaders_[hi] - leaders_[lo] < 2) break;
-        for (size_t p = 0; p < assign_.size(); ++p) {
-          auto& r = assign_[p];
-          if (r.empty() || r.front() != hi) continue;
-          auto it = std::find(r.begin(), r.end(), lo);
-          if (it == r.end()) continue;
-          std::iter_swap(r.begin(), it);
-          --leaders_[hi];
-          ++leaders_[lo];
-          return true;
-        }
+    spread(leaders_, [this](int32_t hi, int32_t lo) {
+      // A partition led by `hi` with a replica on `lo`: that replica goes first.
+      for (auto& r : assign_) {
+        if (r.empty() || r.front() != hi) continue;
+        auto it = std::find(r.begin(), r.end(), lo);
+        if (it == r.end()) continue;
+        std::iter_swap(r.begin(), it);
+        --leaders_[hi];
+        ++leaders_[lo];
+        return true;
       }
-    }
-    return false;
+      return false;
+    });
   }
 
   const rebalance_input& in_;

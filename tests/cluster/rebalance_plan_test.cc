@@ -9,15 +9,12 @@
 #include <set>
 
 #include "cluster/replica_placement.h"
+#include "utils/brokers.h"
 
 namespace strata::cluster {
 namespace {
 
-std::vector<broker_metadata> brokers(std::initializer_list<int32_t> ids) {
-  std::vector<broker_metadata> out;
-  for (int32_t id : ids) out.push_back({id, std::nullopt});
-  return out;
-}
+std::vector<broker_metadata> brokers(std::initializer_list<int32_t> ids) { return test::no_racks(ids); }
 
 // Kafka's own placement of `n` partitions over `ids`, as a topic created there has.
 std::vector<partition_replicas> placed(const std::string& topic, int32_t n, int16_t rf,

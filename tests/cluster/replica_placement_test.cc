@@ -12,14 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "utils/brokers.h"
+
 namespace strata::cluster {
 namespace {
 
-std::vector<broker_metadata> no_racks(std::vector<int32_t> ids) {
-  std::vector<broker_metadata> out;
-  for (int32_t id : ids) out.push_back({id, std::nullopt});
-  return out;
-}
+using test::no_racks;
 
 std::vector<broker_metadata> with_racks(const std::map<int32_t, std::string>& racks) {
   std::vector<broker_metadata> out;
