@@ -43,6 +43,27 @@ FILE_TIMEOUT_S = float(os.environ.get("STRATA_IT_TIMEOUT", "280"))
 KEEP_TMP = os.environ.get("STRATA_IT_KEEP") == "1"
 
 _LISTEN_RE = re.compile(r"listening on PLAINTEXT://[0-9.]+:(\d+)")
+
+# Brokers listen on ports below the kernel's ephemeral range (32768-60999 here):
+# a broker restarted on its port (restart(same_port=True)) would otherwise find it
+# taken, now and then, as the source port of some client's outgoing connection.
+_PORT_RANGE = (20000, 32000)
+
+
+def pick_listen_port(host: str = "127.0.0.1") -> int:
+    """A port of _PORT_RANGE free on `host` now (a random pick, checked by binding)."""
+    import random
+    import socket
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(*_PORT_RANGE)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError(f"no free port in {_PORT_RANGE} on {host}")
 _ADMIN_RE = re.compile(r"admin listening on http://[0-9.]+:(\d+)")
 _SSL_RE = re.compile(r"listening on SSL://[0-9.]+:(\d+)")
 
@@ -166,11 +187,22 @@ class Broker:
         return cmd + self.extra_args
 
     def start(self, port: int = 0):
-        """Starts the broker (port 0: an ephemeral one, the default)."""
+        """Starts the broker (port 0: a free one below the ephemeral range, the default)."""
         assert not self.alive(), "broker already running"
         if not os.access(STRATA_BIN, os.X_OK):
             raise BrokerStartError(f"broker binary {STRATA_BIN} not found or not executable "
                                    "(build it, or set STRATA_BIN)")
+        if port != 0 or self.cmd_prefix:
+            return self._start(port)
+        # Another test may take the picked port between the check and the broker's bind.
+        for attempt in range(5):
+            try:
+                return self._start(pick_listen_port(self.host))
+            except BrokerStartError as e:
+                if "Address already in use" not in str(e) or attempt == 4:
+                    raise
+
+    def _start(self, port: int):
         with self._cond:
             first_line = len(self._lines)
         self._note(f"---- starting: {' '.join(self.command(port))}")
