@@ -130,13 +130,22 @@ std::vector<plan_entry> current_assignment(client::cluster_client& c, const std:
 
 struct reassign_args {
   std::string plan_file;
-  bool execute = false, verify = false, cancel = false, generate = false;
+  bool execute = false, verify = false, cancel = false, generate = false, additional = false;
   std::string topics_file;
   std::string broker_list;
   bool disable_rack_aware = false;
 };
 
-void run_execute(client::cluster_client& c, const admin_options& o, const std::vector<plan_entry>& plan) {
+void run_execute(client::cluster_client& c, const admin_options& o, const std::vector<plan_entry>& plan,
+                 bool additional) {
+  // As Kafka's tool: moves already running are not replaced by accident.
+  if (!additional) {
+    const auto running = client::list_partition_reassignments(c, std::nullopt);
+    if (!running.empty())
+      throw client::client_error("cannot execute because there are reassignments in progress (" +
+                                 name_of(running.front().tp) + (running.size() > 1 ? ", ..." : "") +
+                                 "); use --additional to start these as well");
+  }
   const auto before = current_assignment(c, plan);
   std::vector<client::reassignment_target> targets;
   for (const auto& e : plan) targets.push_back({e.tp, e.replicas});
@@ -308,13 +317,16 @@ void register_reassign(CLI::App* topic) {
         }
         if (a->plan_file.empty()) usage_error("--execute, --verify and --cancel need --reassignment-json-file");
         const auto plan = parse_plan(read_json_file(a->plan_file, "--reassignment-json-file"), a->plan_file);
-        if (a->execute) return run_execute(c, *opts, plan);
+        if (a->execute) return run_execute(c, *opts, plan, a->additional);
         if (a->verify) return run_verify(c, *opts, plan);
         run_cancel(c, *opts, plan);
       });
   cmd->add_option("--reassignment-json-file", a->plan_file,
                   "The plan: {\"version\":1,\"partitions\":[{\"topic\":\"t\",\"partition\":0,\"replicas\":[1,2,3]}]}");
   cmd->add_flag("--execute", a->execute, "Start the plan's reassignments (prints the current assignment for rollback)");
+  cmd->add_flag("--additional", a->additional,
+                "With --execute: start even though other reassignments are in progress (a partition already "
+                "moving gets the new target)");
   cmd->add_flag("--verify", a->verify,
                 "Report each partition of the plan: in progress, complete, or neither (exit 1 if any is neither)");
   cmd->add_flag("--cancel", a->cancel, "Cancel the plan's reassignments in progress (back to the original replicas)");

@@ -201,6 +201,10 @@ class ReassignTests(harness.BrokerTestCase):
         self.assertEqual(sorted(cur["replicas"]), [1, 2, 3, 4])
         rc, out, err = cli(c, "reassign", "--reassignment-json-file", plan, "--verify")
         self.assertIn("Reassignment of partition stuck-0 is still in progress.", out)
+        # As Kafka's tool: another --execute needs --additional while a move runs.
+        rc, out, err = cli(c, "reassign", "--reassignment-json-file", plan, "--execute")
+        self.assertEqual(rc, 1)
+        self.assertIn("--additional", err)
         rc, out, err = cli(c, "reassign", "--reassignment-json-file", plan, "--cancel")
         self.assertEqual(rc, 0, err)
         self.assertIn("Successfully cancelled partition reassignment for: stuck-0", out)
@@ -256,6 +260,18 @@ class ReassignTests(harness.BrokerTestCase):
         c = self.cluster()
         create_on_three(c, "zkmove", 2)
         add_broker(c)
+        # --generate proposes a plan over the listed brokers (Kafka's placement).
+        fd, topics = tempfile.mkstemp(prefix="topics-", suffix=".json")
+        with os.fdopen(fd, "w") as f:
+            json.dump({"version": 1, "topics": [{"topic": "zkmove"}]}, f)
+        self.addCleanup(os.unlink, topics)
+        rc, out, err = cli(c, "reassign", "--generate", "--topics-to-move-json-file", topics, "--broker-list",
+                           "2,3,4", "--output", "json")
+        self.assertEqual(rc, 0, err)
+        proposed = json.loads(out)["proposed"]["partitions"]
+        self.assertEqual(sorted(p["partition"] for p in proposed), [0, 1])
+        for p in proposed:
+            self.assertEqual(sorted(p["replicas"]), [2, 3, 4])
         zk = KazooClient(hosts=c.zk.connect_string + "/strata", timeout=10)
         zk.start(timeout=10)
         self.addCleanup(zk.close)
