@@ -124,6 +124,9 @@ void controller::on_partition_reassignment(const partition_key& k, const replica
       add_leader_and_isr(batch, remove_from_isr({k}, r));
       batch.stop_replica(r, k, true);
     }
+    // A dropped adding replica may have been leading (a preferred election moves
+    // leadership to the target's first replica once it is in sync): elect among the rest.
+    if (ctx_.state(k) && ctx_.is_offline(k)) add_leader_and_isr(batch, elect_leaders({k}, election_kind::offline));
   }
 
   if (next.being_reassigned()) {

@@ -110,6 +110,20 @@ TEST_F(controller_reassign, cancel_reverts_to_the_original_replicas_and_deletes_
   EXPECT_EQ(alter(c, std::nullopt), reassign_error::no_reassignment_in_progress);
 }
 
+TEST_F(controller_reassign, cancelling_a_move_whose_adding_replica_leads_elects_an_original_replica) {
+  auto& c = setup(4, {1, 2});
+  ASSERT_EQ(alter(c, ids{3, 4}), reassign_error::none);  // RS = [3,4,1,2]: 3 is preferred
+  leader_changes_isr("t", 0, {1, 2, 3});                 // 4 has not caught up
+  ASSERT_TRUE(eventually([&] { return no_isr_notifications(); }));
+  c.trigger_preferred_leader_check();
+  ASSERT_TRUE(eventually([&] { return state("t", 0)->leader == 3; }));
+  ASSERT_EQ(alter(c, std::nullopt), reassign_error::none);
+  auto s = state("t", 0);
+  EXPECT_TRUE(s->leader == 1 || s->leader == 2) << s->leader;
+  EXPECT_EQ(topic_znode().partitions[0], (ids{1, 2}));
+  ASSERT_TRUE(log_.wait_for([](const auto& all) { return got_stop_replica(all, 3, "t", 0, true); }));
+}
+
 TEST_F(controller_reassign, a_new_target_replaces_a_move_in_progress) {
   auto& c = setup(5, {1, 2, 3});
   ASSERT_EQ(alter(c, ids{1, 2, 4}), reassign_error::none);
