@@ -40,6 +40,15 @@ controller::controller* active_controller(request_context& ctx) {
   return member ? member->active_controller() : nullptr;
 }
 
+// The top-level message of a request-wide error.
+std::string request_error_message(request_context& ctx, controller::reassign_error e) {
+  if (e == controller::reassign_error::not_controller)
+    return ctx.b->cluster() ? "this broker is not the controller"
+                            : "this broker is not in a cluster (zookeeper.connect is unset): reassignment needs "
+                              "the ZooKeeper-mode controller";
+  return std::string(protocol::error_name(to_error_code(e)));
+}
+
 }  // namespace
 
 void alter_partition_reassignments(request_context&& ctx) {
@@ -61,7 +70,7 @@ void alter_partition_reassignments(request_context&& ctx) {
   }
   if (r.error != controller::reassign_error::none) {
     resp.error_code = ec(to_error_code(r.error));
-    resp.error_message = std::string(protocol::error_name(to_error_code(r.error)));
+    resp.error_message = request_error_message(ctx, r.error);
     ctx.respond(resp);
     return;
   }
@@ -108,7 +117,7 @@ void list_partition_reassignments(request_context&& ctx) {
   }
   if (r.error != controller::reassign_error::none) {
     resp.error_code = ec(to_error_code(r.error));
-    resp.error_message = std::string(protocol::error_name(to_error_code(r.error)));
+    resp.error_message = request_error_message(ctx, r.error);
     ctx.respond(resp);
     return;
   }
