@@ -178,5 +178,23 @@ TEST_F(controller_reassign, admin_reassign_partitions_znode_is_honoured_and_dele
   EXPECT_TRUE(c.list_reassignments(std::nullopt).partitions.empty());
 }
 
+// Kafka 2.4+: the API and the znode coexist; the latest request for a partition wins
+// and takes it out of the znode (which goes once empty).
+TEST_F(controller_reassign, an_api_request_replaces_the_znodes_entry_for_its_partition) {
+  auto& c = setup(5, {1, 2, 3});
+  zk::partition_reassignment move;
+  move.tp.topic = "t";
+  move.tp.partition = 0;
+  move.replicas = {4, 2, 3};
+  ASSERT_TRUE(k_->create_partition_reassignment({move}));
+  ASSERT_TRUE(eventually([&] { return !topic_znode().adding_replicas.empty(); }));
+  ASSERT_EQ(alter(c, ids{1, 2, 5}), reassign_error::none);
+  EXPECT_FALSE(admin_->exists(zk::paths::reassign_partitions).value().has_value());
+  auto z = topic_znode();
+  EXPECT_EQ(z.partitions[0], (ids{1, 2, 5, 3}));
+  EXPECT_EQ(z.adding_replicas[0], (ids{5}));
+  ASSERT_TRUE(log_.wait_for([](const auto& all) { return got_stop_replica(all, 4, "t", 0, true); }));
+}
+
 }  // namespace
 }  // namespace strata::test
