@@ -115,6 +115,10 @@ void controller::on_partition_reassignment(const partition_key& k, const replica
 
   // U. Record the new assignment; stop the replicas it no longer has.
   const auto cur = ctx_.assignment(k);
+  // Replicas this request adds (Kafka's NewReplica): their LeaderAndIsr says is_new,
+  // so a broker creates the log even with another log dir offline. Not on a resume:
+  // a replica that has a log already must not get an empty one elsewhere.
+  const auto fresh = replicas_dropped(next.replicas, cur.replicas);
   if (cur != next) {
     spdlog::info("controller: {}: reassigning [{}] -> replicas [{}] (adding [{}], removing [{}])", to_string(k),
                  fmt::join(cur.replicas, ","), fmt::join(next.replicas, ","), fmt::join(next.adding, ","),
@@ -140,6 +144,8 @@ void controller::on_partition_reassignment(const partition_key& k, const replica
     // A. Every replica of RS learns RS under a new leader epoch.
     if (st && st->leader >= 0) bump_leader_epoch(k);
     batch.leader_and_isr(ctx_.live_replicas(k), k);
+    for (int32_t r : fresh)
+      if (ctx_.replica_online(r, k)) batch.leader_and_isr({r}, k, true);
     send(batch);
     return;
   }

@@ -56,6 +56,12 @@ TEST_F(controller_reassign, phase_a_records_rs_and_tells_every_replica_then_comp
     }
     return true;
   }));
+  // Only the new replica is told to create the log as new (Kafka's NewReplica).
+  {
+    const auto sent = log_.all();
+    EXPECT_TRUE(last_leader_and_isr(sent, 4, "t", 0)->is_new);
+    EXPECT_FALSE(last_leader_and_isr(sent, 2, "t", 0)->is_new);
+  }
   auto listed = c.list_reassignments(std::nullopt);
   ASSERT_EQ(listed.partitions.size(), 1u);
   EXPECT_EQ(listed.partitions[0].assignment.adding, (ids{4}));
