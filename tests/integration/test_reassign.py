@@ -295,6 +295,58 @@ class ReassignTests(harness.BrokerTestCase):
         wait_until(lambda: zk.exists("/admin/reassign_partitions") is None, 20, "the second znode deleted")
 
 
+class ReassignUsageTests(harness.BrokerTestCase):
+    """Mistakes in the command line or the plan are one line and exit 1, before anything
+    is sent (the bootstrap server is never contacted)."""
+
+    def run_cli(self, *args):
+        p = subprocess.run([harness.STRATA_BIN, "topic", *args, "--bootstrap-server", "127.0.0.1:1"],
+                           capture_output=True, text=True, timeout=CLI_TIMEOUT, stdin=subprocess.DEVNULL)
+        return p.returncode, p.stderr
+
+    def plan(self, text: str) -> str:
+        fd, path = tempfile.mkstemp(prefix="plan-", suffix=".json")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        self.addCleanup(os.unlink, path)
+        return path
+
+    def test_bad_flags_and_plans_are_named(self):
+        good = self.plan('{"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[1,2]}]}')
+        cases = [
+            (["reassign", "--reassignment-json-file", good], "exactly one of --execute, --verify, --cancel"),
+            (["reassign", "--reassignment-json-file", good, "--execute", "--cancel"], "exactly one of"),
+            (["reassign", "--execute"], "need --reassignment-json-file"),
+            (["reassign", "--generate", "--broker-list", "1,2"], "--generate needs --topics-to-move-json-file"),
+            (["reassign", "--reassignment-json-file", "/nonexistent/plan.json", "--execute"], "cannot open the file"),
+            (["reassign", "--reassignment-json-file", self.plan("{not json"), "--execute"], "not JSON"),
+            (["reassign", "--reassignment-json-file", self.plan('{"version":1}'), "--execute"],
+             'missing "partitions"'),
+            (["reassign", "--reassignment-json-file",
+              self.plan('{"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[]}]}'), "--execute"],
+             "empty replica list"),
+            (["reassign", "--reassignment-json-file",
+              self.plan('{"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[1],'
+                        '"log_dirs":["/data"]}]}'), "--execute"],
+             'only "any" log dirs'),
+            (["reassign", "--reassignment-json-file",
+              self.plan('{"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[1]},'
+                        '{"topic":"t","partition":0,"replicas":[2]}]}'), "--execute"],
+             "listed more than once"),
+        ]
+        for args, want in cases:
+            rc, err = self.run_cli(*args)
+            self.assertEqual(rc, 1, (args, err))
+            self.assertIn(want, err, args)
+            self.assertEqual(len(err.strip().splitlines()), 1, err)
+            self.assertTrue(err.startswith("strata topic reassign: error: "), err)
+        for cmd in ("reassign", "reassignments"):
+            p = subprocess.run([harness.STRATA_BIN, "topic", cmd, "--help"], capture_output=True, text=True,
+                               timeout=CLI_TIMEOUT)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("--bootstrap-server", p.stdout)
+
+
 def list_reassignments_error(b: harness.Broker) -> int:
     """ListPartitionReassignments v0 (flexible) sent by hand to `b`; its error code."""
     body = struct.pack(">hhih", 46, 0, 7, 4) + b"test" + b"\x00"  # header v2: key, version, id, client id, tags
