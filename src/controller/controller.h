@@ -20,8 +20,8 @@
 // carried over.
 //
 // Every ZooKeeper write is a fenced multi-op through kafka_zk (partition states,
-// their creation, the removal of notifications, deletion requests and topic
-// znodes).
+// their creation, the removal of notifications, deletion requests, topic znodes and
+// their assignments, /admin/reassign_partitions).
 //
 // Events (one thread, in order; watch callbacks only enqueue):
 //   - broker registered / gone / re-registered with a new epoch (/brokers/ids);
@@ -30,11 +30,14 @@
 //   - ISR change notifications (/isr_change_notification);
 //   - controlled shutdown (called by the broker's ControlledShutdown handler);
 //   - the periodic preferred-leader check (auto.leader.rebalance.enable);
-//   - ElectLeaders (preferred or unclean, called by the broker's handler).
+//   - ElectLeaders (preferred or unclean, called by the broker's handler);
+//   - partition reassignments (KIP-455): Alter/ListPartitionReassignments (called by
+//     the broker's handlers), /admin/reassign_partitions created, the state znode of
+//     a moving partition changed.
 //
 // Threading: public methods are thread-safe. The state accessors read atomics
-// updated after each event; snapshot() and controlled_shutdown() run on the event
-// thread and wait for it (bounded).
+// updated after each event; snapshot(), controlled_shutdown(), elect_leaders() and
+// the reassignment calls run on the event thread and wait for it (bounded).
 //
 // Borrows `zk` (connected; may be shared with the broker's registration, as Kafka
 // shares one session), which must outlive the controller.
