@@ -40,6 +40,9 @@ const api_entry kApis[] = {
     {k(api_key::offset_delete), 0, 0, h::offset_delete},
     {k(api_key::describe_cluster), 0, 1, h::describe_cluster},
     {k(api_key::elect_leaders), 0, 2, h::elect_leaders},
+    // To the controller (KIP-455); NOT_CONTROLLER elsewhere.
+    {k(api_key::alter_partition_reassignments), 0, 0, h::alter_partition_reassignments},
+    {k(api_key::list_partition_reassignments), 0, 0, h::list_partition_reassignments},
     // From the controller (ZooKeeper mode).
     {k(api_key::leader_and_isr), 0, 7, h::leader_and_isr},
     {k(api_key::stop_replica), 0, 4, h::stop_replica},

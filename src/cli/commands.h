@@ -16,6 +16,7 @@ void register_bench(CLI::App& app);
 void register_produce(CLI::App& app);
 void register_consume(CLI::App& app);
 void register_topic(CLI::App& app);    // topic.cc
+void register_topic_reassign(CLI::App* topic);  // topic_reassign.cc: reassign, reassignments
 void register_group(CLI::App& app);    // group.cc, group_reset.cc
 void register_cluster(CLI::App& app);  // cluster.cc
 void register_elect_leaders(CLI::App* cluster);  // cluster_elect.cc

@@ -296,7 +296,7 @@ void register_add_partitions(CLI::App* topic) {
 }  // namespace
 
 void register_topic(CLI::App& app) {
-  auto* topic = app.add_subcommand("topic", "Create, list, describe, alter and delete topics on any Kafka-compatible cluster");
+  auto* topic = app.add_subcommand("topic", "Create, list, describe, alter, reassign and delete topics on any Kafka-compatible cluster");
   topic->require_subcommand(1);
   register_create(topic);
   register_list(topic);
@@ -304,6 +304,7 @@ void register_topic(CLI::App& app) {
   register_delete(topic);
   register_alter_config(topic);
   register_add_partitions(topic);
+  register_topic_reassign(topic);
 }
 
 }  // namespace strata::cli

@@ -191,7 +191,7 @@ void controller::on_became_active(const zk::election& e) {
     auto a = checked(kzk_.get_topic(t, watcher("PartitionModifications", [this, t] { on_topic_data_change(t); })),
                      "reading topic " + t);
     if (!a) continue;
-    ctx_.topics[t] = {a->topic_id, a->partitions};
+    ctx_.topics[t] = {a->topic_id, a->partitions, a->adding_replicas, a->removing_replicas};
     for (const auto& [p, replicas] : a->partitions) {
       auto s = checked(kzk_.get_partition_state(t, p), "reading the state of " + t + "-" + std::to_string(p));
       if (s) ctx_.states[{t, p}] = *s;
@@ -249,6 +249,10 @@ void controller::on_became_active(const zk::election& e) {
   // Deletions: restart them all (the pending set is rebuilt; StopReplica is idempotent).
   for (auto& t : deletions) ctx_.deletions.erase(t);
   on_topic_deletion_requests();
+
+  // Reassignments (Kafka's initializePartitionReassignments): those
+  // /admin/reassign_partitions asks for, then the moves the topic znodes record.
+  resume_reassignments({}, on_reassign_partitions_znode());
 
   if (cfg_.auto_leader_rebalance_enable) {
     const uint64_t gen = generation_;
@@ -394,6 +398,28 @@ std::vector<election_result> controller::elect_leaders(election_type type,
   if (parts)
     for (const auto& k : *parts) out.push_back({k, err});
   return out;
+}
+
+alter_reassignments_result controller::alter_reassignments(std::vector<reassignment_request> reqs) {
+  const auto deadline = std::chrono::steady_clock::now() + cfg_.call_timeout;
+  auto r = call_on_thread<alter_reassignments_result>(
+      [this, reqs = std::move(reqs)] { return do_alter_reassignments(reqs); });
+  if (r) return *r;
+  alter_reassignments_result failed;
+  failed.error = stopped_ || std::chrono::steady_clock::now() < deadline ? reassign_error::not_controller
+                                                                         : reassign_error::timed_out;
+  return failed;
+}
+
+list_reassignments_result controller::list_reassignments(std::optional<std::vector<partition_key>> filter) {
+  const auto deadline = std::chrono::steady_clock::now() + cfg_.call_timeout;
+  auto r = call_on_thread<list_reassignments_result>(
+      [this, filter = std::move(filter)] { return do_list_reassignments(filter); });
+  if (r) return *r;
+  list_reassignments_result failed;
+  failed.error = stopped_ || std::chrono::steady_clock::now() < deadline ? reassign_error::not_controller
+                                                                         : reassign_error::timed_out;
+  return failed;
 }
 
 void controller::trigger_preferred_leader_check() {

@@ -20,8 +20,8 @@
 // carried over.
 //
 // Every ZooKeeper write is a fenced multi-op through kafka_zk (partition states,
-// their creation, the removal of notifications, deletion requests and topic
-// znodes).
+// their creation, the removal of notifications, deletion requests, topic znodes and
+// their assignments, /admin/reassign_partitions).
 //
 // Events (one thread, in order; watch callbacks only enqueue):
 //   - broker registered / gone / re-registered with a new epoch (/brokers/ids);
@@ -30,11 +30,14 @@
 //   - ISR change notifications (/isr_change_notification);
 //   - controlled shutdown (called by the broker's ControlledShutdown handler);
 //   - the periodic preferred-leader check (auto.leader.rebalance.enable);
-//   - ElectLeaders (preferred or unclean, called by the broker's handler).
+//   - ElectLeaders (preferred or unclean, called by the broker's handler);
+//   - partition reassignments (KIP-455): Alter/ListPartitionReassignments (called by
+//     the broker's handlers), /admin/reassign_partitions created, the state znode of
+//     a moving partition changed.
 //
 // Threading: public methods are thread-safe. The state accessors read atomics
-// updated after each event; snapshot() and controlled_shutdown() run on the event
-// thread and wait for it (bounded).
+// updated after each event; snapshot(), controlled_shutdown(), elect_leaders() and
+// the reassignment calls run on the event thread and wait for it (bounded).
 //
 // Borrows `zk` (connected; may be shared with the broker's registration, as Kafka
 // shares one session), which must outlive the controller.
@@ -44,6 +47,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -145,6 +149,14 @@ class controller {
   // follows, and returns what it still leads. broker_epoch -1 skips the epoch check.
   controlled_shutdown_result controlled_shutdown(int32_t broker_id, int64_t broker_epoch);
 
+  // AlterPartitionReassignments (KIP-455, Kafka's onApiPartitionReassignment): starts,
+  // replaces or cancels (nullopt target) the reassignment of each partition and
+  // returns at once; the moves complete in the background (controller_reassign.cc).
+  alter_reassignments_result alter_reassignments(std::vector<reassignment_request> reqs);
+  // ListPartitionReassignments: the partitions being reassigned, all of them when
+  // `filter` is nullopt, else those of `filter` that are moving.
+  list_reassignments_result list_reassignments(std::optional<std::vector<partition_key>> filter);
+
   // Runs the preferred-leader check now (tests, an admin command), whatever
   // auto.leader.rebalance.enable says.
   void trigger_preferred_leader_check();
@@ -198,6 +210,34 @@ class controller {
   void resume_deletions_on(int32_t broker);
   void on_stop_replica_response(int32_t broker, const protocol::stop_replica_response& resp);
   void maybe_complete_deletion(const std::string& topic);
+
+  // ---- partition reassignment (controller_reassign.cc)
+  alter_reassignments_result do_alter_reassignments(const std::vector<reassignment_request>& reqs);
+  list_reassignments_result do_list_reassignments(const std::optional<std::vector<partition_key>>& filter);
+  // Kafka's onPartitionReassignment: moves `k` towards `next` (phase A, or phase B once
+  // every target replica is in the ISR). Event thread; throws on ZooKeeper failures.
+  void on_partition_reassignment(const partition_key& k, const replica_assignment& next);
+  // Phase B when the partition's ISR (re-read from ZooKeeper) holds every target replica.
+  void maybe_complete_reassignment(const partition_key& k);
+  // /admin/reassign_partitions was created (or at failover): start what it asks.
+  // Returns the partitions it started.
+  std::set<partition_key> on_reassign_partitions_znode();
+  void watch_reassign_partitions_znode();
+  // Failover and broker startup (Kafka's maybeResumeReassignments): restart the moves
+  // the topic znodes record, those with a target replica in `on` (all if empty),
+  // except those in `skip`.
+  void resume_reassignments(const std::vector<int32_t>& on, const std::set<partition_key>& skip = {});
+  // Drops the entries `drop` selects from /admin/reassign_partitions (the znode goes
+  // when none is left: Kafka's maybeRemoveFromZkReassignment).
+  void remove_from_reassign_znode(const std::function<bool(const zk::partition_reassignment&)>& drop);
+  // Fenced write of `k`'s topic znode with `a`, then the context.
+  void write_assignment(const partition_key& k, const replica_assignment& a);
+  // Same leader, leader epoch + 1, ISR `isr` (nullopt: unchanged). False if the state
+  // could not be written (no state, or it kept changing under us).
+  bool bump_leader_epoch(const partition_key& k, std::optional<std::vector<int32_t>> isr = std::nullopt);
+  // A data watch on the state znode of a moving partition (Kafka's
+  // PartitionReassignmentIsrChangeHandler); at most one per partition per term.
+  void watch_reassignment_isr(const partition_key& k);
 
   // ---- partition state changes (partition_changes.cc)
   // Elects new leaders; writes the states fenced; returns the partitions changed.

@@ -1,6 +1,7 @@
 #include "controller/controller_context.h"
 
 #include <algorithm>
+#include <set>
 
 namespace strata::controller {
 
@@ -30,6 +31,45 @@ const std::vector<int32_t>& controller_context::replicas(const partition_key& k)
   if (t == topics.end()) return none;
   auto p = t->second.partitions.find(k.partition);
   return p == t->second.partitions.end() ? none : p->second;
+}
+
+replica_assignment controller_context::assignment(const partition_key& k) const {
+  replica_assignment a;
+  auto t = topics.find(k.topic);
+  if (t == topics.end()) return a;
+  auto get = [&](const zk::replica_map& m) {
+    auto it = m.find(k.partition);
+    return it == m.end() ? std::vector<int32_t>{} : it->second;
+  };
+  a.replicas = get(t->second.partitions);
+  a.adding = get(t->second.adding);
+  a.removing = get(t->second.removing);
+  return a;
+}
+
+void controller_context::set_assignment(const partition_key& k, const replica_assignment& a) {
+  auto t = topics.find(k.topic);
+  if (t == topics.end()) return;
+  t->second.partitions[k.partition] = a.replicas;
+  auto put = [&](zk::replica_map& m, const std::vector<int32_t>& v) {
+    if (v.empty())
+      m.erase(k.partition);
+    else
+      m[k.partition] = v;
+  };
+  put(t->second.adding, a.adding);
+  put(t->second.removing, a.removing);
+}
+
+std::vector<partition_key> controller_context::partitions_being_reassigned() const {
+  std::set<partition_key> out;
+  for (const auto& [name, t] : topics) {
+    for (const auto& [p, r] : t.adding)
+      if (!r.empty()) out.insert({name, p});
+    for (const auto& [p, r] : t.removing)
+      if (!r.empty()) out.insert({name, p});
+  }
+  return {out.begin(), out.end()};
 }
 
 const zk::leader_and_isr* controller_context::state(const partition_key& k) const {
@@ -112,6 +152,9 @@ controller_snapshot controller_context::snapshot() const {
       v.isr = st->isr;
     }
     v.online = !is_offline(k) && !being_deleted(k.topic);
+    const auto a = assignment(k);
+    v.adding_replicas = a.adding;
+    v.removing_replicas = a.removing;
     s.partitions.push_back(std::move(v));
   }
   for (const auto& [t, d] : deletions) s.topics_being_deleted.push_back(t);

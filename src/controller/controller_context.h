@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/reassignment.h"
 #include "zk/znodes.h"
 
 namespace strata::controller {
@@ -28,9 +29,14 @@ struct partition_key {
 
 std::string to_string(const partition_key& k);  // "topic-3"
 
+// A topic as its znode stores it. While a partition moves (KIP-455), `partitions`
+// holds its full replica set RS and `adding` / `removing` its AR / RR; partitions not
+// moving have no entry there.
 struct topic_entry {
   std::string topic_id;  // base64, "" for a v1/v2 topic znode
   zk::replica_map partitions;
+  zk::replica_map adding;
+  zk::replica_map removing;
 };
 
 // A topic whose deletion has begun: UpdateMetadata announces it (leader -2), every
@@ -50,6 +56,8 @@ struct partition_view {
   int32_t partition_epoch = -1;
   std::vector<int32_t> isr;
   bool online = false;  // the leader is a live broker
+  std::vector<int32_t> adding_replicas;    // a reassignment in progress (KIP-455)
+  std::vector<int32_t> removing_replicas;
 };
 
 struct broker_view {
@@ -105,8 +113,18 @@ class controller_context {
   // failed in between).
   std::map<partition_key, zk::leader_and_isr> states;
   std::map<std::string, topic_deletion> deletions;
+  // Moving partitions with a data watch on their state znode (this term).
+  std::set<partition_key> reassignment_isr_watches;
 
   const std::vector<int32_t>& replicas(const partition_key& k) const;
+  // The partition's replicas with its adding/removing lists (Kafka's
+  // partitionFullReplicaAssignment); empty replicas for an unknown partition.
+  replica_assignment assignment(const partition_key& k) const;
+  // Sets RS, AR and RR of an existing topic's partition (the caller wrote the znode).
+  void set_assignment(const partition_key& k, const replica_assignment& a);
+  // Partitions whose adding or removing list is non-empty (Kafka's
+  // partitionsBeingReassigned), in order.
+  std::vector<partition_key> partitions_being_reassigned() const;
   const zk::leader_and_isr* state(const partition_key& k) const;
   bool being_deleted(const std::string& topic) const { return deletions.count(topic) > 0; }
   // Every partition of every topic, in order.

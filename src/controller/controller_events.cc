@@ -105,6 +105,8 @@ void controller::on_brokers_started(const std::vector<zk::broker_registration>& 
   trigger_online_partitions(elected);
   send(elected);
   for (int32_t id : ids) resume_deletions_on(id);
+  // Moves waiting for these brokers (Kafka's onBrokerStartup: maybeResumeReassignments).
+  resume_reassignments(ids);
 }
 
 // ---- topics -----------------------------------------------------------------------------
@@ -119,7 +121,7 @@ void controller::on_topic_change() {
                      "reading topic " + t);
     if (!a) continue;
     spdlog::info("controller: new topic {} ({} partitions)", t, a->partitions.size());
-    ctx_.topics[t] = {a->topic_id, a->partitions};
+    ctx_.topics[t] = {a->topic_id, a->partitions, a->adding_replicas, a->removing_replicas};
     for (const auto& [p, r] : a->partitions) added.push_back({t, p});
   }
   // Topics whose znode went without a deletion by us.
@@ -144,8 +146,9 @@ void controller::on_topic_data_change(const std::string& topic) {
       entry.partitions[p] = r;
       added.push_back({topic, p});
     }
-  // Deviation: replica reassignment (a changed replica list) is not supported; the
-  // assignment of existing partitions is left as it was.
+  // A changed replica list of an existing partition is ignored: reassignments go
+  // through AlterPartitionReassignments or /admin/reassign_partitions, and the
+  // controller's own writes of this znode land here too.
   if (added.empty()) return;
   spdlog::info("controller: topic {}: {} partitions added", topic, added.size());
   on_new_partitions(added);
@@ -187,6 +190,8 @@ void controller::on_isr_change_notification() {
   batch.update_metadata(ctx_.live_or_shutting_down_ids(), updated);
   if (!updated.empty()) send(batch);
   checked(kzk_.delete_isr_change_notifications(names, token_), "deleting ISR change notifications");
+  for (const auto& k : updated)
+    if (ctx_.assignment(k).being_reassigned()) maybe_complete_reassignment(k);
 }
 
 // ---- log dir failures (KIP-112) ---------------------------------------------------------------

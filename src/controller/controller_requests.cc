@@ -140,7 +140,10 @@ protocol::leader_and_isr_request request_batch::build_leader_and_isr(
     ps.leader_epoch = st->leader_epoch;
     ps.isr = st->isr;
     ps.partition_epoch = st->partition_epoch;
-    ps.replicas = ctx_.replicas(k);
+    const auto a = ctx_.assignment(k);
+    ps.replicas = a.replicas;
+    ps.adding_replicas = a.adding;  // v3+ (KIP-455)
+    ps.removing_replicas = a.removing;
     ps.is_new = is_new;
     ps.leader_recovery_state = static_cast<int8_t>(st->leader_recovery_state);
     req.topic_states.back().partition_states.push_back(std::move(ps));

@@ -288,6 +288,50 @@ result<int32_t> kafka_zk::add_partitions(const std::string& topic, const replica
   return s.value().version;
 }
 
+result<int32_t> kafka_zk::set_topic_assignment_fenced(const std::string& topic, const topic_assignment& a,
+                                                       int32_t epoch_zk_version) {
+  auto r = fenced_multi({op::set(paths::topic(topic), encode_topic(a), -1)}, epoch_zk_version);
+  if (!r) return r.error();
+  return r.value()[0].stat.version;
+}
+
+// ---- /admin/reassign_partitions ----------------------------------------------------------
+
+result<std::optional<std::vector<partition_reassignment>>> kafka_zk::get_partition_reassignment(watch_fn w) {
+  using out_t = std::optional<std::vector<partition_reassignment>>;
+  auto st = zk_.exists(paths::reassign_partitions, std::move(w));
+  if (!st) return st.error();
+  if (!st.value()) return out_t();
+  auto r = zk_.get(paths::reassign_partitions);
+  if (!r) {
+    if (r.error() == errc::no_node) return out_t();
+    return r.error();
+  }
+  auto d = decode_reassignment(r.value().data);
+  if (!d) return at(paths::reassign_partitions, d.error());
+  return out_t(std::move(d.value()));
+}
+
+result<void> kafka_zk::set_partition_reassignment(const std::vector<partition_reassignment>& r,
+                                                  int32_t epoch_zk_version) {
+  if (r.empty()) {
+    auto d = fenced_multi({op::remove(paths::reassign_partitions, -1)}, epoch_zk_version);
+    if (!d && !(d.error() == errc::no_node)) return d.error();
+    return success();
+  }
+  auto s = fenced_multi({op::set(paths::reassign_partitions, encode_reassignment(r), -1)}, epoch_zk_version);
+  if (!s && s.error() == errc::no_node)
+    s = fenced_multi({op::create(paths::reassign_partitions, encode_reassignment(r))}, epoch_zk_version);
+  if (!s) return s.error();
+  return success();
+}
+
+result<void> kafka_zk::create_partition_reassignment(const std::vector<partition_reassignment>& r) {
+  auto c = zk_.create(paths::reassign_partitions, encode_reassignment(r));
+  if (!c) return c.error();
+  return success();
+}
+
 result<std::vector<std::string>> kafka_zk::sorted_children(const std::string& path, watch_fn w) {
   auto r = zk_.get_children(path, std::move(w));
   if (!r) {

@@ -90,6 +90,21 @@ class kafka_zk {
   // (-1 = any). Returns the new zk version.
   result<int32_t> add_partitions(const std::string& topic, const replica_map& added, int32_t expected_zk_version);
 
+  // Controller write of a topic's assignment (replicas, adding, removing; KIP-455),
+  // fenced, at any version (Kafka's setTopicAssignment). Returns the new zk version.
+  result<int32_t> set_topic_assignment_fenced(const std::string& topic, const topic_assignment& a,
+                                              int32_t epoch_zk_version);
+
+  // ---- /admin/reassign_partitions (the pre-KIP-455 reassignment request)
+  // nullopt when there is none; `w` is an exists-watch (fires on creation, change and
+  // deletion), set whether or not the znode exists (Kafka's
+  // registerZNodeChangeHandlerAndCheckExistence).
+  result<std::optional<std::vector<partition_reassignment>>> get_partition_reassignment(watch_fn w = {});
+  // Fenced; an empty list deletes the znode (missing is success).
+  result<void> set_partition_reassignment(const std::vector<partition_reassignment>& r, int32_t epoch_zk_version);
+  // Not fenced: an admin tool's write (tests, `strata topic reassign --zookeeper`).
+  result<void> create_partition_reassignment(const std::vector<partition_reassignment>& r);
+
   // ---- partition state
   // Creates /brokers/topics/<t>/partitions/<p>/state for each partition, fenced
   // (Kafka's createTopicPartitionStatesRaw). Up to 500 partitions per multi, so

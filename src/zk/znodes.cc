@@ -384,6 +384,40 @@ result<std::vector<topic_partition>> decode_isr_change(std::string_view s) {
   return out;
 }
 
+// ---- /admin/reassign_partitions ----------------------------------------------------------
+
+std::string encode_reassignment(const std::vector<partition_reassignment>& r) {
+  json::array parts;
+  for (auto& e : r)
+    parts.emplace_back(
+        json::object{{"topic", e.tp.topic}, {"partition", e.tp.partition}, {"replicas", to_array(e.replicas)}});
+  return json::serialize(json::object{{"version", 1}, {"partitions", std::move(parts)}});
+}
+
+result<std::vector<partition_reassignment>> decode_reassignment(std::string_view s) {
+  constexpr std::string_view what = "/admin/reassign_partitions";
+  auto po = parse_object(s, what);
+  if (!po) return po.error();
+  if (auto v = check_version(po.value(), 1, 1, what); !v) return v.error();
+  auto* parts = po.value().if_contains("partitions");
+  if (parts == nullptr || !parts->is_array()) return malformed(what, "missing \"partitions\"");
+  std::vector<partition_reassignment> out;
+  for (auto& e : parts->as_array()) {
+    if (!e.is_object()) return malformed(what, "partition entry is not an object");
+    const auto& o = e.as_object();
+    auto t = req_string(o, "topic", what);
+    auto p = req_int(o, "partition", what);
+    if (!t) return t.error();
+    if (!p) return p.error();
+    auto* rv = o.if_contains("replicas");
+    if (rv == nullptr) return malformed(what, "missing \"replicas\"");
+    auto r = int_array(*rv, what);
+    if (!r) return r.error();
+    out.push_back({{t.value(), static_cast<int32_t>(p.value())}, std::move(r.value())});
+  }
+  return out;
+}
+
 // ---- /log_dir_event_notification ---------------------------------------------------------
 
 std::string encode_log_dir_event(int32_t broker_id) {

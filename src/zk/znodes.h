@@ -31,6 +31,9 @@
 //   /log_dir_event_notification/log_dir_event_<seq> (S)
 //                                  {"version":1,"broker":ID,"event":1} (1 = log dir failure)
 //   /admin/delete_topics/<t>       null data
+//   /admin/reassign_partitions     {"version":1,"partitions":[{"topic":"t","partition":0,
+//                                   "replicas":[1,2,3]}]}  (kafka-reassign-partitions.sh
+//                                   before KIP-455; "log_dirs" entries are ignored)
 //   /config/<type>/<name>          {"version":1,"config":{"k":"v"}}
 //   /config/changes/config_change_<seq> (S)
 //                                  {"version":2,"entity_path":"topics/<t>"}
@@ -57,6 +60,7 @@ inline constexpr const char* broker_seqid = "/brokers/seqid";
 inline constexpr const char* isr_change_notification = "/isr_change_notification";
 inline constexpr const char* isr_change_prefix = "isr_change_";
 inline constexpr const char* delete_topics = "/admin/delete_topics";
+inline constexpr const char* reassign_partitions = "/admin/reassign_partitions";
 inline constexpr const char* config_changes = "/config/changes";
 inline constexpr const char* config_change_prefix = "config_change_";
 inline constexpr const char* latest_producer_id_block = "/latest_producer_id_block";
@@ -182,6 +186,15 @@ result<std::vector<topic_partition>> decode_isr_change(std::string_view json);
 // Kafka's LogDirEventNotificationSequenceZNode; event 1 is LogDirFailure (the only one).
 inline constexpr int32_t kLogDirFailureEvent = 1;
 std::string encode_log_dir_event(int32_t broker_id);
+
+// /admin/reassign_partitions: target replicas per partition, in the file's order.
+struct partition_reassignment {
+  topic_partition tp;
+  std::vector<int32_t> replicas;
+  friend bool operator==(const partition_reassignment&, const partition_reassignment&) = default;
+};
+std::string encode_reassignment(const std::vector<partition_reassignment>& r);
+result<std::vector<partition_reassignment>> decode_reassignment(std::string_view json);
 // The broker id of the notification.
 result<int32_t> decode_log_dir_event(std::string_view json);
 

@@ -138,6 +138,21 @@ TEST(znodes, partition_state_v1) {
             kafka_errc::malformed_znode);
 }
 
+TEST(znodes, reassign_partitions) {
+  // As kafka-reassign-partitions.sh (before KIP-455) writes it; "log_dirs" is ignored.
+  auto r = decode_reassignment(
+      R"({"version":1,"partitions":[{"topic":"t","partition":1,"replicas":[3,1],"log_dirs":["any","any"]}]})");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r.value().size(), 1u);
+  EXPECT_EQ(r.value()[0].tp.topic, "t");
+  EXPECT_EQ(r.value()[0].tp.partition, 1);
+  EXPECT_EQ(r.value()[0].replicas, (std::vector<int32_t>{3, 1}));
+  EXPECT_EQ(encode_reassignment(r.value()), R"({"version":1,"partitions":[{"topic":"t","partition":1,"replicas":[3,1]}]})");
+  EXPECT_EQ(decode_reassignment(R"({"version":1,"partitions":[{"topic":"t","partition":1}]})").error(),
+            kafka_errc::malformed_znode);
+  EXPECT_EQ(decode_reassignment(R"({"version":2,"partitions":[]})").error(), kafka_errc::unsupported_version);
+}
+
 TEST(znodes, isr_change_config_and_producer_block) {
   auto isr = obj(encode_isr_change({{"a", 0}, {"b", 3}}));
   EXPECT_EQ(json::serialize(isr["partitions"]), R"([{"topic":"a","partition":0},{"topic":"b","partition":3}])");

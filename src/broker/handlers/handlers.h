@@ -19,6 +19,8 @@ void incremental_alter_configs(request_context&& ctx);
 void delete_records(request_context&& ctx);
 void describe_cluster(request_context&& ctx);
 void describe_log_dirs(request_context&& ctx);
+void alter_partition_reassignments(request_context&& ctx);
+void list_partition_reassignments(request_context&& ctx);
 void init_producer_id(request_context&& ctx);
 void find_coordinator(request_context&& ctx);
 void join_group(request_context&& ctx);
