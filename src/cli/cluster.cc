@@ -68,10 +68,11 @@ void register_info(CLI::App* cluster) {
 }  // namespace
 
 void register_cluster(CLI::App& app) {
-  auto* cluster = app.add_subcommand("cluster", "Inspect a Kafka-compatible cluster and elect its partition leaders");
+  auto* cluster = app.add_subcommand("cluster", "Inspect a Kafka-compatible cluster, elect its partition leaders, rebalance or empty brokers");
   cluster->require_subcommand(1);
   register_info(cluster);
   register_elect_leaders(cluster);
+  register_rebalance(cluster);
 }
 
 }  // namespace strata::cli

@@ -20,6 +20,7 @@ void register_topic_reassign(CLI::App* topic);  // topic_reassign.cc: reassign, 
 void register_group(CLI::App& app);    // group.cc, group_reset.cc
 void register_cluster(CLI::App& app);  // cluster.cc
 void register_elect_leaders(CLI::App* cluster);  // cluster_elect.cc
+void register_rebalance(CLI::App* cluster);       // cluster_rebalance.cc
 void register_verify(CLI::App& app);   // verify.cc
 
 // Exit code of the command that ran (set by its callback).

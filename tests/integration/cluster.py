@@ -42,28 +42,43 @@ class Cluster:
                 self.zk.close()
                 raise
         self.brokers: list[harness.Broker] = []
+        self._settings = dict(session_timeout_ms=session_timeout_ms, overrides=overrides, log_dirs=log_dirs,
+                              prepare=prepare)
         try:
-            for i in range(n):
-                o = {
-                    "broker.id": str(i + 1),
-                    "zookeeper.connect": self.zk.connect_string + "/strata",
-                    "zookeeper.session.timeout.ms": str(session_timeout_ms),
-                    "zookeeper.connection.timeout.ms": "10000",
-                    # Short enough for tests to see ISR changes, long enough not to flap
-                    # on a loaded 2-core machine.
-                    "replica.lag.time.max.ms": "10000",
-                    "group.initial.rebalance.delay.ms": "0",
-                }
-                o.update(overrides or {})
-                b = harness.Broker(overrides=o, name=f"b{i + 1}", log_dirs=log_dirs, start=False)
-                self.brokers.append(b)
-                if prepare:
-                    prepare(b)
-                b.start()
+            for _ in range(n):
+                self._start_broker()
             self.wait_for_brokers(n)
         except Exception:
             self.close()
             raise
+
+    def _start_broker(self) -> harness.Broker:
+        s = self._settings
+        i = len(self.brokers)
+        o = {
+            "broker.id": str(i + 1),
+            "zookeeper.connect": self.zk.connect_string + "/strata",
+            "zookeeper.session.timeout.ms": str(s["session_timeout_ms"]),
+            "zookeeper.connection.timeout.ms": "10000",
+            # Short enough for tests to see ISR changes, long enough not to flap
+            # on a loaded 2-core machine.
+            "replica.lag.time.max.ms": "10000",
+            "group.initial.rebalance.delay.ms": "0",
+        }
+        o.update(s["overrides"] or {})
+        b = harness.Broker(overrides=o, name=f"b{i + 1}", log_dirs=s["log_dirs"], start=False)
+        self.brokers.append(b)
+        if s["prepare"]:
+            s["prepare"](b)
+        b.start()
+        return b
+
+    def add_broker(self) -> harness.Broker:
+        """Starts broker n+1 (a new broker.id, same settings) and waits until every
+        broker knows it: a broker added to a running cluster."""
+        b = self._start_broker()
+        self.wait_for_brokers(len(self.brokers))
+        return b
 
     def wait_for_brokers(self, n: int, timeout: float = 30.0):
         """Until every live broker's metadata lists n brokers and a controller (the
