@@ -214,7 +214,8 @@ std::shared_ptr<partition> topic_registry::find_partition(std::string_view topic
 }
 
 topic_error topic_registry::create(const std::string& name, int32_t partitions, int16_t replication_factor,
-                                   const config::topic_overrides& overrides, bool validate_only, bool internal) {
+                                   const config::topic_overrides& overrides, bool validate_only, bool internal,
+                                   const cluster::replica_assignment* manual) {
   if (auto bad = check_topic_name(name)) return err(protocol::error_code::invalid_topic_exception, *bad);
   if (!internal && is_internal_topic(name))
     return err(protocol::error_code::invalid_topic_exception, fmt::format("'{}' is an internal topic", name));
@@ -241,7 +242,10 @@ topic_error topic_registry::create(const std::string& name, int32_t partitions, 
   md.replication_factor = replication_factor;
   md.configs = overrides;
   if (cluster_mode_) {
-    if (auto e = place(partitions, replication_factor, md.assignment)) return e;
+    if (manual)
+      md.assignment = *manual;
+    else if (auto e = place(partitions, replication_factor, md.assignment))
+      return e;
     if (validate_only) return {};
     // The controller sees the new topic znode, elects leaders and sends LeaderAndIsr
     // to the replicas, which create the logs (ensure_replica).

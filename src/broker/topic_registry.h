@@ -107,8 +107,11 @@ class topic_registry {
   // create and add_partitions check max.broker.partitions (validate_only too) before
   // anything is written, and are all or nothing: a failure leaves no log and no
   // metadata behind (KAFKA_STORAGE_ERROR naming the partition and the cause).
+  // `manual` (a cluster): the client's replica assignment, used instead of placing
+  // the replicas (CreateTopics with assignments; the caller validated it).
   topic_error create(const std::string& name, int32_t partitions, int16_t replication_factor,
-                     const config::topic_overrides& overrides, bool validate_only, bool internal = false);
+                     const config::topic_overrides& overrides, bool validate_only, bool internal = false,
+                     const cluster::replica_assignment* manual = nullptr);
   // Also deletes a topic load() left out (its metadata and logs).
   topic_error remove(const std::string& name);
   topic_error add_partitions(const std::string& name, int32_t new_total, bool validate_only);

@@ -75,6 +75,20 @@ class ClusterTests(harness.BrokerTestCase):
         wait_until(lambda: all(len(partition_md(c.bootstrap, "orders", i).isrs) == 3 for i in range(3)), 30,
                    "ISR of 3 after the load")
 
+        # A client's own replica assignment is kept (kafka-topics.sh --replica-assignment);
+        # one naming an unknown broker, a broker twice or uneven replica counts is refused.
+        a = clients.admin(c.bootstrap)
+        got = clients.wait_futures(a.create_topics([NewTopic("placed", num_partitions=2,
+                                                             replica_assignment=[[3, 1], [2, 3]])]), 30)
+        self.assertEqual(got, {"placed": None})
+        wait_until(lambda: [list(p.replicas) if (p := partition_md(c.bootstrap, "placed", i)) else None
+                            for i in range(2)] == [[3, 1], [2, 3]], 30, "placed's replicas as assigned")
+        self.assertEqual(partition_md(c.bootstrap, "placed", 0).leader, 3)
+        for bad in ([[1, 9]], [[1, 1]], [[1, 2], [3]]):
+            got = clients.wait_futures(a.create_topics([NewTopic("bad", num_partitions=len(bad),
+                                                                 replica_assignment=bad)]), 30)
+            self.assertEqual(clients.kafka_error(got["bad"]).code(), KafkaError.INVALID_REPLICA_ASSIGNMENT, bad)
+
         # A config changed through one broker is in force on every broker (Kafka's
         # /config/changes notifications): each describes it, and every partition's
         # leader refuses a record over the new max.message.bytes.

@@ -131,6 +131,56 @@ class ReplicationThrottleTests(harness.BrokerTestCase):
         wait_until(lambda: self.described(c, leader, "leader.replication.throttled.rate")[1] == 5, 20,
                    "the leader throttle back to its default")
 
+    def test_throttled_move_keeps_to_the_rate_and_cleans_up(self):
+        """`strata cluster rebalance --execute --throttle`: a 12 MiB partition moves
+        onto an empty broker at the rate asked, and the throttles are gone after."""
+        c = self.cluster(overrides={"replication.quota.window.num": "2", "auto.leader.rebalance.enable": "false"})
+        a = clients.admin(c.bootstrap)
+        from confluent_kafka.admin import NewTopic
+        got = clients.wait_futures(a.create_topics([NewTopic("big", num_partitions=1, replica_assignment=[[1]])]), 30)
+        self.assertEqual(got, {"big": None})
+        wait_until(lambda: (p := partition_md(c.bootstrap, "big", 0)) is not None and p.leader == 1, 30, "big led")
+        n = 12 * MiB // VALUE
+        clients.produce(c.bootstrap, "big", [{"value": os.urandom(VALUE), "key": None, "headers": None,
+                                               "partition": 0, "ts": 0} for _ in range(n)],
+                        extra={"linger.ms": 5}, timeout=60)
+        total = log_bytes(c.broker(1), "big", 0)
+        import subprocess
+        import threading
+        samples = []
+        stop = threading.Event()
+
+        def watch():  # the new replica's size as it grows, from its log directory
+            t0 = time.monotonic()
+            while not stop.is_set():
+                samples.append((time.monotonic() - t0, max(log_bytes(c.broker(2), "big", 0),
+                                                           log_bytes(c.broker(3), "big", 0))))
+                stop.wait(0.1)
+        w = threading.Thread(target=watch, daemon=True)
+        w.start()
+        r = subprocess.run([harness.STRATA_BIN, "cluster", "rebalance", "--bootstrap-server", c.bootstrap,
+                            "--topics", "big", "--brokers", "2,3", "--execute", "--throttle", str(RATE),
+                            "--progress-ms", "500"],
+                           capture_output=True, text=True, timeout=120)
+        stop.set()
+        w.join(10)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("throttled to 2.0 MiB/s", r.stdout)
+        self.assertIn("Throttles removed.", r.stdout)
+        t_a = next(t for t, b in samples if b >= 4 * MiB)
+        t_b = next(t for t, b in samples if b >= 10 * MiB)
+        rate = 6 * MiB / (t_b - t_a)
+        sys.stderr.write(f"\nthrottled move of {total / MiB:.1f} MiB at 2 MiB/s: measured {rate / MiB:.2f} MiB/s\n")
+        self.assertGreater(rate, 0.8 * RATE)
+        self.assertLess(rate, 1.2 * RATE)
+        # The throttles are gone: topic lists and broker rates back to their defaults.
+        tres = ConfigResource("topic", "big")
+        cfg = clients.wait_futures(a.describe_configs([tres]), 30)[tres]
+        self.assertEqual(cfg["leader.replication.throttled.replicas"].value, "")
+        self.assertEqual(cfg["follower.replication.throttled.replicas"].value, "")
+        for b in (1, 2, 3):
+            self.assertEqual(self.described(c, b, "leader.replication.throttled.rate")[1], 5)  # DEFAULT_CONFIG
+
     def test_only_runtime_settings_change_at_runtime(self):
         c = self.cluster()
         a = clients.admin(c.broker(1).bootstrap)

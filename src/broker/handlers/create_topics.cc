@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <map>
+#include <optional>
+#include <set>
 #include <string_view>
 #include <vector>
 
@@ -21,6 +23,7 @@ namespace {
 struct topic_plan {
   int32_t partitions = 0;
   int16_t rf = 0;
+  std::optional<cluster::replica_assignment> manual;  // the client's own assignment (a cluster)
   protocol::error_code error = protocol::error_code::none;
   std::string message;
 };
@@ -49,19 +52,41 @@ topic_plan plan_topic(broker& b, const protocol::create_topics_request::creatabl
                   fmt::format("strata.create.partitions.max.per.request is {}: the assignments name {} partitions",
                               max, n));
     std::vector<bool> seen(n, false);
+    const bool cluster = b.topics().cluster_mode();
+    cluster::replica_assignment manual;
     for (const auto& a : t.assignments) {
       if (a.partition_index < 0 || static_cast<size_t>(a.partition_index) >= n || seen[size_t(a.partition_index)])
         return fail(protocol::error_code::invalid_replica_assignment,
                     fmt::format("assignment partition indexes must be 0..{} once each, got {}", n - 1,
                                 a.partition_index));
       seen[size_t(a.partition_index)] = true;
-      if (a.broker_ids.size() != 1 || a.broker_ids.front() != b.node_id())
+      if (!cluster) {
+        if (a.broker_ids.size() != 1 || a.broker_ids.front() != b.node_id())
+          return fail(protocol::error_code::invalid_replica_assignment,
+                      fmt::format("partition {} is assigned to {} replica(s); the only broker is {}",
+                                  a.partition_index, a.broker_ids.size(), b.node_id()));
+        continue;
+      }
+      // Kafka's AdminZkClient.validateReplicaAssignment.
+      if (a.broker_ids.empty())
         return fail(protocol::error_code::invalid_replica_assignment,
-                    fmt::format("partition {} is assigned to {} replica(s); the only broker is {}", a.partition_index,
-                                a.broker_ids.size(), b.node_id()));
+                    fmt::format("partition {} is assigned no replica", a.partition_index));
+      if (std::set<int32_t>(a.broker_ids.begin(), a.broker_ids.end()).size() != a.broker_ids.size())
+        return fail(protocol::error_code::invalid_replica_assignment,
+                    fmt::format("duplicate replica assignment found for partition {}", a.partition_index));
+      if (!manual.empty() && manual.begin()->second.size() != a.broker_ids.size())
+        return fail(protocol::error_code::invalid_replica_assignment,
+                    "all partitions should have the same number of replicas");
+      const auto view = b.metadata().snapshot();
+      for (int32_t id : a.broker_ids)
+        if (!view->broker(id))
+          return fail(protocol::error_code::invalid_replica_assignment,
+                      fmt::format("unknown broker {} in the assignment of partition {}", id, a.partition_index));
+      manual[a.partition_index] = a.broker_ids;
     }
     pl.partitions = static_cast<int32_t>(n);
-    pl.rf = 1;
+    pl.rf = cluster ? static_cast<int16_t>(manual.begin()->second.size()) : int16_t{1};
+    if (cluster) pl.manual = std::move(manual);
   }
   if (pl.partitions == -1) pl.partitions = static_cast<int32_t>(b.cfg().get_int("num.partitions"));
   if (pl.rf == -1) pl.rf = static_cast<int16_t>(b.cfg().get_int("default.replication.factor"));
@@ -126,7 +151,8 @@ void create_topics(request_context&& ctx) {
     config::topic_overrides overrides;
     for (const auto& c : t.configs)
       if (c.value) overrides[c.name] = *c.value;
-    auto err = b.topics().create(t.name, partitions, rf, overrides, req.validate_only);
+    auto err = b.topics().create(t.name, partitions, rf, overrides, req.validate_only, /*internal=*/false,
+                                 pl.manual ? &*pl.manual : nullptr);
     if (err) {
       if (err.code == protocol::error_code::policy_violation || err.code == protocol::error_code::kafka_storage_error)
         STRATA_LOG_LIMITED(spdlog::level::warn, "CreateTopics '{}' from {} refused: {}", t.name, ctx.peer(),
