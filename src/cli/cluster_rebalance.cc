@@ -19,6 +19,7 @@
 #include "cli/output.h"
 #include "client/errors.h"
 #include "client/leader_election.h"
+#include "client/move_throttles.h"
 #include "client/reassignments.h"
 #include "client/topics.h"
 #include "cluster/rebalance_plan.h"
@@ -181,46 +182,10 @@ int64_t bytes_copied(client::cluster_client& c, const std::vector<cluster::parti
   return copied;
 }
 
-// Kafka's kafka-reassign-partitions.sh --throttle: the moved partitions' current
-// replicas are leader-throttled, their new ones follower-throttled, and every broker
-// taking part gets both rates. Undone by remove_throttles once the moves are over.
-std::set<int32_t> apply_throttles(client::cluster_client& c, const std::vector<cluster::partition_move>& moves,
-                                  int64_t rate) {
-  std::map<std::string, std::pair<std::string, std::string>> lists;  // topic -> (leader, follower)
-  std::set<int32_t> brokers;
-  auto add = [](std::string& list, int32_t p, int32_t b) {
-    list += (list.empty() ? "" : ",") + std::to_string(p) + ":" + std::to_string(b);
-  };
-  for (const auto& m : moves) {
-    auto& [leader, follower] = lists[m.topic];
-    for (int32_t b : m.from) {
-      add(leader, m.partition, b);
-      brokers.insert(b);
-    }
-    for (int32_t b : m.adding()) {
-      add(follower, m.partition, b);
-      brokers.insert(b);
-    }
-  }
-  for (const auto& [topic, l] : lists)
-    client::alter_topic_configs(c, topic, {{"leader.replication.throttled.replicas", l.first},
-                                           {"follower.replication.throttled.replicas", l.second}});
-  for (int32_t b : brokers)
-    client::alter_broker_configs(c, b, {{"leader.replication.throttled.rate", std::to_string(rate)},
-                                        {"follower.replication.throttled.rate", std::to_string(rate)}});
-  return brokers;
-}
-
-void remove_throttles(client::cluster_client& c, const std::vector<cluster::partition_move>& moves,
-                      const std::set<int32_t>& brokers) {
-  std::set<std::string> topics;
-  for (const auto& m : moves) topics.insert(m.topic);
-  for (const auto& t : topics)
-    client::alter_topic_configs(c, t, {{"leader.replication.throttled.replicas", std::nullopt},
-                                       {"follower.replication.throttled.replicas", std::nullopt}});
-  for (int32_t b : brokers)
-    client::alter_broker_configs(c, b, {{"leader.replication.throttled.rate", std::nullopt},
-                                        {"follower.replication.throttled.rate", std::nullopt}});
+std::vector<client::partition_move_replicas> as_moves(const std::vector<cluster::partition_move>& moves) {
+  std::vector<client::partition_move_replicas> out;
+  for (const auto& m : moves) out.push_back({{m.topic, m.partition}, m.from, m.to});
+  return out;
 }
 
 // --execute: start every move, report progress until none is left, then put the
@@ -230,7 +195,7 @@ void execute(const admin_options& opts, const rebalance_args& a, client::cluster
              const cluster::rebalance_plan& plan) {
   std::set<int32_t> throttled;
   if (a.throttle >= 0) {
-    throttled = apply_throttles(c, plan.moves, a.throttle);
+    throttled = client::set_move_throttles(c, as_moves(plan.moves), a.throttle);
     std::cout << "Replication of the moves throttled to " << mib(a.throttle) << "/s on broker(s) "
               << list({throttled.begin(), throttled.end()}) << " until they are done.\n";
   }
@@ -277,7 +242,9 @@ void execute(const admin_options& opts, const rebalance_args& a, client::cluster
   }
   if (!throttled.empty()) {
     client::cluster_client tc(opts.bootstrap_server, std::chrono::milliseconds(opts.timeout_ms));
-    remove_throttles(tc, plan.moves, throttled);
+    std::set<std::string> topics;
+    for (const auto& m : plan.moves) topics.insert(m.topic);
+    client::clear_move_throttles(tc, topics, throttled);
     std::cout << "Throttles removed.\n";
   }
   if (!a.keep_leaders) {

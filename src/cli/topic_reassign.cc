@@ -22,6 +22,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "client/errors.h"
+#include "client/move_throttles.h"
 #include "client/reassignments.h"
 #include "client/topics.h"
 #include "cluster/replica_placement.h"
@@ -134,10 +135,12 @@ struct reassign_args {
   std::string topics_file;
   std::string broker_list;
   bool disable_rack_aware = false;
+  int64_t throttle = -1;  // --execute: bytes/s for the moves' replication; -1: none
+  bool preserve_throttles = false;
 };
 
 void run_execute(client::cluster_client& c, const admin_options& o, const std::vector<plan_entry>& plan,
-                 bool additional) {
+                 bool additional, int64_t throttle) {
   // As Kafka's tool: moves already running are not replaced by accident.
   if (!additional) {
     const auto running = client::list_partition_reassignments(c, std::nullopt);
@@ -147,6 +150,16 @@ void run_execute(client::cluster_client& c, const admin_options& o, const std::v
                                  "); use --additional to start these as well");
   }
   const auto before = current_assignment(c, plan);
+  if (throttle >= 0) {
+    // Kafka's tool: the throttles are set before the moves start.
+    std::vector<client::partition_move_replicas> moves;
+    for (size_t i = 0; i < plan.size(); ++i) moves.push_back({plan[i].tp, before[i].replicas, plan[i].replicas});
+    const auto brokers = client::set_move_throttles(c, moves, throttle);
+    if (!o.json())
+      std::cout << "Warning: You must run --verify periodically, until the reassignment completes, to ensure the "
+                   "throttle is removed.\nThe inter-broker throttle limit was set to "
+                << throttle << " B/s on broker(s) " << join_ids({brokers.begin(), brokers.end()}) << "\n";
+  }
   std::vector<client::reassignment_target> targets;
   for (const auto& e : plan) targets.push_back({e.tp, e.replicas});
   const auto results = client::alter_partition_reassignments(c, targets);
@@ -177,7 +190,8 @@ void run_execute(client::cluster_client& c, const admin_options& o, const std::v
 
 // Kafka's verifyAssignment: per partition, in progress, complete (the replicas are the
 // target) or neither (no move running, and the replicas differ: exit code 1).
-void run_verify(client::cluster_client& c, const admin_options& o, const std::vector<plan_entry>& plan) {
+void run_verify(client::cluster_client& c, const admin_options& o, const std::vector<plan_entry>& plan,
+                bool preserve_throttles) {
   std::vector<client::topic_partition> tps;
   for (const auto& e : plan) tps.push_back(e.tp);
   const auto ongoing = client::list_partition_reassignments(c, tps);
@@ -210,6 +224,20 @@ void run_verify(client::cluster_client& c, const admin_options& o, const std::ve
   }
   if (o.json()) print_json(std::cout, json::object{{"partitions", std::move(arr)}});
   if (mismatched) throw client::client_error(std::to_string(mismatched) + " partition(s) are not at their target");
+  // Kafka's tool: once every move is done, the throttles --execute --throttle set go
+  // (from every broker and the plan's topics), unless --preserve-throttles.
+  if (moving.empty() && !preserve_throttles) {
+    std::set<std::string> topics;
+    for (const auto& e : plan) topics.insert(e.tp.topic);
+    std::set<int32_t> brokers;
+    for (const auto& b : c.brokers()) brokers.insert(b.node_id);
+    client::clear_move_throttles(c, topics, brokers);
+    std::string names;
+    for (const auto& t : topics) names += (names.empty() ? "" : ",") + t;
+    if (!o.json())
+      std::cout << "Clearing broker-level throttles on brokers " << join_ids({brokers.begin(), brokers.end()})
+                << "\nClearing topic-level throttles on topic(s) " << names << "\n";
+  }
 }
 
 void run_cancel(client::cluster_client& c, const admin_options& o, const std::vector<plan_entry>& plan) {
@@ -317,8 +345,9 @@ void register_reassign(CLI::App* topic) {
         }
         if (a->plan_file.empty()) usage_error("--execute, --verify and --cancel need --reassignment-json-file");
         const auto plan = parse_plan(read_json_file(a->plan_file, "--reassignment-json-file"), a->plan_file);
-        if (a->execute) return run_execute(c, *opts, plan, a->additional);
-        if (a->verify) return run_verify(c, *opts, plan);
+        if (a->throttle >= 0 && !a->execute) usage_error("--throttle goes with --execute");
+        if (a->execute) return run_execute(c, *opts, plan, a->additional, a->throttle);
+        if (a->verify) return run_verify(c, *opts, plan, a->preserve_throttles);
         run_cancel(c, *opts, plan);
       });
   cmd->add_option("--reassignment-json-file", a->plan_file,
@@ -327,8 +356,14 @@ void register_reassign(CLI::App* topic) {
   cmd->add_flag("--additional", a->additional,
                 "With --execute: start even though other reassignments are in progress (a partition already "
                 "moving gets the new target)");
+  cmd->add_option("--throttle", a->throttle,
+                  "With --execute: bytes per second the moves may replicate at (KIP-73 throttles on the brokers and "
+                  "topics taking part; --verify removes them once every move is done)")
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--verify", a->verify,
-                "Report each partition of the plan: in progress, complete, or neither (exit 1 if any is neither)");
+                "Report each partition of the plan: in progress, complete, or neither (exit 1 if any is neither); "
+                "once all are complete, remove the replication throttles");
+  cmd->add_flag("--preserve-throttles", a->preserve_throttles, "With --verify: leave the throttles in place");
   cmd->add_flag("--cancel", a->cancel, "Cancel the plan's reassignments in progress (back to the original replicas)");
   cmd->add_flag("--generate", a->generate, "Propose a plan moving whole topics onto --broker-list");
   cmd->add_option("--topics-to-move-json-file", a->topics_file,

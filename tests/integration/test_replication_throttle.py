@@ -181,6 +181,29 @@ class ReplicationThrottleTests(harness.BrokerTestCase):
         for b in (1, 2, 3):
             self.assertEqual(self.described(c, b, "leader.replication.throttled.rate")[1], 5)  # DEFAULT_CONFIG
 
+        # Back to broker 1 with kafka-reassign-partitions.sh's --throttle: set with
+        # --execute, in force during the move, removed by --verify once it is done.
+        now = partition_md(c.bootstrap, "big", 0).replicas[0]
+        plan = os.path.join(c.broker(1).tmp, "back.json")
+        with open(plan, "w") as f:
+            f.write('{"version":1,"partitions":[{"topic":"big","partition":0,"replicas":[1]}]}')
+
+        def reassign(*args):
+            return subprocess.run([harness.STRATA_BIN, "topic", "reassign", "--bootstrap-server", c.bootstrap,
+                                   "--reassignment-json-file", plan, *args], capture_output=True, text=True, timeout=60)
+        r = reassign("--execute", "--throttle", str(50 * MiB))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("You must run --verify periodically", r.stdout)
+        self.assertEqual(self.described(c, now, "leader.replication.throttled.rate"), (str(50 * MiB), 2))
+        wait_until(lambda: list(partition_md(c.bootstrap, "big", 0).replicas) == [1], 60, "big back on broker 1")
+        r = reassign("--verify")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("Clearing broker-level throttles on brokers 1,2,3", r.stdout)
+        for b in (1, 2, 3):
+            self.assertEqual(self.described(c, b, "leader.replication.throttled.rate")[1], 5)
+        cfg = clients.wait_futures(a.describe_configs([tres]), 30)[tres]
+        self.assertEqual(cfg["leader.replication.throttled.replicas"].value, "")
+
     def test_only_runtime_settings_change_at_runtime(self):
         c = self.cluster()
         a = clients.admin(c.broker(1).bootstrap)
