@@ -152,30 +152,37 @@ void controller::on_partition_reassignment(const partition_key& k, const replica
 
   // B. Complete: RS = TRS.
   const auto target = next.target_replicas();
+  if (st) {
+    const auto live = ctx_.without_offline(k, ctx_.live_broker_ids());
+    const bool leader_ok = contains(target, st->leader) && ctx_.replica_online(st->leader, k);
+    if (!leader_ok && !reassign_partition_leader(target, st->isr, live)) {
+      // No target replica can lead: finishing now would delete the replicas that hold
+      // the data. The move stays pending; a broker registering or an ISR change
+      // checks it again (Kafka's failed election leaves it pending too).
+      spdlog::warn("controller: {}: no target replica [{}] is live and in the ISR [{}]; the move waits",
+                   to_string(k), fmt::join(target, ","), fmt::join(st->isr, ","));
+      send(batch);
+      return;
+    }
+  }
   replica_assignment done{target, {}, {}};
   ctx_.set_assignment(k, done);
   if (st) {
     const auto live = ctx_.without_offline(k, ctx_.live_broker_ids());
     const bool leader_ok = contains(target, st->leader) && ctx_.replica_online(st->leader, k);
-    std::optional<int32_t> leader = st->leader;
-    if (!leader_ok) leader = reassign_partition_leader(target, st->isr, live);
-    if (!leader) {
-      spdlog::warn("controller: {}: no target replica [{}] is live and in the ISR [{}]; the leader stays",
-                   to_string(k), fmt::join(target, ","), fmt::join(st->isr, ","));
-    } else {
-      for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-        const auto* s = ctx_.state(k);
-        if (!s) break;
-        cluster::leader_and_isr n;
-        n.leader = leader_ok ? s->leader : *leader;
-        n.leader_epoch = s->leader_epoch + 1;
-        n.isr = isr_after_reassignment(s->isr, target);
-        if (n.isr.empty()) n.isr = {n.leader};
-        if (write_state(k, n)) {
-          spdlog::info("controller: {}: reassignment complete; leader {} in epoch {}, ISR [{}]", to_string(k),
-                       n.leader, n.leader_epoch, fmt::join(n.isr, ","));
-          break;
-        }
+    const int32_t elected = leader_ok ? st->leader : *reassign_partition_leader(target, st->isr, live);
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+      const auto* s = ctx_.state(k);
+      if (!s) break;
+      cluster::leader_and_isr n;
+      n.leader = leader_ok ? s->leader : elected;
+      n.leader_epoch = s->leader_epoch + 1;
+      n.isr = isr_after_reassignment(s->isr, target);
+      if (n.isr.empty()) n.isr = {n.leader};
+      if (write_state(k, n)) {
+        spdlog::info("controller: {}: reassignment complete; leader {} in epoch {}, ISR [{}]", to_string(k),
+                     n.leader, n.leader_epoch, fmt::join(n.isr, ","));
+        break;
       }
     }
   }
