@@ -129,6 +129,14 @@ std::vector<plan_entry> current_assignment(client::cluster_client& c, const std:
   return out;
 }
 
+// One error line naming every partition the controller refused, if any.
+void throw_if_failed(const std::string& what, const std::vector<std::string>& failed) {
+  if (failed.empty()) return;
+  std::string msg = what + " failed for " + std::to_string(failed.size()) + " partition(s): ";
+  for (size_t i = 0; i < failed.size(); ++i) msg += (i ? "; " : "") + failed[i];
+  throw client::client_error(msg);
+}
+
 struct reassign_args {
   std::string plan_file;
   bool execute = false, verify = false, cancel = false, generate = false, additional = false;
@@ -181,11 +189,7 @@ void run_execute(client::cluster_client& c, const admin_options& o, const std::v
       std::cout << "\n";
     }
   }
-  if (!failed.empty()) {
-    std::string msg = "reassignment failed for " + std::to_string(failed.size()) + " partition(s): ";
-    for (size_t i = 0; i < failed.size(); ++i) msg += (i ? "; " : "") + failed[i];
-    throw client::client_error(msg);
-  }
+  throw_if_failed("reassignment", failed);
 }
 
 // Kafka's verifyAssignment: per partition, in progress, complete (the replicas are the
@@ -255,11 +259,7 @@ void run_cancel(client::cluster_client& c, const admin_options& o, const std::ve
     for (size_t i = 0; i < ok.size(); ++i) std::cout << (i ? "," : "") << ok[i];
     std::cout << "\n";
   }
-  if (!failed.empty()) {
-    std::string msg = "cancelling failed for " + std::to_string(failed.size()) + " partition(s): ";
-    for (size_t i = 0; i < failed.size(); ++i) msg += (i ? "; " : "") + failed[i];
-    throw client::client_error(msg);
-  }
+  throw_if_failed("cancelling", failed);
 }
 
 std::vector<int32_t> parse_broker_list(const std::string& s) {

@@ -117,6 +117,13 @@ class LabCluster:
             out[int(p)] = (st["leader"], list(st["isr"]))
         return out
 
+    def replicas(self, topic: str) -> dict:
+        """partition -> (replicas, adding replicas), from the topic znode (the
+        controller's assignment; adding replicas while a reassignment runs)."""
+        t = self._json(f"/brokers/topics/{topic}")
+        adding = t.get("adding_replicas") or {}
+        return {int(p): (list(r), list(adding.get(p, []))) for p, r in t["partitions"].items()}
+
     def controller(self) -> int:
         return self._json("/controller")["brokerid"] if self.zk_client().exists("/controller") else -1
 
@@ -129,7 +136,8 @@ class LabCluster:
 
     def wait_healthy(self, topic: str, timeout: float = 40.0):
         """Until every broker runs, and every partition of topic has a leader and
-        a full ISR: the cluster has recovered from the last fault."""
+        its whole replica set in the ISR, no move under way: the cluster has
+        recovered from the last fault."""
         def ok():
             if not all(b.alive() for b in self.brokers) or self.paused:
                 return False
@@ -138,7 +146,9 @@ class LabCluster:
             if self.ensemble is not None and None in self.ensemble.modes():
                 return False
             ls = self.leaders(topic)
-            return bool(ls) and all(l > 0 and len(isr) == self.n for l, isr in ls.values())
+            reps = self.replicas(topic)
+            return bool(ls) and all(l > 0 and not reps[p][1] and sorted(isr) == sorted(reps[p][0])
+                                    for p, (l, isr) in ls.items())
         harness.wait_until(ok, timeout, f"topic {topic}: every partition led, with a full ISR", interval=0.25)
 
     # ---- process faults ----------------------------------------------------

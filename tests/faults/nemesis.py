@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 import subprocess
+import tempfile
 import time
 
 import harness
@@ -273,6 +274,70 @@ class FailingFsync(Fault):
         self.c.bounce(self.target)
 
 
+class MovePartition(Fault):
+    """A partition reassignment (KIP-455) through `strata topic reassign`: one
+    replica of a random partition, the leader's as often as another, moves to a
+    broker without one (the topic's replication factor is below the broker count).
+    Handled once the controller has finished it."""
+    name = "move-partition"
+
+    def hold_s(self) -> float:
+        return 0.0
+
+    def start_move(self) -> str:
+        reps = self.c.replicas(self.topic)
+        p = self.rng.choice(sorted(reps))
+        cur = reps[p][0]
+        free = [b for b in range(1, self.c.n + 1) if b not in cur]
+        out = self.rng.choice(cur)
+        target = [self.rng.choice(free) if r == out else r for r in cur]
+        self.target = (p, target)
+        with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="strata-move-") as f:
+            f.write('{"version":1,"partitions":[{"topic":"%s","partition":%d,"replicas":[%s]}]}'
+                    % (self.topic, p, ",".join(map(str, target))))
+            f.flush()
+            r = subprocess.run([harness.STRATA_BIN, "topic", "reassign", "--bootstrap-server", self.c.bootstrap,
+                                "--reassignment-json-file", f.name, "--execute"], capture_output=True, text=True,
+                               timeout=60)
+        if r.returncode != 0:
+            raise AssertionError(f"strata topic reassign failed: {r.stdout}{r.stderr}")
+        return f"move {self.topic}-{p} from {cur} to {target}"
+
+    def inject(self) -> str:
+        return self.start_move()
+
+    def moved(self) -> bool:
+        p, target = self.target
+        reps, adding = self.c.replicas(self.topic)[p]
+        return reps == target and not adding
+
+    def handled(self) -> bool:
+        return self.moved()
+
+    def heal(self):
+        pass
+
+
+class MoveThenKillController(MovePartition):
+    """A move, and the controller killed (-9) while it runs: the next controller
+    finishes it from the topic znode (once the killed broker is back, if it is one
+    of the move's targets: the recovery check waits for the move to be done).
+    Handled once another controller took over."""
+    name = "move-kill-controller"
+
+    def inject(self) -> str:
+        what = self.start_move()
+        self.killed = self.controller()
+        self.c.kill9(self.killed)
+        return f"{what}, then kill -9 the controller (broker {self.killed})"
+
+    def handled(self) -> bool:
+        return self.killed not in self.c.registered() and self.c.controller() not in (-1, self.killed)
+
+    def heal(self):
+        self.c.restart(self.killed)
+
+
 FAULTS = {f.name: f for f in (KillLeader, KillController, KillRandom, PauseLeader, IsolateLeader,
                               PartitionLeader, IsolateLeaderFromCluster, ShrinkIsrThenKillLeader,
-                              KillZooKeeperLeader, DiskFull, FailingFsync)}
+                              KillZooKeeperLeader, DiskFull, FailingFsync, MovePartition, MoveThenKillController)}

@@ -56,6 +56,9 @@ CONFIGS = {
     "fsync": dict(SAFE, faults=["failing-fsync"], fiu=3, flush_every_message=True,
                   about="fsync failing with EIO on broker 3 (libfiu), every append fsynced; then fixed and the "
                         "broker restarted"),
+    "move": dict(SAFE, faults=["move-partition", "move-kill-controller", "kill-leader"], rf=2,
+                 about="partition moves (one replica to the broker without one), some with the controller killed "
+                       "mid-move, and leader kills; replication factor 2 over 3 brokers"),
     "control-acks1": dict(acks="1", idempotence=False, min_isr=1, unclean=False, expect="loss",
                           faults=["isolate-leader-keep-clients"],
                           about="acks=1, a leader cut off from followers and ZooKeeper but not from clients: "
@@ -94,7 +97,7 @@ def run_one(lab: NetLab, name: str, cfg: dict, duration: float, seed: int, gap: 
         summary_path = os.path.join(out_dir, f"{name}-{seed}.summary.json")
         history_path = os.path.join(out_dir, f"{name}-{seed}.history.jsonl")
         cmd = [harness.STRATA_BIN, "verify", "--bootstrap-server", cluster.bootstrap, "--topic", topic,
-               "--create", "--partitions", "3", "--replication-factor", "3",
+               "--create", "--partitions", "3", "--replication-factor", str(cfg.get("rf", 3)),
                "--min-insync-replicas", str(cfg["min_isr"]),
                "--acks", cfg["acks"], "--idempotence" if cfg["idempotence"] else "--no-idempotence",
                "--producers", "2", "--rate", "400", "--duration", str(duration),

@@ -56,8 +56,9 @@ std::vector<controller::election_result> answer_locally(broker& b, const protoco
 }  // namespace
 
 void elect_leaders(request_context&& ctx) {
-  // The controller's event thread answers: off the reactor, on the controller lane.
-  if (!ctx.on_worker) return offload(std::move(ctx), elect_leaders, /*controller_lane=*/true);
+  // The controller's event thread answers: off the reactor, on the admin worker (the
+  // controller lane stays free for the LeaderAndIsr the election sends).
+  if (!ctx.on_worker) return offload(std::move(ctx), elect_leaders);
   protocol::elect_leaders_request req;
   if (!ctx.decode(req)) return;
   protocol::elect_leaders_response resp;
