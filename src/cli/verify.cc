@@ -547,20 +547,26 @@ class watermark_watcher {
  public:
   watermark_watcher(rd_kafka_t* rk, const std::string& topic, int partitions)
       : rk_(rk), topic_(topic), n_(partitions), low_(new std::atomic<std::int64_t>[partitions]),
-        high_(new std::atomic<std::int64_t>[partitions]), high_round_(new std::atomic<std::int64_t>[partitions]) {
+        high_(new std::atomic<std::int64_t>[partitions]), high_round_(new std::atomic<std::int64_t>[partitions]),
+        last_error_(new std::atomic<int>[partitions]) {
     for (int p = 0; p < n_; ++p) {
       low_[p] = 0;
       high_[p] = -1;
       high_round_[p] = -1;
+      last_error_[p] = 0;
     }
   }
+  // The last query's error for p (RD_KAFKA_RESP_ERR_NO_ERROR once one answered).
+  rd_kafka_resp_err_t last_error(int p) const { return static_cast<rd_kafka_resp_err_t>(last_error_[p].load()); }
   void start() {
     thread_ = std::thread([this] {
       while (!stop_) {
         const std::int64_t r = ++round_;
         for (int p = 0; p < n_ && !stop_; ++p) {
           std::int64_t lo = 0, hi = 0;
-          if (rd_kafka_query_watermark_offsets(rk_, topic_.c_str(), p, &lo, &hi, 1000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+          const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk_, topic_.c_str(), p, &lo, &hi, 1000);
+          last_error_[p] = err;
+          if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             low_[p] = lo;
             high_[p] = hi;
             high_round_[p] = r;
@@ -598,6 +604,7 @@ class watermark_watcher {
   const std::string topic_;
   const int n_;
   std::unique_ptr<std::atomic<std::int64_t>[]> low_, high_, high_round_;
+  std::unique_ptr<std::atomic<int>[]> last_error_;
   std::atomic<std::int64_t> round_{0};
   std::atomic<bool> stop_{false}, done_{false};
   std::thread thread_;
@@ -642,7 +649,19 @@ bool drain(const watermark_watcher& wm, const verify_options& o, run_state& rs, 
     }
     // A first SIGINT/SIGTERM only ends production: the drain still runs
     // (bounded), so that an interrupted run is judged; a second one kills.
-    if (rdk::monotonic_ms() >= deadline) break;
+    if (rdk::monotonic_ms() >= deadline) {
+      // Say why, so a run that cannot finish reading can be examined.
+      for (int p = 0; p < n; ++p) {
+        if (target[p] < 0)
+          std::fprintf(stderr, "verify: partition %d: no high watermark after production (last query: %s)\n", p,
+                       rd_kafka_err2str(wm.last_error(p)));
+        else if (std::max(rs.parts->position[p].load(), low[p]) < target[p])
+          std::fprintf(stderr, "verify: partition %d: read to %lld of high watermark %lld\n", p,
+                       static_cast<long long>(std::max(rs.parts->position[p].load(), low[p])),
+                       static_cast<long long>(target[p]));
+      }
+      break;
+    }
     if (!o.quiet && rdk::monotonic_ms() - last_progress >= 1000) {
       progress(rs, "(draining)");
       last_progress = rdk::monotonic_ms();
@@ -728,6 +747,12 @@ rd_kafka_t* connect(const verify_options& o, bool create, rdk::client_state& sta
                     std::string& err) {
   rd_kafka_conf_t* conf = rdk::make_conf(o.client, "strata-verify-admin", &state, err);
   if (!conf) return nullptr;
+  // This handle asks each partition's leader for its watermarks, and nothing it does
+  // makes librdkafka refresh a stale view: metadata taken from a broker that had just
+  // restarted (and not yet heard from the controller) would otherwise stand for the
+  // default five minutes, longer than any drain.
+  char errstr[256];
+  rd_kafka_conf_set(conf, "topic.metadata.refresh.interval.ms", "2000", errstr, sizeof errstr);
   rd_kafka_t* rk = new_client(false, conf, err);
   if (!rk) return nullptr;
   rdk::install_stop_signals();
