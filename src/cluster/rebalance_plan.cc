@@ -23,9 +23,19 @@ class planner {
     for (int32_t b : targets_) load_[b] = leaders_[b] = 0;
     for (const auto& p : in.partitions) {
       assign_.push_back(p.replicas);
+      if (!topic_load_.count(p.topic)) {
+        topics_.push_back(p.topic);
+        for (int32_t b : targets_) topic_load_[p.topic][b] = topic_leaders_[p.topic][b] = 0;
+      }
       for (int32_t r : p.replicas)
-        if (load_.count(r)) ++load_[r];
-      if (!p.replicas.empty() && leaders_.count(p.replicas.front())) ++leaders_[p.replicas.front()];
+        if (load_.count(r)) {
+          ++load_[r];
+          ++topic_load_[p.topic][r];
+        }
+      if (!p.replicas.empty() && leaders_.count(p.replicas.front())) {
+        ++leaders_[p.replicas.front()];
+        ++topic_leaders_[p.topic][p.replicas.front()];
+      }
     }
   }
 
@@ -81,15 +91,29 @@ class planner {
     return racks(next) >= racks(cur);
   }
 
+  const std::string& topic_of(size_t p) const { return in_.partitions[p].topic; }
+
   void replace(size_t p, size_t slot, int32_t to) {
     const int32_t from = assign_[p][slot];
-    if (load_.count(from)) --load_[from];
-    ++load_[to];
-    if (slot == 0) {
-      if (leaders_.count(from)) --leaders_[from];
-      ++leaders_[to];
+    auto& tl = topic_load_[topic_of(p)];
+    if (load_.count(from)) {
+      --load_[from];
+      --tl[from];
     }
+    ++load_[to];
+    ++tl[to];
+    if (slot == 0) move_leader_count(p, from, to);
     assign_[p][slot] = to;
+  }
+
+  void move_leader_count(size_t p, int32_t from, int32_t to) {
+    auto& tl = topic_leaders_[topic_of(p)];
+    if (leaders_.count(from)) {
+      --leaders_[from];
+      --tl[from];
+    }
+    ++leaders_[to];
+    ++tl[to];
   }
 
   void evacuate() {
@@ -98,11 +122,16 @@ class planner {
         if (load_.count(assign_[p][slot])) continue;
         // The least-loaded broker that keeps the racks; else the least-loaded at all
         // (a partition on fewer racks beats one left on a broker being emptied).
+        // Least loaded: first with this topic's replicas, then with all.
+        const auto& tl = topic_load_[topic_of(p)];
+        auto less = [&](int32_t a, int32_t b) {
+          return std::pair(tl.at(a), load_[a]) < std::pair(tl.at(b), load_[b]);
+        };
         std::optional<int32_t> best, fallback;
         for (int32_t b : targets_) {
           if (contains(assign_[p], b)) continue;
-          if (!fallback || load_[b] < load_[*fallback]) fallback = b;
-          if (may_replace(p, slot, b) && (!best || load_[b] < load_[*best])) best = b;
+          if (!fallback || less(b, *fallback)) fallback = b;
+          if (may_replace(p, slot, b) && (!best || less(b, *best))) best = b;
         }
         replace(p, slot, best ? *best : *fallback);  // a fallback exists: RF <= targets
       }
@@ -140,36 +169,52 @@ class planner {
     return false;
   }
 
+  // Replicas: each topic's spread evenly first (the new broker takes a share of every
+  // topic, not only of the smallest), then the totals, moving only a replica whose
+  // topic has more on the fuller broker (so no topic's spread gets worse).
   void spread_replicas() {
-    spread(load_, [this](int32_t hi, int32_t lo) {
-      // The smallest partition that may move from `hi` to `lo`: the fewest bytes to copy.
-      std::optional<std::pair<size_t, size_t>> pick;
-      for (size_t p = 0; p < assign_.size(); ++p) {
-        auto it = std::find(assign_[p].begin(), assign_[p].end(), hi);
-        if (it == assign_[p].end()) continue;
-        const size_t slot = static_cast<size_t>(it - assign_[p].begin());
-        if (!may_replace(p, slot, lo)) continue;
-        if (!pick || in_.partitions[p].size_bytes < in_.partitions[pick->first].size_bytes) pick = {p, slot};
-      }
-      if (pick) replace(pick->first, pick->second, lo);
-      return pick.has_value();
-    });
+    for (const auto& t : topics_)
+      spread(topic_load_[t], [&](int32_t hi, int32_t lo) { return move_replica(hi, lo, &t); });
+    spread(load_, [&](int32_t hi, int32_t lo) { return move_replica(hi, lo, nullptr); });
   }
 
+  // One replica of `topic` (any topic whose count allows it, when null) from `hi` to
+  // `lo`: the smallest partition, the fewest bytes to copy.
+  bool move_replica(int32_t hi, int32_t lo, const std::string* topic) {
+    std::optional<std::pair<size_t, size_t>> pick;
+    for (size_t p = 0; p < assign_.size(); ++p) {
+      if (topic ? topic_of(p) != *topic : topic_load_[topic_of(p)][hi] <= topic_load_[topic_of(p)][lo]) continue;
+      auto it = std::find(assign_[p].begin(), assign_[p].end(), hi);
+      if (it == assign_[p].end()) continue;
+      const size_t slot = static_cast<size_t>(it - assign_[p].begin());
+      if (!may_replace(p, slot, lo)) continue;
+      if (!pick || in_.partitions[p].size_bytes < in_.partitions[pick->first].size_bytes) pick = {p, slot};
+    }
+    if (pick) replace(pick->first, pick->second, lo);
+    return pick.has_value();
+  }
+
+  // Preferred leaders the same way: per topic, then the totals.
   void spread_leaders() {
-    spread(leaders_, [this](int32_t hi, int32_t lo) {
-      // A partition led by `hi` with a replica on `lo`: that replica goes first.
-      for (auto& r : assign_) {
-        if (r.empty() || r.front() != hi) continue;
-        auto it = std::find(r.begin(), r.end(), lo);
-        if (it == r.end()) continue;
-        std::iter_swap(r.begin(), it);
-        --leaders_[hi];
-        ++leaders_[lo];
-        return true;
-      }
-      return false;
-    });
+    for (const auto& t : topics_)
+      spread(topic_leaders_[t], [&](int32_t hi, int32_t lo) { return move_leader(hi, lo, &t); });
+    spread(leaders_, [&](int32_t hi, int32_t lo) { return move_leader(hi, lo, nullptr); });
+  }
+
+  // A partition led by `hi` with a replica on `lo`: that replica goes first.
+  bool move_leader(int32_t hi, int32_t lo, const std::string* topic) {
+    for (size_t p = 0; p < assign_.size(); ++p) {
+      const auto& t = topic_of(p);
+      if (topic ? t != *topic : topic_leaders_[t][hi] <= topic_leaders_[t][lo]) continue;
+      auto& r = assign_[p];
+      if (r.empty() || r.front() != hi) continue;
+      auto it = std::find(r.begin(), r.end(), lo);
+      if (it == r.end()) continue;
+      std::iter_swap(r.begin(), it);
+      move_leader_count(p, hi, lo);
+      return true;
+    }
+    return false;
   }
 
   const rebalance_input& in_;
@@ -178,6 +223,8 @@ class planner {
   bool rack_aware_ = false;
   std::vector<std::vector<int32_t>> assign_;
   std::map<int32_t, int> load_, leaders_;
+  std::vector<std::string> topics_;  // in order of first appearance
+  std::map<std::string, std::map<int32_t, int>> topic_load_, topic_leaders_;
 };
 
 }  // namespace

@@ -9,14 +9,16 @@
 //   1. evacuate: every replica on a broker outside `brokers` (decommissioned, or
 //      gone) is replaced, in its position, by the least-loaded broker that keeps the
 //      partition on as many racks as before;
-//   2. spread replicas: while the most-loaded broker holds two or more replicas more
-//      than the least-loaded, one replica moves from the first to the second (the
-//      smallest partition first: fewer bytes to copy), never onto a broker that
-//      already has the partition nor so that the partition loses a rack;
-//   3. spread leaders: the preferred leader is a partition's first replica. While
-//      one broker is first in two or more partitions more than another, a partition
-//      led by the first that has a replica on the second puts that replica first. Only
-//      the order changes: no data moves.
+//   2. spread replicas: first topic by topic (a new broker takes a share of every
+//      topic, not only of the cheapest to copy), then over all topics: while one
+//      broker holds two or more replicas more than another, one replica moves from
+//      the first to the second (the smallest partition first: fewer bytes to copy),
+//      never onto a broker that already has the partition, nor so that the partition
+//      loses a rack, nor (over all topics) so that its topic's spread gets worse;
+//   3. spread leaders, the same way: the preferred leader is a partition's first
+//      replica; a partition led by a broker that leads two or more more than another,
+//      with a replica on that other, puts that replica first. Only the order changes:
+//      no data moves.
 // Each move lowers the spread, so the steps end; when constraints (racks, replication
 // factors) forbid an even spread, the plan is as even as single moves make it.
 //

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <random>
 #include <set>
 
@@ -75,6 +76,30 @@ TEST(rebalance_plan, a_new_broker_gets_its_share_with_the_fewest_copies) {
   int64_t bytes = 0;
   for (const auto& m : plan.moves) bytes += static_cast<int64_t>(m.adding().size()) * m.size_bytes;
   EXPECT_EQ(plan.bytes_to_move, bytes);
+}
+
+// test_rebalance.py found it: over all topics only, the cheapest replicas to copy
+// (an empty topic's) made up the new broker's share, and the busy topic stayed on the
+// old brokers.
+TEST(rebalance_plan, a_new_broker_gets_a_share_of_every_topic) {
+  auto busy = placed("busy", 6, 3, brokers({1, 2, 3}));
+  for (auto& p : busy) p.size_bytes = 1'000'000;
+  auto empty = placed("empty", 50, 3, brokers({1, 2, 3}));
+  for (auto& p : empty) p.size_bytes = 0;
+  rebalance_input in{brokers({1, 2, 3, 4}), busy};
+  in.partitions.insert(in.partitions.end(), empty.begin(), empty.end());
+  auto plan = plan_rebalance(in);
+  check_valid(in, plan);
+  const auto a = after(in, plan);
+  for (const std::string topic : {"busy", "empty"}) {
+    std::map<int32_t, int> per_broker;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (in.partitions[i].topic == topic)
+        for (int32_t r : a[i]) ++per_broker[r];
+    EXPECT_LE(spread(per_broker), 1) << topic;
+    EXPECT_GT(per_broker[4], 0) << topic;
+  }
+  EXPECT_LE(spread(plan.replicas_after), 1);
 }
 
 TEST(rebalance_plan, decommission_empties_the_broker) {
